@@ -1,0 +1,27 @@
+package dev.chainsocks.proto;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The client side of one proxy handshake (SOCKS4, SOCKS4a, SOCKS5, HTTP CONNECT), as a state machine with no I/O.
+ *
+ * <p>The driver loop is: send {@link #outbound()} until it is empty; read from the proxy into a buffer; call
+ * {@link #receive(ByteBuffer)}; repeat until {@link #outcome()} is not null. A new handshake already has its first
+ * message in {@link #outbound()}. {@code receive} consumes only bytes that belong to the handshake: whatever the
+ * proxy sent after its final reply (early data from the destination) stays in the buffer for the relay.
+ */
+public interface ClientHandshake {
+
+    /** Consumes handshake bytes from {@code in} (a buffer in read mode); never reads past the final reply. */
+    void receive(ByteBuffer in);
+
+    /** Bytes to send to the proxy, in read mode; empty when there is nothing to send. The caller drains it. */
+    ByteBuffer outbound();
+
+    /** Null while the handshake needs more bytes; then the final result, which never changes again. */
+    HandshakeOutcome outcome();
+
+    /** What this handshake asks for, for logs and errors: "socks5 CONNECT example.com:443". */
+    @Override
+    String toString();
+}

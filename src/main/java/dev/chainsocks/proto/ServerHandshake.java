@@ -1,0 +1,29 @@
+package dev.chainsocks.proto;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The server side of one proxy handshake, as a state machine with no I/O: it parses what a client sends
+ * (greeting, authentication, request) and produces the bytes to answer. It stops consuming after the request, so
+ * bytes a client pipelined after it stay in the buffer for the relay.
+ *
+ * <p>Once {@link #outcome()} is a {@link ServerOutcome.Request}, the server does the work (connect, bind, ...) and
+ * calls {@link #reply(ReplyStatus, Destination)}; for BIND it calls it twice (listening address, then peer).
+ * When the outcome is {@link ServerOutcome.Rejected}, the answer is already in {@link #outbound()}: send it, then
+ * close.
+ */
+public interface ServerHandshake {
+
+    void receive(ByteBuffer in);
+
+    ByteBuffer outbound();
+
+    /** Null while more bytes are needed. */
+    ServerOutcome outcome();
+
+    /**
+     * Encodes a reply to the parsed request into {@link #outbound()}. {@code bound} is the address to report
+     * (for CONNECT the local address of the outgoing connection; for BIND the listening address, then the peer).
+     */
+    void reply(ReplyStatus status, Destination bound);
+}

@@ -1,0 +1,173 @@
+package dev.chainsocks.engine;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.tinylog.Logger;
+
+/**
+ * Accepts connections on one listening socket and hands each to the next loop of the group.
+ *
+ * <p>When accept fails (typically EMFILE/ENFILE: out of file descriptors) it stops accepting for a while, doubling
+ * the pause up to a cap, instead of spinning on a socket that stays readable. Above the connection limit a new
+ * connection is reset at once, so its client learns quickly instead of waiting in the backlog.
+ */
+public final class Acceptor implements IoHandler, AutoCloseable {
+
+    /** Receives an accepted, non-blocking channel on the loop that will own it. */
+    public interface Handler {
+        void accepted(EventLoop loop, SocketChannel channel, Acceptor acceptor);
+    }
+
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(10);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
+
+    private final EventLoop acceptLoop;
+    private final EventLoopGroup group;
+    private final ServerSocketChannel server;
+    private final Handler handler;
+    private final int maxConnections;
+    private final AtomicInteger active = new AtomicInteger();
+    private final String name;
+    private SelectionKey key;
+    private Duration backoff = FIRST_BACKOFF;
+    private long refusedSinceLastLog;
+    private volatile boolean closed;
+
+    private Acceptor(EventLoopGroup group, ServerSocketChannel server, Handler handler, int maxConnections,
+            String name) {
+        this.group = group;
+        this.acceptLoop = group.loops().get(0);
+        this.server = server;
+        this.handler = handler;
+        this.maxConnections = maxConnections;
+        this.name = name;
+    }
+
+    /**
+     * Starts accepting on an already bound {@code server} channel. Connections count against the limit until the
+     * handler calls {@link #release()} once for each.
+     */
+    public static Acceptor start(EventLoopGroup group, ServerSocketChannel server, int maxConnections, String name,
+            Handler handler) throws IOException {
+        server.configureBlocking(false);
+        Acceptor acceptor = new Acceptor(group, server, handler, maxConnections, name);
+        java.util.concurrent.CompletableFuture<Void> registered = new java.util.concurrent.CompletableFuture<>();
+        acceptor.acceptLoop.execute(() -> {
+            try {
+                acceptor.key = acceptor.acceptLoop.register(server, SelectionKey.OP_ACCEPT, acceptor);
+                registered.complete(null);
+            } catch (IOException e) {
+                registered.completeExceptionally(e);
+            }
+        });
+        try {
+            registered.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + name, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("cannot start " + name + ": " + e.getCause().getMessage(), e.getCause());
+        }
+        return acceptor;
+    }
+
+    public InetSocketAddress localAddress() {
+        try {
+            return (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    public int active() {
+        return active.get();
+    }
+
+    /** A connection handed out by this acceptor has ended. */
+    public void release() {
+        active.decrementAndGet();
+    }
+
+    @Override
+    public void ready(SelectionKey key) {
+        for (int i = 0; i < 64 && !closed; i++) {
+            SocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                pause(e);
+                return;
+            }
+            if (channel == null) {
+                break;
+            }
+            backoff = FIRST_BACKOFF;
+            if (active.incrementAndGet() > maxConnections) {
+                active.decrementAndGet();
+                ChannelClose.withReset(channel);
+                if (refusedSinceLastLog++ % 1000 == 0) {
+                    Logger.warn("{}: connection limit {} reached, resetting new connections", name, maxConnections);
+                }
+                continue;
+            }
+            EventLoop loop = group.next();
+            try {
+                channel.configureBlocking(false);
+            } catch (IOException e) {
+                active.decrementAndGet();
+                ChannelClose.quietly(channel);
+                continue;
+            }
+            loop.execute(() -> {
+                try {
+                    handler.accepted(loop, channel, this);
+                } catch (RuntimeException e) {
+                    Logger.error(e, "{}: handler failed for a new connection", name);
+                    ChannelClose.quietly(channel);
+                    release();
+                }
+            });
+        }
+    }
+
+    private void pause(IOException cause) {
+        Logger.warn("{}: accept failed ({}); pausing accepts for {} ms", name, cause.getMessage(), backoff.toMillis());
+        key.interestOps(0);
+        acceptLoop.schedule(backoff, () -> {
+            if (!closed && key.isValid()) {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        });
+        Duration doubled = backoff.multipliedBy(2);
+        backoff = doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        if (!closed) {
+            Logger.error("{}: listener failed: {}", name, cause.toString());
+        }
+    }
+
+    /** Stops accepting and closes the listening socket; connections already handed out carry on. */
+    @Override
+    public void close() {
+        closed = true;
+        acceptLoop.execute(() -> {
+            if (key != null) {
+                key.cancel();
+            }
+            ChannelClose.quietly(server);
+        });
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,216 @@
+package dev.chainsocks.engine;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.tinylog.Logger;
+
+/**
+ * One selector thread. Everything about a connection (its keys, timers, buffers, state) is touched only on the
+ * loop that owns it, so sessions need no locks. Other threads hand work in with {@link #execute(Runnable)}.
+ */
+public final class EventLoop implements Executor, AutoCloseable {
+
+    private final Selector selector;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private final BufferPool buffers;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean running = true;
+    private volatile long lastTurnNanos = System.nanoTime();
+    private long timerSequence;
+    private long now = System.nanoTime();
+
+    public EventLoop(String name, BufferPool buffers) {
+        try {
+            this.selector = Selector.open();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open a selector", e);
+        }
+        this.buffers = buffers;
+        this.thread = new Thread(this::run, name);
+        this.thread.setDaemon(false);
+        this.thread.start();
+    }
+
+    /** Runs a task on this loop; safe from any thread. From the loop thread itself the task runs on the next turn. */
+    @Override
+    public void execute(Runnable task) {
+        tasks.add(task);
+        if (!inLoop() && wakeupPending.compareAndSet(false, true)) {
+            selector.wakeup();
+        }
+    }
+
+    public boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Loop thread only. */
+    public SelectionKey register(SelectableChannel channel, int ops, IoHandler handler) throws ClosedChannelException {
+        assert inLoop();
+        return channel.register(selector, ops, handler);
+    }
+
+    /** Loop thread only. */
+    public Timer schedule(Duration delay, Runnable task) {
+        assert inLoop();
+        Timer timer = new Timer(System.nanoTime() + delay.toNanos(), timerSequence++, task);
+        timers.add(timer);
+        return timer;
+    }
+
+    /** The time at the start of this loop turn: cheap, for activity stamps. */
+    public long now() {
+        return now;
+    }
+
+    public BufferPool buffers() {
+        return buffers;
+    }
+
+    /** When this loop last went round; a watchdog compares it to the clock to spot a wedged loop. */
+    public long lastTurnNanos() {
+        return lastTurnNanos;
+    }
+
+    public String name() {
+        return thread.getName();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                long timeoutMillis = millisUntilNextTimer();
+                if (!tasks.isEmpty()) {
+                    selector.selectNow();
+                } else if (timeoutMillis < 0) {
+                    selector.select();
+                } else {
+                    selector.select(Math.max(1, timeoutMillis));
+                }
+                wakeupPending.set(false);
+                now = System.nanoTime();
+                lastTurnNanos = now;
+                dispatchSelected();
+                runTasks();
+                runTimers();
+            }
+        } catch (Throwable t) {
+            Logger.error(t, "event loop {} stopped by an unexpected error", name());
+        } finally {
+            closeAllKeys();
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // nothing left to release
+            }
+            stopped.countDown();
+        }
+    }
+
+    private void dispatchSelected() {
+        Iterator<SelectionKey> selected = selector.selectedKeys().iterator();
+        while (selected.hasNext()) {
+            SelectionKey key = selected.next();
+            selected.remove();
+            IoHandler handler = (IoHandler) key.attachment();
+            try {
+                if (key.isValid()) {
+                    handler.ready(key);
+                }
+            } catch (CancelledKeyException | IOException e) {
+                handler.failed(e);
+            } catch (RuntimeException e) {
+                Logger.error(e, "handler {} failed on {}", handler, name());
+                handler.failed(e);
+            }
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        int budget = 4096;
+        while (budget-- > 0 && (task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                Logger.error(e, "task failed on {}", name());
+            }
+        }
+    }
+
+    private void runTimers() {
+        long nowNanos = System.nanoTime();
+        Timer timer;
+        while ((timer = timers.peek()) != null && timer.deadlineNanos - nowNanos <= 0) {
+            timers.poll();
+            if (!timer.cancelled) {
+                try {
+                    timer.task.run();
+                } catch (RuntimeException e) {
+                    Logger.error(e, "timer failed on {}", name());
+                }
+            }
+        }
+    }
+
+    private long millisUntilNextTimer() {
+        Timer timer;
+        while ((timer = timers.peek()) != null && timer.cancelled) {
+            timers.poll();
+        }
+        if (timer == null) {
+            return -1;
+        }
+        long nanos = timer.deadlineNanos - System.nanoTime();
+        return nanos <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(nanos) + 1;
+    }
+
+    private void closeAllKeys() {
+        for (SelectionKey key : selector.keys()) {
+            Object attachment = key.attachment();
+            if (attachment instanceof IoHandler handler) {
+                handler.failed(new ClosedChannelException());
+            }
+            try {
+                key.channel().close();
+            } catch (IOException ignored) {
+                // closing at shutdown
+            }
+        }
+    }
+
+    /** Stops the loop, closing every channel still registered, and waits for the thread to end. */
+    @Override
+    public void close() {
+        running = false;
+        selector.wakeup();
+        if (!inLoop()) {
+            try {
+                stopped.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}

@@ -1,0 +1,320 @@
+package dev.chainsocks.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Copies bytes both ways between a client and an upstream connection on one event loop.
+ *
+ * <ul>
+ *   <li>Backpressure: while bytes read from one side wait for the other side to take them, that side is not read.
+ *   <li>Half-close: EOF from one side, once its bytes are delivered, becomes {@code shutdownOutput} on the other;
+ *       both sockets close only when both directions are done.
+ *   <li>A reset or error on either side closes both, resetting the other so its peer learns of the failure.
+ *   <li>Idle timeout: no byte either way for that long closes both.
+ *   <li>Buffers come from the loop's pool only while bytes are in flight; an idle relay holds none.
+ * </ul>
+ */
+public final class Relay {
+
+    /** How a relay ended; bytes are counted when delivered. {@code outcome} is "ok" for a clean end. */
+    public record Result(long bytesUp, long bytesDown, String outcome) {
+        public boolean clean() {
+            return "ok".equals(outcome);
+        }
+
+        @Override
+        public String toString() {
+            return "up=" + bytesUp + "B down=" + bytesDown + "B outcome=" + outcome;
+        }
+    }
+
+    private final EventLoop loop;
+    private final Side client;
+    private final Side upstream;
+    private final Direction up;
+    private final Direction down;
+    private final long idleNanos;
+    private final Consumer<Result> onEnd;
+    private long lastActivity;
+    private Timer idleTimer;
+    private boolean ended;
+
+    private Relay(EventLoop loop, SocketChannel clientChannel, SocketChannel upstreamChannel, Duration idleTimeout,
+            Consumer<Result> onEnd) {
+        this.loop = loop;
+        this.client = new Side(clientChannel, "client");
+        this.upstream = new Side(upstreamChannel, "upstream");
+        this.up = new Direction(client, upstream);
+        this.down = new Direction(upstream, client);
+        client.reads = up;
+        client.writes = down;
+        upstream.reads = down;
+        upstream.writes = up;
+        this.idleNanos = idleTimeout.toNanos();
+        this.onEnd = onEnd;
+    }
+
+    /**
+     * Starts relaying; call on {@code loop}'s thread. Both channels must be connected and non-blocking.
+     * {@code toUpstream} and {@code toClient} are bytes already read during the handshakes (pipelined client
+     * data, early data from the destination), in read mode and taken from the loop's pool, or null. The relay
+     * owns both channels and buffers from here on and calls {@code onEnd} exactly once, on the loop.
+     */
+    public static Relay start(EventLoop loop, SocketChannel clientChannel, SocketChannel upstreamChannel,
+            ByteBuffer toUpstream, ByteBuffer toClient, Duration idleTimeout, Consumer<Result> onEnd) {
+        Objects.requireNonNull(onEnd, "onEnd");
+        Relay relay = new Relay(loop, clientChannel, upstreamChannel, idleTimeout, onEnd);
+        relay.begin(toUpstream, toClient);
+        return relay;
+    }
+
+    public long bytesUp() {
+        return up.bytes;
+    }
+
+    public long bytesDown() {
+        return down.bytes;
+    }
+
+    /** Ends the relay from outside (shutdown, operator); safe from any thread. */
+    public void abort(String reason) {
+        loop.execute(() -> fail(reason, false));
+    }
+
+    private void begin(ByteBuffer toUpstream, ByteBuffer toClient) {
+        lastActivity = loop.now();
+        try {
+            client.key = loop.register(client.channel, 0, client);
+            upstream.key = loop.register(upstream.channel, 0, upstream);
+        } catch (IOException e) {
+            release(toUpstream);
+            release(toClient);
+            fail("cannot register channels: " + e, false);
+            return;
+        }
+        up.pending = nonEmptyOrRelease(toUpstream);
+        down.pending = nonEmptyOrRelease(toClient);
+        try {
+            if (up.pending != null) {
+                up.flush();
+            }
+            if (down.pending != null) {
+                down.flush();
+            }
+        } catch (IOException e) {
+            fail("write failed: " + e.getMessage(), true);
+            return;
+        }
+        if (!ended) {
+            client.updateInterest();
+            upstream.updateInterest();
+            if (idleNanos > 0) {
+                idleTimer = loop.schedule(Duration.ofNanos(idleNanos), this::checkIdle);
+            }
+        }
+    }
+
+    private ByteBuffer nonEmptyOrRelease(ByteBuffer buffer) {
+        if (buffer != null && !buffer.hasRemaining()) {
+            release(buffer);
+            return null;
+        }
+        return buffer;
+    }
+
+    private void release(ByteBuffer buffer) {
+        if (buffer != null) {
+            loop.buffers().release(buffer);
+        }
+    }
+
+    private void checkIdle() {
+        if (ended) {
+            return;
+        }
+        long idleFor = loop.now() - lastActivity;
+        if (idleFor >= idleNanos) {
+            fail("idle timeout " + Duration.ofNanos(idleNanos), false);
+        } else {
+            idleTimer = loop.schedule(Duration.ofNanos(idleNanos - idleFor), this::checkIdle);
+        }
+    }
+
+    private void maybeFinish() {
+        if (up.done && down.done && !ended) {
+            end("ok");
+            ChannelClose.quietly(client.channel);
+            ChannelClose.quietly(upstream.channel);
+        }
+    }
+
+    private void fail(String reason, boolean reset) {
+        if (ended) {
+            return;
+        }
+        end(reason);
+        if (reset) {
+            ChannelClose.withReset(client.channel);
+            ChannelClose.withReset(upstream.channel);
+        } else {
+            ChannelClose.quietly(client.channel);
+            ChannelClose.quietly(upstream.channel);
+        }
+    }
+
+    private void end(String outcome) {
+        ended = true;
+        if (idleTimer != null) {
+            idleTimer.cancel();
+        }
+        up.releaseBuffer();
+        down.releaseBuffer();
+        onEnd.accept(new Result(up.bytes, down.bytes, outcome));
+    }
+
+    /** One socket of the pair; its key's attachment. */
+    private final class Side implements IoHandler {
+        final SocketChannel channel;
+        final String role;
+        SelectionKey key;
+        Direction reads;
+        Direction writes;
+        int interest = -1;
+
+        Side(SocketChannel channel, String role) {
+            this.channel = channel;
+            this.role = role;
+        }
+
+        @Override
+        public void ready(SelectionKey key) throws IOException {
+            if (key.isWritable()) {
+                writes.flush();
+            }
+            if (!ended && key.isValid() && key.isReadable()) {
+                reads.read();
+            }
+            if (!ended) {
+                updateInterest();
+                writes.to.updateInterest();
+                reads.to.updateInterest();
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            fail(role + " " + describe(cause), true);
+        }
+
+        void updateInterest() {
+            if (ended || !key.isValid()) {
+                return;
+            }
+            int ops = (reads.wantsRead() ? SelectionKey.OP_READ : 0)
+                    | (writes.pending != null ? SelectionKey.OP_WRITE : 0);
+            if (ops != interest) {
+                key.interestOps(ops);
+                interest = ops;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "relay " + role + " side";
+        }
+    }
+
+    private static String describe(Throwable cause) {
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+
+    /** Bytes flowing from one side to the other. */
+    private final class Direction {
+        final Side from;
+        final Side to;
+        ByteBuffer pending;
+        boolean eof;
+        boolean done;
+        volatile long bytes;
+
+        Direction(Side from, Side to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        boolean wantsRead() {
+            return !eof && pending == null;
+        }
+
+        void read() throws IOException {
+            if (!wantsRead()) {
+                return;
+            }
+            ByteBuffer buffer = loop.buffers().take();
+            int n;
+            try {
+                n = from.channel.read(buffer);
+            } catch (IOException e) {
+                loop.buffers().release(buffer);
+                throw e;
+            }
+            if (n <= 0) {
+                loop.buffers().release(buffer);
+                if (n < 0) {
+                    eof = true;
+                    lastActivity = loop.now();
+                    finishIfDrained();
+                }
+                return;
+            }
+            lastActivity = loop.now();
+            buffer.flip();
+            pending = buffer;
+            flush();
+        }
+
+        void flush() throws IOException {
+            if (pending == null) {
+                return;
+            }
+            int n = to.channel.write(pending);
+            if (n > 0) {
+                bytes += n;
+                lastActivity = loop.now();
+            }
+            if (!pending.hasRemaining()) {
+                loop.buffers().release(pending);
+                pending = null;
+                finishIfDrained();
+            }
+        }
+
+        private void finishIfDrained() throws IOException {
+            if (eof && pending == null && !done) {
+                done = true;
+                if (to.channel.isOpen()) {
+                    try {
+                        to.channel.shutdownOutput();
+                    } catch (IOException e) {
+                        // the other side is already gone; the other direction will notice
+                    }
+                }
+                maybeFinish();
+            }
+        }
+
+        void releaseBuffer() {
+            if (pending != null) {
+                loop.buffers().release(pending);
+                pending = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.chainsocks.log;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.tinylog.TaggedLogger;
+import org.tinylog.Logger;
+
+/**
+ * One line when a session starts and one when it ends, with the same session id so the two can be joined:
+ * <pre>
+ * session 12 start client=198.18.1.2:50412 dst=198.19.2.2:80 via=main[socks5://198.19.2.3:1080]
+ * session 12 end client=198.18.1.2:50412 dst=198.19.2.2:80 via=main[socks5://198.19.2.3:1080] up=75B down=612B elapsed=0.042s outcome=ok
+ * </pre>
+ * Lines go to the {@code access} tag at info level.
+ */
+public final class AccessLog {
+
+    private static final TaggedLogger LOG = Logger.tag("access");
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private AccessLog() {
+    }
+
+    public static long nextSessionId() {
+        return IDS.incrementAndGet();
+    }
+
+    public static void start(long id, InetSocketAddress client, Object destination, Object via) {
+        LOG.info("session {} start client={} dst={} via={}", id, format(client), destination, via);
+    }
+
+    public static void end(long id, InetSocketAddress client, Object destination, Object via, long bytesUp,
+            long bytesDown, Duration elapsed, String outcome) {
+        LOG.info("session {} end client={} dst={} via={} up={}B down={}B elapsed={} outcome={}", id, format(client),
+                destination, via, bytesUp, bytesDown, seconds(elapsed), outcome);
+    }
+
+    /** The single line for a connection that ended before it asked for anything (bad protocol, auth failure). */
+    public static void refused(long id, InetSocketAddress client, String reason) {
+        LOG.info("session {} refused client={} reason={}", id, format(client), reason);
+    }
+
+    static String seconds(Duration elapsed) {
+        return String.format(java.util.Locale.ROOT, "%.3fs", elapsed.toNanos() / 1e9);
+    }
+
+    /** {@code 198.18.1.2:50412} or {@code [fd00:1::2]:50412}, without the host name lookups toString() may show. */
+    public static String format(InetSocketAddress address) {
+        if (address == null) {
+            return "-";
+        }
+        if (address.isUnresolved()) {
+            return address.getHostString() + ":" + address.getPort();
+        }
+        String host = address.getAddress().getHostAddress();
+        int zone = host.indexOf('%');
+        if (zone >= 0) {
+            host = host.substring(0, zone);
+        }
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+}

@@ -44,6 +44,16 @@ class ChannelDescriptorTest {
     }
 
     @Test
+    void withoutTheExportTheErrorSaysWhatTheJvmNeeds() throws Exception {
+        ChildProcesses.Result result = ChildProcesses.run(
+                ChildProcesses.javaCommandWithoutExports(OriginalDestinationProbe.class, "fd"));
+
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.output()).startsWith("unavailable: cannot read socket file descriptors")
+                .contains("the JVM needs --add-exports java.base/sun.nio.ch=ALL-UNNAMED");
+    }
+
+    @Test
     void closedChannelIsRefusedBecauseItsNumberMayBeReused() throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         server.close();

@@ -15,9 +15,15 @@ final class ChildProcesses {
 
     /** The command line that starts {@code mainClass} on this JVM's classpath with the sun.nio.ch export. */
     static List<String> javaCommand(Class<?> mainClass, String... args) {
+        List<String> command = javaCommandWithoutExports(mainClass, args);
+        command.add(1, "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
+        return command;
+    }
+
+    /** As {@link #javaCommand}, but without {@code --add-exports}: what a plain {@code java -cp} run gets. */
+    static List<String> javaCommandWithoutExports(Class<?> mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass.getName());

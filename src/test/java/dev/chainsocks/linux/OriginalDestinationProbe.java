@@ -13,6 +13,8 @@ import java.nio.channels.SocketChannel;
  *
  * <ul>
  *   <li>{@code set-mark}: tries SO_MARK and prints {@code ok} or {@code error: <message>}.</li>
+ *   <li>{@code fd}: reads a socket channel's file descriptor and prints {@code fd N} or
+ *       {@code unavailable: <message>}.</li>
  *   <li>{@code redirect V4PORT DUALPORT LISTENER=HOST:PORT...}: listens on {@code 0.0.0.0:V4PORT} (IPv4 socket)
  *       and {@code [::]:DUALPORT} (dual-stack), connects to each HOST:PORT, accepts it on the named listener
  *       ({@code v4} or {@code dual}) and prints
@@ -26,6 +28,7 @@ final class OriginalDestinationProbe {
     public static void main(String[] args) throws IOException {
         switch (args[0]) {
             case "set-mark" -> setMark();
+            case "fd" -> descriptor();
             case "redirect" -> redirect(args);
             default -> throw new IllegalArgumentException("unknown probe " + args[0]);
         }
@@ -37,6 +40,14 @@ final class OriginalDestinationProbe {
             System.out.println("ok");
         } catch (ErrnoException e) {
             System.out.println("error: " + e.getMessage());
+        }
+    }
+
+    private static void descriptor() throws IOException {
+        try (SocketChannel channel = SocketChannel.open()) {
+            System.out.println("fd " + ChannelDescriptor.of(channel));
+        } catch (IllegalStateException e) {
+            System.out.println("unavailable: " + e.getMessage());
         }
     }
 

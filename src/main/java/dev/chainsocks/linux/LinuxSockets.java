@@ -1,0 +1,174 @@
+package dev.chainsocks.linux;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.SocketChannel;
+import dev.chainsocks.linux.NativeAccess.LibC;
+import jnr.ffi.Struct;
+import jnr.ffi.byref.IntByReference;
+
+/**
+ * The Linux socket calls chainsocks needs and the JDK lacks, on JDK channels: {@code SO_ORIGINAL_DST},
+ * {@code SO_MARK}, {@code IPV6_V6ONLY}, {@code IP_TRANSPARENT} and {@code RLIMIT_NOFILE}.
+ *
+ * <p>Use {@link #get()} and hand it on as a {@link NatLookup}, {@link KernelSocketOptions} or {@link OpenFileLimit},
+ * so code above can be tested with its own implementations. Failures of a call are {@link ErrnoException}s; where
+ * libc is not available (not Linux) every method throws {@link UnsupportedOperationException} saying so.
+ *
+ * <pre>{@code
+ * LinuxSockets linux = LinuxSockets.get();
+ * log.info(linux.raiseNoFileLimit());
+ * InetSocketAddress target = linux.originalDestination(accepted);
+ * }</pre>
+ */
+public final class LinuxSockets implements NatLookup, KernelSocketOptions, OpenFileLimit {
+    private static final LinuxSockets INSTANCE = new LinuxSockets();
+
+    private static final String ORIGINAL_DST_FEATURE =
+            "SO_ORIGINAL_DST needs Linux netfilter (iptables/nftables REDIRECT) and libc";
+    private static final String GRANT = "run as root or grant it, e.g. AmbientCapabilities=CAP_NET_ADMIN in the "
+            + "systemd unit";
+    private static final String MARK_HINT = "SO_MARK needs CAP_NET_ADMIN (or CAP_NET_RAW on Linux 5.17 and later); "
+            + GRANT;
+    private static final String TRANSPARENT_HINT = "needs CAP_NET_ADMIN or CAP_NET_RAW; " + GRANT;
+
+    private LinuxSockets() {
+    }
+
+    /** The one instance; it holds no state of its own. */
+    public static LinuxSockets get() {
+        return INSTANCE;
+    }
+
+    /** Whether the native calls can work here (Linux, libc bound through JNR). */
+    public static boolean available() {
+        return NativeAccess.available();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The level follows the accepted socket's local address: IPv4 (including an IPv4 client on a dual-stack
+     * {@code [::]} listener, which the kernel tracks in the IPv4 table) asks {@code SOL_IP/SO_ORIGINAL_DST},
+     * IPv6 asks {@code SOL_IPV6/IP6T_SO_ORIGINAL_DST}. An IPv4 answer is a plain {@link Inet4Address}.
+     *
+     * <p>A connection that was not NATed gives {@code ENOENT}, or, where conntrack tracks it anyway, the
+     * listener's own address; callers should treat "original destination equals my listener" as not redirected.
+     */
+    @Override
+    public InetSocketAddress originalDestination(SocketChannel accepted) throws IOException {
+        LibC libc = NativeAccess.libc(ORIGINAL_DST_FEATURE);
+        SocketAddress local = accepted.getLocalAddress();
+        if (!(local instanceof InetSocketAddress localInet)) {
+            throw new IOException("SO_ORIGINAL_DST needs a connected IP socket, local address is " + local);
+        }
+        int fd = ChannelDescriptor.of(accepted);
+        if (isIpv4(localInet.getAddress())) {
+            String call = "getsockopt(SO_ORIGINAL_DST)";
+            SockaddrIn address = new SockaddrIn(NativeAccess.runtime());
+            IntByReference length = new IntByReference(Struct.size(address));
+            if (libc.getsockopt(fd, LibC.SOL_IP, LibC.SO_ORIGINAL_DST, address, length) != 0) {
+                throw NativeAccess.lastError(call, null);
+            }
+            return address.toSocketAddress(call);
+        }
+        String call = "getsockopt(IP6T_SO_ORIGINAL_DST)";
+        SockaddrIn6 address = new SockaddrIn6(NativeAccess.runtime());
+        IntByReference length = new IntByReference(Struct.size(address));
+        if (libc.getsockopt(fd, LibC.SOL_IPV6, LibC.IP6T_SO_ORIGINAL_DST, address, length) != 0) {
+            throw NativeAccess.lastError(call, null);
+        }
+        return address.toSocketAddress(call);
+    }
+
+    /** IPv4, or IPv4-mapped IPv6 ({@code ::ffff:a.b.c.d}) should the JDK ever hand one over unconverted. */
+    private static boolean isIpv4(InetAddress address) {
+        if (address instanceof Inet4Address) {
+            return true;
+        }
+        byte[] bytes = address.getAddress();
+        for (int i = 0; i < 10; i++) {
+            if (bytes[i] != 0) {
+                return false;
+            }
+        }
+        return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
+    }
+
+    @Override
+    public void setMark(NetworkChannel channel, int mark) throws IOException {
+        LibC libc = NativeAccess.libc("SO_MARK needs Linux");
+        setInt(libc, channel, LibC.SOL_SOCKET, LibC.SO_MARK, mark, "setsockopt(SO_MARK)",
+                MARK_HINT);
+    }
+
+    @Override
+    public void setIpv6Only(NetworkChannel channel, boolean ipv6Only) throws IOException {
+        LibC libc = NativeAccess.libc("IPV6_V6ONLY needs Linux");
+        int domain = intOption(channel, LibC.SOL_SOCKET, LibC.SO_DOMAIN, "getsockopt(SO_DOMAIN)");
+        if (domain != LibC.AF_INET6) {
+            throw new IllegalArgumentException("IPV6_V6ONLY applies to IPv6 sockets, this one has address family "
+                    + domain + " (open it with StandardProtocolFamily.INET6)");
+        }
+        setInt(libc, channel, LibC.SOL_IPV6, LibC.IPV6_V6ONLY, ipv6Only ? 1 : 0, "setsockopt(IPV6_V6ONLY)", null);
+    }
+
+    @Override
+    public void setTransparent(NetworkChannel channel) throws IOException {
+        LibC libc = NativeAccess.libc("IP_TRANSPARENT (TPROXY) needs Linux");
+        int domain = intOption(channel, LibC.SOL_SOCKET, LibC.SO_DOMAIN, "getsockopt(SO_DOMAIN)");
+        if (domain == LibC.AF_INET6) {
+            setInt(libc, channel, LibC.SOL_IPV6, LibC.IPV6_TRANSPARENT, 1, "setsockopt(IPV6_TRANSPARENT)",
+                    "IPV6_TRANSPARENT " + TRANSPARENT_HINT);
+        }
+        // On a dual-stack IPv6 socket this covers the IPv4 side as well.
+        setInt(libc, channel, LibC.SOL_IP, LibC.IP_TRANSPARENT, 1, "setsockopt(IP_TRANSPARENT)",
+                "IP_TRANSPARENT " + TRANSPARENT_HINT);
+    }
+
+    /** {@inheritDoc} Raising the soft limit up to the hard one needs no privilege. */
+    @Override
+    public NoFileLimit raiseNoFileLimit() throws IOException {
+        LibC libc = NativeAccess.libc("RLIMIT_NOFILE needs Linux");
+        Rlimit current = new Rlimit(NativeAccess.runtime());
+        if (libc.getrlimit(LibC.RLIMIT_NOFILE, current) != 0) {
+            throw NativeAccess.lastError("getrlimit(RLIMIT_NOFILE)", null);
+        }
+        long soft = current.soft.get();
+        long hard = current.hard.get();
+        if (soft == hard) {
+            return new NoFileLimit(soft, soft, hard);
+        }
+        Rlimit raised = new Rlimit(NativeAccess.runtime());
+        raised.soft.set(hard);
+        raised.hard.set(hard);
+        if (libc.setrlimit(LibC.RLIMIT_NOFILE, raised) != 0) {
+            throw NativeAccess.lastError("setrlimit(RLIMIT_NOFILE)", null);
+        }
+        return new NoFileLimit(soft, hard, hard);
+    }
+
+    /** Reads an int-valued socket option; package-private so tests can check what the setters did. */
+    static int intOption(NetworkChannel channel, int level, int option, String call) throws IOException {
+        LibC libc = NativeAccess.libc(call + " needs Linux");
+        int fd = ChannelDescriptor.of(channel);
+        IntByReference value = new IntByReference();
+        IntByReference length = new IntByReference(Integer.BYTES);
+        if (libc.getsockopt(fd, level, option, value, length) != 0) {
+            throw NativeAccess.lastError(call, null);
+        }
+        return value.getValue();
+    }
+
+    private static void setInt(LibC libc, NetworkChannel channel, int level, int option, int value, String call,
+                               String permissionHint) throws IOException {
+        int fd = ChannelDescriptor.of(channel);
+        if (libc.setsockopt(fd, level, option, new IntByReference(value), Integer.BYTES) != 0) {
+            throw NativeAccess.lastError(call, permissionHint);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.chainsocks.linux;
+
+import jnr.constants.platform.Errno;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Platform;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.byref.IntByReference;
+
+/**
+ * The one place libc is loaded, and where errno becomes an {@link ErrnoException}.
+ *
+ * <p>Loading happens once, on first use. When it cannot work (not Linux, or JNR cannot bind libc) the reason is
+ * kept and every feature that needs libc throws {@link UnsupportedOperationException} saying what is missing.
+ */
+final class NativeAccess {
+    private NativeAccess() {
+    }
+
+    /**
+     * The libc calls chainsocks makes, and nothing else. Public only so JNR's generated class, which lives in
+     * another class loader, may implement it; the enclosing class keeps it inside this package.
+     *
+     * <p>The constants are the Linux values from {@code <netinet/in.h>}, {@code <linux/netfilter_ipv4.h>},
+     * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>} and {@code <sys/resource.h>}.
+     */
+    public interface LibC {
+        int AF_INET = 2;
+        int AF_INET6 = 10;
+
+        int SOL_SOCKET = 1;
+        int SOL_IP = 0;
+        int SOL_IPV6 = 41;
+
+        int SO_MARK = 36;
+        int SO_DOMAIN = 39;
+        int SO_ORIGINAL_DST = 80;
+        int IP6T_SO_ORIGINAL_DST = 80;
+        int IP_TRANSPARENT = 19;
+        int IPV6_V6ONLY = 26;
+        int IPV6_TRANSPARENT = 75;
+
+        int RLIMIT_NOFILE = 7;
+        int CLOCK_MONOTONIC = 1;
+
+        @SaveError
+        int getsockopt(int fd, int level, int optname, @Out Struct optval, @In @Out IntByReference optlen);
+
+        @SaveError
+        int getsockopt(int fd, int level, int optname, @Out IntByReference optval, @In @Out IntByReference optlen);
+
+        @SaveError
+        int setsockopt(int fd, int level, int optname, @In IntByReference optval, int optlen);
+
+        @SaveError
+        int getrlimit(int resource, @Out Rlimit limit);
+
+        @SaveError
+        int setrlimit(int resource, @In Rlimit limit);
+
+        @SaveError
+        int clock_gettime(int clockId, @Out Timespec time);
+
+        @IgnoreError
+        String strerror(int errnum);
+    }
+
+    private static final class Loaded {
+        static final LibC LIBC;
+        static final Runtime RUNTIME;
+        static final String PROBLEM;
+
+        static {
+            LibC libc = null;
+            Runtime runtime = null;
+            String problem = null;
+            if (Platform.getNativePlatform().getOS() != Platform.OS.LINUX) {
+                problem = "this system is " + System.getProperty("os.name") + ", not Linux";
+            } else {
+                try {
+                    libc = LibraryLoader.create(LibC.class).load("c");
+                    runtime = Runtime.getRuntime(libc);
+                } catch (LinkageError | RuntimeException e) {
+                    problem = "libc could not be bound through JNR: " + e;
+                    libc = null;
+                }
+            }
+            LIBC = libc;
+            RUNTIME = runtime;
+            PROBLEM = problem;
+        }
+    }
+
+    /** Whether libc is bound, so the Linux features can work at all. */
+    static boolean available() {
+        return Loaded.PROBLEM == null;
+    }
+
+    /** Why libc is not bound, or null when it is. */
+    static String problem() {
+        return Loaded.PROBLEM;
+    }
+
+    /**
+     * The bound libc.
+     *
+     * @param feature what the caller wants, phrased for the error, e.g. "SO_MARK needs Linux"
+     * @throws UnsupportedOperationException when libc is not available here
+     */
+    static LibC libc(String feature) {
+        if (Loaded.PROBLEM != null) {
+            throw new UnsupportedOperationException(feature + "; unavailable here: " + Loaded.PROBLEM);
+        }
+        return Loaded.LIBC;
+    }
+
+    static Runtime runtime() {
+        return Loaded.RUNTIME;
+    }
+
+    /** The failure of the call just made on this thread, from the errno JNR saved for it. */
+    static ErrnoException lastError(String call, String permissionHint) {
+        int errno = Loaded.RUNTIME.getLastError();
+        return error(call, errno, errno == ErrnoException.EPERM ? permissionHint : null);
+    }
+
+    static ErrnoException error(String call, int errno, String hint) {
+        Errno known = Errno.valueOf(errno);
+        String name = known.defined() ? known.name() : "errno " + errno;
+        String description = Loaded.LIBC == null ? null : Loaded.LIBC.strerror(errno);
+        if (description == null || description.isEmpty()) {
+            description = known.defined() ? known.description() : "unknown error";
+        }
+        return new ErrnoException(call, errno, name, description, hint);
+    }
+}

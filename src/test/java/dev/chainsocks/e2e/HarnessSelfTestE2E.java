@@ -212,4 +212,29 @@ class HarnessSelfTestE2E {
         assertThat(result.ok()).as(result.raw()).isTrue();
         dante.awaitConnections((int) before + 1, LOG_WAIT);
     }
+
+    @Test
+    void localTopologyRedirectsOwnTrafficExceptTheRedirectorsUser() throws Exception {
+        // The user is closed last: userdel refuses while redsocks, stopped with the topology, still runs as it.
+        try (SystemUser redirectorUser = SystemUser.create();
+             LocalTopology local = LocalTopology.create(TestWorkspace.forTest("HarnessSelfTestE2E-local"))) {
+            HttpFileServer localWeb = HttpFileServer.start(local.wan(), HTTP_PORT, 1 << 20);
+            Dante localDante = Dante.in(local.wan()).listen(LocalTopology.WAN_V4, 1080).external(WAN_IF).start();
+            Redsocks redsocks = Redsocks.startAs(redirectorUser, local.host(), Endpoint.of("127.0.0.1", 12345),
+                    Redsocks.Type.SOCKS5, localDante.endpoint(), null);
+            assertThat(Files.readAllLines(Path.of("/proc", Long.toString(redsocks.process().pid()), "status")))
+                    .as("redsocks runs as the throwaway user")
+                    .anyMatch(line -> line.matches("Uid:\\s+" + redirectorUser.uid() + "\\s.*"));
+
+            local.redirectOutputTcpExceptUid(12345, redirectorUser.uid());
+            String url = localWeb.url(LocalTopology.WAN_V4, HttpFileServer.PAGE_PATH);
+            assertThat(Curl.get(local.host(), url)).isEqualTo(localWeb.page());
+            assertThat(localDante.awaitConnections(1, LOG_WAIT).get(0))
+                    .as("the host's own curl went through redsocks and dante")
+                    .contains(LocalTopology.HOST_V4 + ".");
+            assertThat(localWeb.awaitRequests(1, LOG_WAIT).get(0)).startsWith("::ffff:" + LocalTopology.WAN_V4 + " ");
+        }
+        assertThat(Netns.leftoversOfThisRun()).as("local topology namespaces").allMatch(
+                name -> topology.toString().contains(name));
+    }
 }

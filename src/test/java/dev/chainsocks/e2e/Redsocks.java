@@ -1,6 +1,7 @@
 package dev.chainsocks.e2e;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -34,6 +35,15 @@ public final class Redsocks implements AutoCloseable {
      * incoming interface's address, reaches it) relaying through {@code upstream}.
      */
     public static Redsocks start(Netns netns, Endpoint local, Type type, Endpoint upstream, Credentials credentials) {
+        return startAs(null, netns, local, type, upstream, credentials);
+    }
+
+    /**
+     * As {@link #start}, but running as {@code user} (when not null) through {@code setpriv}: for local mode, where the
+     * redirector's own upstream connections are exempted from the OUTPUT redirect by uid.
+     */
+    public static Redsocks startAs(SystemUser user, Netns netns, Endpoint local, Type type, Endpoint upstream,
+                                   Credentials credentials) {
         TestWorkspace workspace = netns.workspace();
         Path dir = workspace.newDirectory("redsocks");
         StringBuilder conf = new StringBuilder()
@@ -51,8 +61,12 @@ public final class Redsocks implements AutoCloseable {
         }
         conf.append("}\n");
         Path file = workspace.writeFile(dir, "redsocks.conf", conf.toString());
-        ManagedProcess process = netns.spawnListening("redsocks-" + local.port(), local,
-                List.of("redsocks", "-c", file.toString(), "-p", dir.resolve("redsocks.pid").toString()));
+        List<String> command = new ArrayList<>();
+        if (user != null) {
+            command.addAll(user.runAs());
+        }
+        command.addAll(List.of("redsocks", "-c", file.toString()));
+        ManagedProcess process = netns.spawnListening("redsocks-" + local.port(), local, command);
         return new Redsocks(process, local);
     }
 

@@ -27,11 +27,18 @@ final class ShutdownCleanup {
         OPEN.remove(resource);
     }
 
+    /** Namespaces (and the processes in them) first: an account cannot be deleted while a process still uses it. */
     private static void closeAll() {
+        closeAll(false);
+        closeAll(true);
+    }
+
+    private static void closeAll(boolean users) {
         while (true) {
             AutoCloseable next;
             synchronized (ShutdownCleanup.class) {
-                next = OPEN.poll();
+                next = OPEN.stream().filter(r -> (r instanceof SystemUser) == users).findFirst().orElse(null);
+                OPEN.remove(next);
             }
             if (next == null) {
                 return;

@@ -80,17 +80,15 @@ public final class SystemUser implements AutoCloseable {
         return List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--");
     }
 
+    /** Deletes the account; fails (userdel exit 8) if a process still runs as it, so stop those processes first. */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        Command.Result result = Command.run(List.of("userdel", name), Command.DEFAULT_TIMEOUT);
-        if (!result.succeeded()) {
-            System.err.println("e2e: " + result.describe());
-        }
         ShutdownCleanup.unregister(this);
+        Command.run(List.of("userdel", name), Command.DEFAULT_TIMEOUT).requireSuccess();
     }
 
     @Override

@@ -1,0 +1,29 @@
+package dev.chainsocks.proto;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The bytes a handshake has produced and the driver has not sent yet. {@link #buffer()} is handed out as is: the
+ * driver drains it (a channel write advances its position), and {@link #append} keeps what is still unsent.
+ */
+public final class OutboundBuffer {
+
+    private ByteBuffer pending = ByteBuffer.allocate(0);
+
+    /** Queues the remaining bytes of {@code bytes} (its position is not moved). */
+    public void append(ByteBuffer bytes) {
+        ByteBuffer joined = ByteBuffer.allocate(pending.remaining() + bytes.remaining());
+        joined.put(pending.duplicate()).put(bytes.duplicate()).flip();
+        pending = joined;
+    }
+
+    /** Unsent bytes in read mode; empty when everything was sent. */
+    public ByteBuffer buffer() {
+        return pending;
+    }
+
+    @Override
+    public String toString() {
+        return pending.remaining() + " bytes to send";
+    }
+}

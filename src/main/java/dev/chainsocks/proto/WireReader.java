@@ -1,0 +1,147 @@
+package dev.chainsocks.proto;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
+
+/**
+ * A read cursor for decoding one binary message, used by the SOCKS codecs to keep the {@link Decoded} contract.
+ *
+ * <p>A parser reads fields in wire order ({@link #u8()}, {@link #u16()}, ...) and validates each one right after
+ * reading it. Running out of bytes unwinds the parser and yields {@link Decoded.NeedMore}; {@link #fail} yields
+ * {@link Decoded.Malformed}. The cursor works on a duplicate of the input, so the caller's buffer moves only when a
+ * whole message was parsed, and then by exactly that message's length. Multi-byte integers are big-endian
+ * (network order), as in every SOCKS message.
+ */
+public final class WireReader {
+
+    private static final Underflow UNDERFLOW = new Underflow();
+
+    private final ByteBuffer in;
+
+    private WireReader(ByteBuffer source) {
+        this.in = source.duplicate(); // a duplicate is always big-endian
+    }
+
+    /** Runs {@code parser} over the bytes of {@code in}; see {@link Decoded} for what happens to the position. */
+    public static <T> Decoded<T> decode(ByteBuffer in, Function<WireReader, T> parser) {
+        WireReader reader = new WireReader(in);
+        try {
+            T message = parser.apply(reader);
+            in.position(reader.in.position());
+            return new Decoded.Message<>(message);
+        } catch (Underflow e) {
+            return new Decoded.NeedMore<>();
+        } catch (Failure e) {
+            return new Decoded.Malformed<>(e.getMessage(), e.fault);
+        }
+    }
+
+    /** One unsigned byte. */
+    public int u8() {
+        require(1);
+        return in.get() & 0xff;
+    }
+
+    /** One unsigned big-endian 16-bit integer (a port). */
+    public int u16() {
+        require(2);
+        return in.getShort() & 0xffff;
+    }
+
+    public byte[] bytes(int length) {
+        require(length);
+        byte[] bytes = new byte[length];
+        in.get(bytes);
+        return bytes;
+    }
+
+    /** Everything left in the buffer (the payload of a datagram). */
+    public byte[] rest() {
+        return bytes(in.remaining());
+    }
+
+    public InetAddress ipv4() {
+        return address(bytes(4));
+    }
+
+    public InetAddress ipv6() {
+        return address(bytes(16));
+    }
+
+    /**
+     * The bytes up to a NUL terminator, which is consumed too. If {@code maxLength} bytes have arrived and none of
+     * them nor the next is a NUL, the field is malformed: the decoder never waits for an unbounded string.
+     */
+    public byte[] untilNul(int maxLength, String field) {
+        int start = in.position();
+        for (int i = 0; i <= maxLength; i++) {
+            if (start + i >= in.limit()) {
+                throw UNDERFLOW;
+            }
+            if (in.get(start + i) == 0) {
+                byte[] bytes = bytes(i);
+                in.get(); // the NUL
+                return bytes;
+            }
+        }
+        throw fail(field + " longer than " + maxLength + " bytes without a NUL terminator");
+    }
+
+    /** Decodes strict UTF-8 (US-ASCII included); invalid sequences are a malformed field, not replacement chars. */
+    public String utf8(byte[] bytes, String field) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw fail(field + " is not valid UTF-8");
+        }
+    }
+
+    /** The exception to throw from a parser for bytes that break the protocol; a server answers GENERAL_FAILURE. */
+    public RuntimeException fail(String reason) {
+        return new Failure(reason, ReplyStatus.GENERAL_FAILURE);
+    }
+
+    /** As {@link #fail(String)}, naming the reply a server should give. */
+    public RuntimeException fail(String reason, ReplyStatus fault) {
+        return new Failure(reason, fault);
+    }
+
+    private void require(int length) {
+        if (in.remaining() < length) {
+            throw UNDERFLOW;
+        }
+    }
+
+    private static InetAddress address(byte[] bytes) {
+        try {
+            return InetAddress.getByAddress(bytes); // a literal: no name lookup
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 or 16 bytes are always an address", e);
+        }
+    }
+
+    /** Control flow, not an error: the message continues beyond the buffer. Shared, stackless. */
+    private static final class Underflow extends RuntimeException {
+        Underflow() {
+            super("need more bytes", null, false, false);
+        }
+    }
+
+    private static final class Failure extends RuntimeException {
+        final ReplyStatus fault;
+
+        Failure(String reason, ReplyStatus fault) {
+            super(reason, null, false, false);
+            this.fault = fault;
+        }
+    }
+}

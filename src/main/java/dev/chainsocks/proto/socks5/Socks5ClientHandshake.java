@@ -1,0 +1,140 @@
+package dev.chainsocks.proto.socks5;
+
+import dev.chainsocks.proto.ClientHandshake;
+import dev.chainsocks.proto.Decoded;
+import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.HandshakeOutcome;
+import dev.chainsocks.proto.OutboundBuffer;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * The client side of SOCKS5 CONNECT (RFC 1928), with RFC 1929 username/password when credentials are given.
+ *
+ * <p>Greeting: offers NO_AUTHENTICATION, plus USERNAME_PASSWORD when credentials are given. The server's selection
+ * is followed; a method we did not offer is a protocol error and NO_ACCEPTABLE_METHODS (0xff) is
+ * {@link HandshakeOutcome.AuthenticationFailed}, as is an RFC 1929 failure status. The request carries the
+ * destination as IPv4, IPv6 or DOMAIN (names are never resolved here). A reply other than SUCCEEDED is
+ * {@link HandshakeOutcome.Refused} with its code, e.g. {@code CONNECTION_REFUSED(0x05)}; SUCCEEDED is
+ * {@link HandshakeOutcome.Granted} with the bound address, which may be a DOMAIN.
+ */
+public final class Socks5ClientHandshake implements ClientHandshake {
+
+    private enum Step { METHOD_SELECTION, PASSWORD_AUTH, REPLY }
+
+    private final Socks5Request request;
+    private final Socks5PasswordAuthRequest credentials;
+    private final Socks5Greeting greeting;
+    private final OutboundBuffer outbound = new OutboundBuffer();
+    private Step step = Step.METHOD_SELECTION;
+    private HandshakeOutcome outcome;
+
+    /** Without credentials: offers only NO_AUTHENTICATION. */
+    public Socks5ClientHandshake(Destination destination) {
+        this(destination, null);
+    }
+
+    /**
+     * With RFC 1929 credentials (username and password 1..255 bytes each).
+     *
+     * @throws IllegalArgumentException when a credential is empty or longer than 255 bytes
+     */
+    public Socks5ClientHandshake(Destination destination, String username, String password) {
+        this(destination, new Socks5PasswordAuthRequest(username, password));
+    }
+
+    private Socks5ClientHandshake(Destination destination, Socks5PasswordAuthRequest credentials) {
+        this.request = new Socks5Request(Socks5Command.CONNECT, Objects.requireNonNull(destination, "destination"));
+        this.credentials = credentials;
+        this.greeting = credentials == null
+                ? Socks5Greeting.of(Socks5AuthMethod.NO_AUTHENTICATION)
+                : Socks5Greeting.of(Socks5AuthMethod.NO_AUTHENTICATION, Socks5AuthMethod.USERNAME_PASSWORD);
+        outbound.append(Socks5Codec.encodeGreeting(greeting));
+    }
+
+    @Override
+    public void receive(ByteBuffer in) {
+        boolean progressed = true;
+        while (outcome == null && progressed) {
+            progressed = switch (step) {
+                case METHOD_SELECTION -> onMethodSelection(Socks5Codec.decodeMethodSelection(in));
+                case PASSWORD_AUTH -> onPasswordAuth(Socks5Codec.decodePasswordAuthResponse(in));
+                case REPLY -> onReply(Socks5Codec.decodeReply(in));
+            };
+        }
+    }
+
+    private boolean onMethodSelection(Decoded<Socks5MethodSelection> decoded) {
+        if (!(decoded instanceof Decoded.Message<Socks5MethodSelection> message)) {
+            return failed(decoded);
+        }
+        Socks5AuthMethod method = message.message().method();
+        if (method == Socks5AuthMethod.NO_ACCEPTABLE_METHODS) {
+            outcome = new HandshakeOutcome.AuthenticationFailed(
+                    "SOCKS5 proxy accepts none of the offered methods " + greeting.describeMethods());
+        } else if (!greeting.offers(method)) {
+            outcome = new HandshakeOutcome.ProtocolError(
+                    "SOCKS5 method selection: proxy chose " + method + ", which was not offered");
+        } else if (method == Socks5AuthMethod.USERNAME_PASSWORD) {
+            outbound.append(Socks5Codec.encodePasswordAuthRequest(credentials));
+            step = Step.PASSWORD_AUTH;
+        } else {
+            sendRequest();
+        }
+        return true;
+    }
+
+    private boolean onPasswordAuth(Decoded<Socks5PasswordAuthResponse> decoded) {
+        if (!(decoded instanceof Decoded.Message<Socks5PasswordAuthResponse> message)) {
+            return failed(decoded);
+        }
+        if (message.message().succeeded()) {
+            sendRequest();
+        } else {
+            outcome = new HandshakeOutcome.AuthenticationFailed(
+                    "SOCKS5 proxy rejected username/password for user " + credentials.username());
+        }
+        return true;
+    }
+
+    private boolean onReply(Decoded<Socks5Reply> decoded) {
+        if (!(decoded instanceof Decoded.Message<Socks5Reply> message)) {
+            return failed(decoded);
+        }
+        Socks5Reply reply = message.message();
+        outcome = reply.code() == Socks5ReplyCode.SUCCEEDED
+                ? new HandshakeOutcome.Granted(reply.bound())
+                : new HandshakeOutcome.Refused(reply.code().status(), reply.code().toString());
+        return true;
+    }
+
+    private void sendRequest() {
+        outbound.append(Socks5Codec.encodeRequest(request));
+        step = Step.REPLY;
+    }
+
+    /** NeedMore: no progress; Malformed: a protocol error. */
+    private boolean failed(Decoded<?> decoded) {
+        if (decoded instanceof Decoded.Malformed<?> malformed) {
+            outcome = new HandshakeOutcome.ProtocolError(malformed.reason());
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public ByteBuffer outbound() {
+        return outbound.buffer();
+    }
+
+    @Override
+    public HandshakeOutcome outcome() {
+        return outcome;
+    }
+
+    @Override
+    public String toString() {
+        return "socks5 " + request.command().name() + " " + request.destination()
+                + (credentials == null ? "" : " as " + credentials.username());
+    }
+}

@@ -6,7 +6,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.tinylog.Logger;
 
 /**
@@ -30,21 +29,20 @@ public final class Acceptor implements IoHandler, AutoCloseable {
     private final EventLoopGroup group;
     private final ServerSocketChannel server;
     private final Handler handler;
-    private final int maxConnections;
-    private final AtomicInteger active = new AtomicInteger();
+    private final ConnectionLimit limit;
     private final String name;
     private SelectionKey key;
     private Duration backoff = FIRST_BACKOFF;
     private long refusedSinceLastLog;
     private volatile boolean closed;
 
-    private Acceptor(EventLoopGroup group, ServerSocketChannel server, Handler handler, int maxConnections,
+    private Acceptor(EventLoopGroup group, ServerSocketChannel server, Handler handler, ConnectionLimit limit,
             String name) {
         this.group = group;
         this.acceptLoop = group.loops().get(0);
         this.server = server;
         this.handler = handler;
-        this.maxConnections = maxConnections;
+        this.limit = limit;
         this.name = name;
     }
 
@@ -52,10 +50,10 @@ public final class Acceptor implements IoHandler, AutoCloseable {
      * Starts accepting on an already bound {@code server} channel. Connections count against the limit until the
      * handler calls {@link #release()} once for each.
      */
-    public static Acceptor start(EventLoopGroup group, ServerSocketChannel server, int maxConnections, String name,
-            Handler handler) throws IOException {
+    public static Acceptor start(EventLoopGroup group, ServerSocketChannel server, ConnectionLimit limit,
+            String name, Handler handler) throws IOException {
         server.configureBlocking(false);
-        Acceptor acceptor = new Acceptor(group, server, handler, maxConnections, name);
+        Acceptor acceptor = new Acceptor(group, server, handler, limit, name);
         java.util.concurrent.CompletableFuture<Void> registered = new java.util.concurrent.CompletableFuture<>();
         acceptor.acceptLoop.execute(() -> {
             try {
@@ -84,13 +82,9 @@ public final class Acceptor implements IoHandler, AutoCloseable {
         }
     }
 
-    public int active() {
-        return active.get();
-    }
-
     /** A connection handed out by this acceptor has ended. */
     public void release() {
-        active.decrementAndGet();
+        limit.release();
     }
 
     @Override
@@ -107,11 +101,10 @@ public final class Acceptor implements IoHandler, AutoCloseable {
                 break;
             }
             backoff = FIRST_BACKOFF;
-            if (active.incrementAndGet() > maxConnections) {
-                active.decrementAndGet();
+            if (!limit.tryAcquire()) {
                 ChannelClose.withReset(channel);
                 if (refusedSinceLastLog++ % 1000 == 0) {
-                    Logger.warn("{}: connection limit {} reached, resetting new connections", name, maxConnections);
+                    Logger.warn("{}: connection limit {} reached, resetting new connections", name, limit.max());
                 }
                 continue;
             }
@@ -119,7 +112,7 @@ public final class Acceptor implements IoHandler, AutoCloseable {
             try {
                 channel.configureBlocking(false);
             } catch (IOException e) {
-                active.decrementAndGet();
+                limit.release();
                 ChannelClose.quietly(channel);
                 continue;
             }

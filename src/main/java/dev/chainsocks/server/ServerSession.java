@@ -1,0 +1,482 @@
+package dev.chainsocks.server;
+
+import dev.chainsocks.engine.Acceptor;
+import dev.chainsocks.engine.ChannelClose;
+import dev.chainsocks.engine.Connector;
+import dev.chainsocks.engine.EventLoop;
+import dev.chainsocks.engine.Exchange;
+import dev.chainsocks.engine.IoHandler;
+import dev.chainsocks.engine.Relay;
+import dev.chainsocks.engine.Resolver;
+import dev.chainsocks.engine.Timer;
+import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.ProtocolSniffer;
+import dev.chainsocks.proto.ReplyStatus;
+import dev.chainsocks.proto.ServerHandshake;
+import dev.chainsocks.proto.ServerOutcome;
+import dev.chainsocks.proto.http.HttpProxyServerHandshake;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * One client of the bundled server, from its first byte to the end of its relay. Lives on one event loop.
+ *
+ * <p>The first byte picks the protocol (0x04 SOCKS4/4a, 0x05 SOCKS5, a letter HTTP); the matching server
+ * handshake parses the request; then the session connects, binds or associates, answers with a reply that tells
+ * the truth about what happened, and relays.
+ */
+final class ServerSession {
+
+    private static final Destination NO_ADDRESS = Destination.ip(InetAddress.getLoopbackAddress(), 0);
+    private static final Destination ANY_IPV4 = zeroAddress();
+
+    private final SocksServer server;
+    private final EventLoop loop;
+    private final SocketChannel client;
+    private final Acceptor acceptor;
+    private final long id = AccessLog.nextSessionId();
+    private final long startNanos = System.nanoTime();
+    private InetSocketAddress clientAddress;
+    private ServerHandshake handshake;
+    private String unknownProtocol;
+    private ServerOutcome.Request request;
+    private String via = "direct";
+    private Relay relay;
+    private UdpAssociation association;
+    private boolean ended;
+
+    ServerSession(SocksServer server, EventLoop loop, SocketChannel client, Acceptor acceptor) {
+        this.server = server;
+        this.loop = loop;
+        this.client = client;
+        this.acceptor = acceptor;
+    }
+
+    private static Destination zeroAddress() {
+        try {
+            return Destination.ip(InetAddress.getByAddress(new byte[4]), 0);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    long id() {
+        return id;
+    }
+
+    void start() {
+        try {
+            clientAddress = (InetSocketAddress) client.getRemoteAddress();
+        } catch (IOException e) {
+            end("client gone before the handshake: " + e.getMessage());
+            return;
+        }
+        Exchange.Machine machine = new Exchange.Machine(this::receiveHandshake, this::handshakeOutbound,
+                this::handshakeFinished);
+        Exchange.start(loop, client, machine, null, server.config().handshakeTimeout(),
+                "handshake with " + AccessLog.format(clientAddress), new Exchange.Callback() {
+                    @Override
+                    public void finished(ByteBuffer leftover) {
+                        onHandshake(leftover);
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        end(cause instanceof EOFException ? "client closed during the handshake"
+                                : cause instanceof SocketTimeoutException ? "handshake timeout"
+                                : "handshake failed: " + cause.getMessage());
+                    }
+                });
+    }
+
+    private void receiveHandshake(ByteBuffer in) {
+        if (handshake == null) {
+            int first = in.get(in.position()) & 0xFF;
+            handshake = ProtocolSniffer.handshakeFor(first, server.config().users()).orElse(null);
+            if (handshake == null) {
+                unknownProtocol = String.format("not SOCKS or HTTP: first byte 0x%02x", first);
+                return;
+            }
+        }
+        handshake.receive(in);
+    }
+
+    private ByteBuffer handshakeOutbound() {
+        return handshake == null ? ByteBuffer.allocate(0) : handshake.outbound();
+    }
+
+    private boolean handshakeFinished() {
+        return unknownProtocol != null || (handshake != null && handshake.outcome() != null);
+    }
+
+    private void onHandshake(ByteBuffer leftover) {
+        if (unknownProtocol != null) {
+            release(leftover);
+            end(unknownProtocol);
+            return;
+        }
+        ServerOutcome outcome = handshake.outcome();
+        if (outcome instanceof ServerOutcome.Rejected rejected) {
+            release(leftover);
+            end("rejected: " + rejected.reason());
+            return;
+        }
+        request = (ServerOutcome.Request) outcome;
+        via = request.protocol() + " " + request.command() + (request.user() == null ? "" : " user=" + request.user());
+        AccessLog.start(id, clientAddress, request.destination(), via);
+        if (!server.config().admits(clientAddress.getAddress())) {
+            replyFailure(new FailureReplies.DeniedException("client " + clientAddress.getAddress().getHostAddress()
+                    + " is not in --allow-from"), leftover);
+            return;
+        }
+        switch (request.command()) {
+            case CONNECT, HTTP_FORWARD -> new Resolver(loop, server.group().blocking()).resolve(request.destination(),
+                    target -> connect(target, leftover), failure -> replyFailure(failure, leftover));
+            case BIND -> bind(leftover);
+            case UDP_ASSOCIATE -> associate(leftover);
+        }
+    }
+
+    private void connect(InetSocketAddress target, ByteBuffer leftover) {
+        if (ended) {
+            release(leftover);
+            return;
+        }
+        Connector.connect(loop, target, server.config().connectTimeout(), Connector.SocketSetup.NONE,
+                new Connector.Callback() {
+                    @Override
+                    public void connected(SocketChannel upstream) {
+                        onConnected(upstream, leftover);
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        replyFailure(cause, leftover);
+                    }
+                });
+    }
+
+    private void onConnected(SocketChannel upstream, ByteBuffer leftover) {
+        if (ended) {
+            release(leftover);
+            ChannelClose.quietly(upstream);
+            return;
+        }
+        Destination bound;
+        try {
+            bound = Destination.of((InetSocketAddress) upstream.getLocalAddress());
+        } catch (IOException e) {
+            bound = NO_ADDRESS;
+        }
+        handshake.reply(ReplyStatus.SUCCEEDED, bound);
+        if (request.command() == ServerOutcome.Command.HTTP_FORWARD) {
+            ByteBuffer head = ((HttpProxyServerHandshake) handshake).forwardHead();
+            flush(upstream, head, null, ignored -> flushReplyThenRelay(upstream, leftover),
+                    cause -> {
+                        ChannelClose.quietly(upstream);
+                        release(leftover);
+                        end("origin failed: " + cause.getMessage());
+                    });
+        } else {
+            flushReplyThenRelay(upstream, leftover);
+        }
+    }
+
+    private void flushReplyThenRelay(SocketChannel upstream, ByteBuffer leftover) {
+        flush(client, handshake.outbound(), leftover, rest -> startRelay(upstream, rest, null), cause -> {
+            ChannelClose.quietly(upstream);
+            end("client gone before the relay: " + cause.getMessage());
+        });
+    }
+
+    private void startRelay(SocketChannel upstream, ByteBuffer toUpstream, ByteBuffer toClient) {
+        relay = Relay.start(loop, client, upstream, toUpstream, toClient, server.config().idleTimeout(),
+                result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
+    }
+
+    /**
+     * Sends {@code bytes} on {@code channel} (within the handshake deadline), then hands on the {@code carry}
+     * buffer (which the exchange keeps untouched) to {@code then}.
+     */
+    private void flush(SocketChannel channel, ByteBuffer bytes, ByteBuffer carry, Consumer<ByteBuffer> then,
+            Consumer<IOException> otherwise) {
+        ByteBuffer input = carry != null ? carry : loop.buffers().take().flip();
+        Exchange.start(loop, channel, new Exchange.Machine(in -> { }, () -> bytes, () -> true), input,
+                server.config().handshakeTimeout(), "reply to " + AccessLog.format(clientAddress),
+                new Exchange.Callback() {
+                    @Override
+                    public void finished(ByteBuffer rest) {
+                        if (carry == null) {
+                            release(rest);
+                            then.accept(null);
+                        } else {
+                            then.accept(rest);
+                        }
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        otherwise.accept(cause);
+                    }
+                });
+    }
+
+    private void replyFailure(IOException cause, ByteBuffer leftover) {
+        release(leftover);
+        if (ended) {
+            return;
+        }
+        ReplyStatus status = FailureReplies.forFailure(cause);
+        handshake.reply(status, ANY_IPV4);
+        String outcome = "failed " + status + ": " + cause.getMessage();
+        flush(client, handshake.outbound(), null, ignored -> end(outcome), ignored -> end(outcome));
+    }
+
+    // --- BIND: the client asks us to accept one connection for it (FTP-style active mode) ---
+
+    private void bind(ByteBuffer leftover) {
+        ServerSocketChannel listener = null;
+        boolean handedOff = false;
+        try {
+            InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
+            InetAddress localAddress = unmapped(local.getAddress());
+            listener = ServerSocketChannel.open(localAddress instanceof Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+            listener.bind(new InetSocketAddress(localAddress, 0), 1);
+            listener.configureBlocking(false);
+            handshake.reply(ReplyStatus.SUCCEEDED, Destination.of((InetSocketAddress) listener.getLocalAddress()));
+            ServerSocketChannel bound = listener;
+            flush(client, handshake.outbound(), leftover, rest -> awaitPeer(bound, rest), cause -> {
+                ChannelClose.quietly(bound);
+                end("client gone after the first BIND reply: " + cause.getMessage());
+            });
+            handedOff = true;
+        } catch (IOException e) {
+            replyFailure(e, leftover);
+            handedOff = true;
+        } finally {
+            if (!handedOff) {
+                ChannelClose.quietly(listener);
+                release(leftover);
+            }
+        }
+    }
+
+    private void awaitPeer(ServerSocketChannel listener, ByteBuffer leftover) {
+        BindWait wait = new BindWait(listener, leftover);
+        try {
+            loop.register(listener, SelectionKey.OP_ACCEPT, wait);
+            loop.register(client, SelectionKey.OP_READ, wait.clientWatch);
+        } catch (IOException e) {
+            wait.abandon("cannot wait for the BIND peer: " + e.getMessage());
+            return;
+        }
+        wait.timer = loop.schedule(server.config().connectTimeout().multipliedBy(6), () -> wait.timeout());
+    }
+
+    /** Waits for the one incoming connection of a BIND while watching the client's control connection. */
+    private final class BindWait implements IoHandler {
+        final ServerSocketChannel listener;
+        ByteBuffer clientBytes;
+        Timer timer;
+        boolean over;
+        final IoHandler clientWatch = new IoHandler() {
+            @Override
+            public void ready(SelectionKey key) throws IOException {
+                clientBytes.compact();
+                int n;
+                try {
+                    n = client.read(clientBytes);
+                } finally {
+                    clientBytes.flip();
+                }
+                if (n < 0) {
+                    abandon("client closed while waiting for the BIND peer");
+                } else if (clientBytes.remaining() == clientBytes.capacity()) {
+                    key.interestOps(0);
+                }
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                abandon("client failed while waiting for the BIND peer: " + cause.getMessage());
+            }
+        };
+
+        BindWait(ServerSocketChannel listener, ByteBuffer leftover) {
+            this.listener = listener;
+            this.clientBytes = leftover != null ? leftover : loop.buffers().take().flip();
+        }
+
+        @Override
+        public void ready(SelectionKey key) throws IOException {
+            SocketChannel peer = listener.accept();
+            if (peer == null || over) {
+                ChannelClose.quietly(peer);
+                return;
+            }
+            over = true;
+            timer.cancel();
+            ChannelClose.quietly(listener);
+            InetSocketAddress peerAddress = (InetSocketAddress) peer.getRemoteAddress();
+            if (request.destination() instanceof Destination.Ip expected
+                    && !expected.address().isAnyLocalAddress()
+                    && !unmapped(expected.address()).equals(unmapped(peerAddress.getAddress()))) {
+                ChannelClose.withReset(peer);
+                handshake.reply(ReplyStatus.NOT_ALLOWED_BY_RULESET, ANY_IPV4);
+                String outcome = "BIND peer " + AccessLog.format(peerAddress) + " is not the expected "
+                        + expected.address().getHostAddress();
+                ByteBuffer rest = clientBytes;
+                clientBytes = null;
+                release(rest);
+                flush(client, handshake.outbound(), null, ignored -> end(outcome), ignored -> end(outcome));
+                return;
+            }
+            peer.configureBlocking(false);
+            handshake.reply(ReplyStatus.SUCCEEDED, Destination.of(peerAddress));
+            ByteBuffer rest = clientBytes;
+            clientBytes = null;
+            flush(client, handshake.outbound(), rest, carried -> startRelay(peer, carried, null), cause -> {
+                ChannelClose.quietly(peer);
+                end("client gone before the BIND relay: " + cause.getMessage());
+            });
+        }
+
+        void timeout() {
+            if (!over) {
+                over = true;
+                ChannelClose.quietly(listener);
+                handshake.reply(ReplyStatus.TTL_EXPIRED, ANY_IPV4);
+                ByteBuffer rest = clientBytes;
+                clientBytes = null;
+                release(rest);
+                flush(client, handshake.outbound(), null, ignored -> end("no BIND peer arrived"),
+                        ignored -> end("no BIND peer arrived"));
+            }
+        }
+
+        void abandon(String reason) {
+            if (!over) {
+                over = true;
+                if (timer != null) {
+                    timer.cancel();
+                }
+                ChannelClose.quietly(listener);
+                ByteBuffer rest = clientBytes;
+                clientBytes = null;
+                release(rest);
+                end(reason);
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            abandon("BIND listener failed: " + cause.getMessage());
+        }
+    }
+
+    // --- UDP ASSOCIATE ---
+
+    private void associate(ByteBuffer leftover) {
+        release(leftover);
+        try {
+            InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
+            association = UdpAssociation.open(this, loop, server, unmapped(local.getAddress()),
+                    unmapped(clientAddress.getAddress()), request.destination());
+            handshake.reply(ReplyStatus.SUCCEEDED, Destination.of(association.clientFacingAddress()));
+        } catch (IOException e) {
+            replyFailure(e, null);
+            return;
+        }
+        flush(client, handshake.outbound(), null, ignored -> association.run(client),
+                cause -> {
+                    association.close();
+                    end("client gone before the UDP association started: " + cause.getMessage());
+                });
+    }
+
+    void associationEnded(long bytesUp, long bytesDown, String outcome) {
+        finish(bytesUp, bytesDown, outcome);
+    }
+
+    static InetAddress unmapped(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        if (address instanceof Inet6Address && bytes.length == 16) {
+            boolean mapped = true;
+            for (int i = 0; i < 10; i++) {
+                mapped &= bytes[i] == 0;
+            }
+            mapped &= bytes[10] == (byte) 0xFF && bytes[11] == (byte) 0xFF;
+            if (mapped) {
+                try {
+                    return Inet4Address.getByAddress(java.util.Arrays.copyOfRange(bytes, 12, 16));
+                } catch (java.net.UnknownHostException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return address;
+    }
+
+    // --- endings ---
+
+    private void release(ByteBuffer buffer) {
+        if (buffer != null) {
+            loop.buffers().release(buffer);
+        }
+    }
+
+    private void finish(long bytesUp, long bytesDown, String outcome) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        ChannelClose.quietly(client);
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+        AccessLog.end(id, clientAddress, request == null ? "-" : request.destination(), via, bytesUp, bytesDown,
+                elapsed, outcome);
+        acceptor.release();
+        server.sessionEnded(this);
+    }
+
+    private void end(String outcome) {
+        if (ended) {
+            return;
+        }
+        if (request == null) {
+            ended = true;
+            ChannelClose.quietly(client);
+            AccessLog.refused(id, clientAddress, outcome);
+            acceptor.release();
+            server.sessionEnded(this);
+            return;
+        }
+        finish(relay == null ? 0 : relay.bytesUp(), relay == null ? 0 : relay.bytesDown(), outcome);
+    }
+
+    /** Ends the session from another thread (server shutdown). */
+    void abort() {
+        loop.execute(() -> {
+            if (relay != null) {
+                relay.abort("server shutting down");
+            } else if (association != null) {
+                association.close();
+            } else {
+                end("server shutting down");
+            }
+        });
+    }
+}

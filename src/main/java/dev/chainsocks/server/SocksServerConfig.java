@@ -1,0 +1,105 @@
+package dev.chainsocks.server;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How the bundled SOCKS/HTTP proxy server runs.
+ *
+ * @param listen           addresses to listen on; port 0 picks a free port
+ * @param users            who may use it; empty means no authentication
+ * @param allowFrom        client address blocks admitted; empty admits every client
+ * @param open             allow a non-loopback listener with neither users nor allowFrom
+ * @param handshakeTimeout how long a client may take to send a complete request
+ * @param connectTimeout   how long to wait for a destination to accept
+ * @param idleTimeout      a relay with no traffic either way for this long is closed
+ * @param maxConnections   concurrent client connections; more are reset
+ * @param threads          event loop threads
+ */
+public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, List<Cidr> allowFrom, boolean open,
+        Duration handshakeTimeout, Duration connectTimeout, Duration idleTimeout, int maxConnections, int threads) {
+
+    public static final int DEFAULT_PORT = 1080;
+
+    public SocksServerConfig {
+        listen = List.copyOf(listen);
+        allowFrom = List.copyOf(allowFrom);
+        Objects.requireNonNull(users, "users");
+        if (listen.isEmpty()) {
+            throw new IllegalArgumentException("at least one listen address is needed");
+        }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("max connections must be at least 1");
+        }
+    }
+
+    /** Loopback only, any free port, no users: what tests start in-process. */
+    public static SocksServerConfig loopback() {
+        return new SocksServerConfig(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+                UserList.empty(), List.of(), false, Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofHours(1), 4096, 2);
+    }
+
+    public SocksServerConfig withListen(List<InetSocketAddress> addresses) {
+        return new SocksServerConfig(addresses, users, allowFrom, open, handshakeTimeout, connectTimeout,
+                idleTimeout, maxConnections, threads);
+    }
+
+    public SocksServerConfig withUsers(UserList newUsers) {
+        return new SocksServerConfig(listen, newUsers, allowFrom, open, handshakeTimeout, connectTimeout,
+                idleTimeout, maxConnections, threads);
+    }
+
+    public SocksServerConfig withAllowFrom(List<Cidr> blocks) {
+        return new SocksServerConfig(listen, users, blocks, open, handshakeTimeout, connectTimeout, idleTimeout,
+                maxConnections, threads);
+    }
+
+    public SocksServerConfig withOpen(boolean isOpen) {
+        return new SocksServerConfig(listen, users, allowFrom, isOpen, handshakeTimeout, connectTimeout,
+                idleTimeout, maxConnections, threads);
+    }
+
+    public SocksServerConfig withTimeouts(Duration handshake, Duration connect, Duration idle) {
+        return new SocksServerConfig(listen, users, allowFrom, open, handshake, connect, idle, maxConnections,
+                threads);
+    }
+
+    public SocksServerConfig withMaxConnections(int max) {
+        return new SocksServerConfig(listen, users, allowFrom, open, handshakeTimeout, connectTimeout, idleTimeout,
+                max, threads);
+    }
+
+    /**
+     * Refuses to be an open proxy: a listener on a non-loopback address needs users, an allow-from list, or an
+     * explicit {@code --open}.
+     */
+    public void checkSafe() {
+        if (open || users.required() || !allowFrom.isEmpty()) {
+            return;
+        }
+        for (InetSocketAddress address : listen) {
+            if (!address.getAddress().isLoopbackAddress()) {
+                throw new IllegalArgumentException("refusing to run an open proxy on "
+                        + dev.chainsocks.log.AccessLog.format(address)
+                        + ": anyone who can reach it could use it. Add users (--user NAME:PASSWORD or --users FILE),"
+                        + " restrict clients (--allow-from CIDR), or pass --open if that is really what you want");
+            }
+        }
+    }
+
+    public boolean admits(InetAddress client) {
+        if (allowFrom.isEmpty()) {
+            return true;
+        }
+        for (Cidr block : allowFrom) {
+            if (block.contains(client)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

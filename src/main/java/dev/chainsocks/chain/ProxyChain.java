@@ -1,0 +1,73 @@
+package dev.chainsocks.chain;
+
+import dev.chainsocks.proto.Destination;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * A named, ordered list of proxies, one inside the next: chainsocks connects to the first hop, asks it for the
+ * second, asks the second for the third, and the last for the original destination.
+ *
+ * <p>An empty hop list means "direct": the destination is dialled without any proxy, which is useful for
+ * exemptions. {@link #toString()} reads {@code main[socks5://a:1080 -> http://b:3128]} or {@code lan[direct]},
+ * with passwords hidden.
+ *
+ * @param name the chain's name in the configuration ({@code [chain.NAME]})
+ * @param hops the proxies in dialling order; empty for a direct connection
+ */
+public record ProxyChain(String name, List<ProxyHop> hops) {
+
+    /** Copies the hop list and checks the name is not blank. */
+    public ProxyChain {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("chain name must not be blank");
+        }
+        hops = List.copyOf(hops);
+    }
+
+    /** Whether this chain connects straight to the destination, through no proxy. */
+    public boolean isDirect() {
+        return hops.isEmpty();
+    }
+
+    /**
+     * Finds hops that cannot ask for their next target: a hop that cannot carry a host name followed by a hop given
+     * by name, a hop that cannot carry IPv6 followed by a hop given as an IPv6 literal, and a last hop that cannot
+     * carry IPv6 when the original destination may be IPv6. The original destination is always an IP address.
+     *
+     * @param destinationMayBeIpv6 whether the chain serves a listener that accepts IPv6 connections
+     * @return one readable sentence per problem, each with a fix; empty when the chain is sound
+     */
+    public List<String> problems(boolean destinationMayBeIpv6) {
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < hops.size(); i++) {
+            ProxyHop hop = hops.get(i);
+            HopProtocol protocol = hop.protocol();
+            String label = "hop " + (i + 1) + " " + hop;
+            if (i + 1 < hops.size()) {
+                Destination next = hops.get(i + 1).address();
+                String to = " to hop " + (i + 2);
+                if (next instanceof Destination.Name && !protocol.canCarryNames()) {
+                    problems.add(label + " cannot carry the name " + next + to + "; use socks4a:// or socks5://");
+                } else if (next instanceof Destination.Ip ip && ip.isIpv6() && !protocol.canCarryIpv6()) {
+                    problems.add(label + " cannot carry the IPv6 address " + next + to + "; use socks5:// or http://");
+                }
+            } else if (destinationMayBeIpv6 && !protocol.canCarryIpv6()) {
+                problems.add(label + " is the last hop and cannot carry IPv6 destinations, which an IPv6 listener"
+                        + " receives; use socks5:// or http://, or use this chain on IPv4 listeners only");
+            }
+        }
+        return problems;
+    }
+
+    @Override
+    public String toString() {
+        if (hops.isEmpty()) {
+            return name + "[direct]";
+        }
+        return hops.stream().map(ProxyHop::toString).collect(Collectors.joining(" -> ", name + "[", "]"));
+    }
+}

@@ -1,0 +1,37 @@
+package dev.chainsocks.config;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The TOML file as Jackson maps it, before validation: every key is a record component (kebab-case in the file),
+ * so an unknown key fails the mapping; a missing key is null and gets its default in {@link ConfigValidator}.
+ * Values that need parsing (durations, addresses, URIs, names) stay strings here.
+ */
+record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, Map<String, Chain> chain,
+                  Metrics metrics, Firewall firewall) {
+
+    /** {@code [service]}. */
+    record Service(String logLevel, Long maxConnections, String controlSocket, Long mark, String shutdownGrace) {
+    }
+
+    /** {@code [timeouts]}. */
+    record Timeouts(String connect, String handshake, String dial, String idle) {
+    }
+
+    /** One {@code [[listener]]}. */
+    record Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff) {
+    }
+
+    /** One {@code [chain.NAME]}. */
+    record Chain(List<String> hops, String connectTimeout, String handshakeTimeout) {
+    }
+
+    /** {@code [metrics]}. */
+    record Metrics(String listen, Boolean allowRemote) {
+    }
+
+    /** {@code [firewall]}. */
+    record Firewall(List<String> exempt) {
+    }
+}

@@ -1,0 +1,441 @@
+package dev.chainsocks.config;
+
+import dev.chainsocks.chain.ChainPolicy;
+import dev.chainsocks.chain.ProxyChain;
+import dev.chainsocks.chain.ProxyHop;
+import java.net.InetSocketAddress;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.tinylog.Level;
+
+/**
+ * Turns the mapped file ({@link ConfigFile}) into the typed {@link ChainsocksConfig}: parses every value, fills in
+ * defaults and checks everything that involves more than one key. All problems are collected, each placed by a
+ * {@link Locator}, and reported together, in file order.
+ */
+final class ConfigValidator {
+
+    private static final Pattern CHAIN_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
+    private static final int MAX_CONNECTIONS_LIMIT = 1_000_000;
+
+    /** One problem and the line it sorts by (0 when it has none). */
+    record Problem(int line, String text) {
+    }
+
+    /** Says where a problem is: a file line and table/key, or a command-line flag. */
+    interface Locator {
+
+        /**
+         * @param linePath    the path whose line is reported
+         * @param contextPath the table or key named in the message, usually the same path
+         * @param message     what is wrong and what to do
+         */
+        Problem at(List<String> linePath, List<String> contextPath, String message);
+
+        default Problem at(List<String> path, String message) {
+            return at(path, path, message);
+        }
+    }
+
+    private final Locator locator;
+    private final List<Problem> problems = new ArrayList<>();
+
+    private ConfigValidator(Locator locator) {
+        this.locator = locator;
+    }
+
+    /** Validates a mapped file; problems are placed by {@code locator}. */
+    static ChainsocksConfig validate(ConfigFile file, Locator locator, Optional<Path> source) throws ConfigException {
+        return new ConfigValidator(locator).build(file, source);
+    }
+
+    /** The configuration of {@code chainsocks run --listen ... --via ...}; see {@link ChainsocksConfig#fromFlags}. */
+    static ChainsocksConfig fromFlags(List<String> listen, List<String> via) throws ConfigException {
+        if (listen.isEmpty()) {
+            throw new ConfigException(List.of("command line: no --listen; give at least one, such as"
+                    + " --listen 0.0.0.0:12345"));
+        }
+        List<ConfigFile.Listener> listeners = listen.stream().map(l -> new ConfigFile.Listener(l, null,
+                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null)).toList();
+        ConfigFile file = new ConfigFile(null, null, listeners,
+                Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null);
+        Locator flags = (linePath, contextPath, message) -> new Problem(0, "command line: " + flag(linePath) + message);
+        return validate(file, flags, Optional.empty());
+    }
+
+    private static String flag(List<String> path) {
+        if (path.size() >= 4 && path.get(0).equals("chain") && path.get(2).equals("hops")) {
+            return "--via #" + (Integer.parseInt(path.get(3)) + 1) + ": ";
+        }
+        if (path.size() >= 1 && path.get(0).equals("chain")) {
+            return "--via: ";
+        }
+        if (path.size() >= 2 && path.get(0).equals("listener")) {
+            return "--listen #" + (Integer.parseInt(path.get(1)) + 1) + ": ";
+        }
+        if (path.size() == 1 && path.get(0).equals("listener")) {
+            return "--listen: ";
+        }
+        return "";
+    }
+
+    /**
+     * How a path reads in a message: {@code [chain.main] hops[1]}, {@code [[listener]] #2 chains[0]},
+     * {@code [service] mark}; empty for the top level.
+     */
+    static String describe(List<String> path) {
+        if (path.isEmpty()) {
+            return "";
+        }
+        String head = path.get(0);
+        StringBuilder out = new StringBuilder();
+        int rest;
+        if (head.equals("listener") && path.size() >= 2 && isIndex(path.get(1))) {
+            out.append("[[listener]] #").append(Integer.parseInt(path.get(1)) + 1);
+            rest = 2;
+        } else if (head.equals("chain") && path.size() >= 2) {
+            out.append("[chain.").append(CHAIN_NAME.matcher(path.get(1)).matches()
+                    ? path.get(1) : "\"" + path.get(1) + "\"").append(']');
+            rest = 2;
+        } else if (head.equals("listener")) {
+            out.append("[[listener]]");
+            rest = 1;
+        } else if (List.of("service", "timeouts", "metrics", "firewall", "chain").contains(head)) {
+            out.append('[').append(head).append(']');
+            rest = 1;
+        } else {
+            rest = 0;
+        }
+        StringBuilder key = new StringBuilder();
+        for (int i = rest; i < path.size(); i++) {
+            String segment = path.get(i);
+            if (i > rest && isIndex(segment)) {
+                key.append('[').append(segment).append(']');
+            } else {
+                key.append(key.length() > 0 ? "." : "").append(segment);
+            }
+        }
+        if (out.length() > 0 && key.length() > 0) {
+            out.append(' ');
+        }
+        return out.append(key).toString();
+    }
+
+    private static boolean isIndex(String segment) {
+        return !segment.isEmpty() && segment.chars().allMatch(Character::isDigit);
+    }
+
+    private ChainsocksConfig build(ConfigFile file, Optional<Path> source) throws ConfigException {
+        ServiceConfig service = service(file.service());
+        TimeoutsConfig timeouts = timeouts(file.timeouts());
+
+        Map<String, ProxyChain> chains = new LinkedHashMap<>();
+        Map<String, TimeoutsConfig> chainTimeouts = new LinkedHashMap<>();
+        Set<String> definedChains = file.chain() == null ? Set.of() : new LinkedHashSet<>(file.chain().keySet());
+        if (file.chain() != null) {
+            file.chain().forEach((name, raw) -> chain(name, raw, timeouts, chains, chainTimeouts));
+        }
+
+        List<ListenerConfig> listeners = new ArrayList<>();
+        if (file.listener() == null || file.listener().isEmpty()) {
+            problems.add(locator.at(List.of("listener"), List.of(), "no [[listener]]; add one such as"
+                    + " [[listener]] listen = \"0.0.0.0:12345\" chains = [\"main\"]"));
+        } else {
+            for (int i = 0; i < file.listener().size(); i++) {
+                ListenerConfig listener = listener(i, file.listener().get(i), definedChains);
+                if (listener != null) {
+                    checkOverlap(listener, i, listeners);
+                    listeners.add(listener);
+                }
+            }
+        }
+
+        for (ProxyChain chain : chains.values()) {
+            boolean mayBeIpv6 = listeners.stream()
+                    .anyMatch(l -> l.isIpv6() && l.chains().contains(chain.name()));
+            for (String problem : chain.problems(mayBeIpv6)) {
+                problems.add(locator.at(List.of("chain", chain.name(), "hops"), problem));
+            }
+        }
+
+        Optional<MetricsConfig> metrics = metrics(file.metrics(), listeners);
+        FirewallConfig firewall = firewall(file.firewall());
+
+        if (problems.isEmpty()) {
+            try {
+                return new ChainsocksConfig(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall,
+                        source);
+            } catch (IllegalArgumentException e) {
+                problems.add(locator.at(List.of(), e.getMessage()));
+            }
+        }
+        problems.sort(Comparator.comparingInt(p -> p.line() == 0 ? Integer.MAX_VALUE : p.line()));
+        throw new ConfigException(problems.stream().map(Problem::text).toList());
+    }
+
+    private ServiceConfig service(ConfigFile.Service raw) {
+        if (raw == null) {
+            return ServiceConfig.defaults();
+        }
+        Level level = ServiceConfig.DEFAULT_LOG_LEVEL;
+        if (raw.logLevel() != null) {
+            String name = raw.logLevel().toLowerCase(Locale.ROOT);
+            if (LOG_LEVELS.contains(name)) {
+                level = Level.valueOf(name.toUpperCase(Locale.ROOT));
+            } else {
+                problem(List.of("service", "log-level"), "unknown log level \"" + raw.logLevel()
+                        + "\" (use error, warn, info, debug or trace)");
+            }
+        }
+        int maxConnections = ServiceConfig.DEFAULT_MAX_CONNECTIONS;
+        if (raw.maxConnections() != null) {
+            if (raw.maxConnections() < 1 || raw.maxConnections() > MAX_CONNECTIONS_LIMIT) {
+                problem(List.of("service", "max-connections"), "must be 1.." + MAX_CONNECTIONS_LIMIT + ", got "
+                        + raw.maxConnections());
+            } else {
+                maxConnections = raw.maxConnections().intValue();
+            }
+        }
+        Path controlSocket = ServiceConfig.DEFAULT_CONTROL_SOCKET;
+        if (raw.controlSocket() != null) {
+            try {
+                Path path = Path.of(raw.controlSocket());
+                if (path.isAbsolute()) {
+                    controlSocket = path;
+                } else {
+                    problem(List.of("service", "control-socket"), "must be an absolute path, got \""
+                            + raw.controlSocket() + "\"");
+                }
+            } catch (InvalidPathException e) {
+                problem(List.of("service", "control-socket"), "invalid path: " + e.getMessage());
+            }
+        }
+        OptionalLong mark = OptionalLong.empty();
+        if (raw.mark() != null) {
+            if (raw.mark() < 1 || raw.mark() > 0xffff_ffffL) {
+                problem(List.of("service", "mark"), "must be 1..4294967295 (0x1..0xffffffff), got " + raw.mark());
+            } else {
+                mark = OptionalLong.of(raw.mark());
+            }
+        }
+        Duration grace = duration(raw.shutdownGrace(), ServiceConfig.DEFAULT_SHUTDOWN_GRACE, true,
+                List.of("service", "shutdown-grace"));
+        return new ServiceConfig(level, maxConnections, controlSocket, mark, grace);
+    }
+
+    private TimeoutsConfig timeouts(ConfigFile.Timeouts raw) {
+        TimeoutsConfig d = TimeoutsConfig.DEFAULTS;
+        if (raw == null) {
+            return d;
+        }
+        return new TimeoutsConfig(
+                duration(raw.connect(), d.connect(), false, List.of("timeouts", "connect")),
+                duration(raw.handshake(), d.handshake(), false, List.of("timeouts", "handshake")),
+                duration(raw.dial(), d.dial(), false, List.of("timeouts", "dial")),
+                duration(raw.idle(), d.idle(), false, List.of("timeouts", "idle")));
+    }
+
+    private void chain(String name, ConfigFile.Chain raw, TimeoutsConfig timeouts, Map<String, ProxyChain> chains,
+                       Map<String, TimeoutsConfig> chainTimeouts) {
+        List<String> at = List.of("chain", name);
+        boolean ok = true;
+        if (!CHAIN_NAME.matcher(name).matches()) {
+            problem(at, "invalid chain name (use 1..64 letters, digits, '-' or '_')");
+            ok = false;
+        }
+        if (raw == null || raw.hops() == null) {
+            problem(at, "missing key hops (list the proxy URIs, first hop first, or write hops = [] for direct"
+                    + " connections)");
+            return;
+        }
+        List<ProxyHop> hops = new ArrayList<>();
+        for (int i = 0; i < raw.hops().size(); i++) {
+            try {
+                hops.add(ProxyHop.parse(raw.hops().get(i)));
+            } catch (IllegalArgumentException e) {
+                problem(List.of("chain", name, "hops", String.valueOf(i)), e.getMessage());
+                ok = false;
+            }
+        }
+        Duration connect = duration(raw.connectTimeout(), timeouts.connect(), false,
+                List.of("chain", name, "connect-timeout"));
+        Duration handshake = duration(raw.handshakeTimeout(), timeouts.handshake(), false,
+                List.of("chain", name, "handshake-timeout"));
+        if (ok) {
+            chains.put(name, new ProxyChain(name, hops));
+            chainTimeouts.put(name, timeouts.withConnectAndHandshake(connect, handshake));
+        }
+    }
+
+    private ListenerConfig listener(int index, ConfigFile.Listener raw, Set<String> definedChains) {
+        String i = String.valueOf(index);
+        boolean ok = true;
+        InetSocketAddress listen = null;
+        if (raw.listen() == null) {
+            problem(List.of("listener", i), "missing key listen (such as listen = \"0.0.0.0:12345\")");
+            ok = false;
+        } else {
+            try {
+                listen = ListenerConfig.parseAddress(raw.listen());
+            } catch (IllegalArgumentException e) {
+                problem(List.of("listener", i, "listen"), e.getMessage());
+                ok = false;
+            }
+        }
+        LookupKind lookup = ListenerConfig.DEFAULT_LOOKUP;
+        if (raw.lookup() != null) {
+            Optional<LookupKind> kind = LookupKind.fromConfigName(raw.lookup());
+            if (kind.isPresent()) {
+                lookup = kind.get();
+            } else {
+                problem(List.of("listener", i, "lookup"), "unknown lookup \"" + raw.lookup()
+                        + "\" (use netfilter or tproxy)");
+            }
+        }
+        List<String> chains = raw.chains() == null ? List.of() : raw.chains();
+        if (raw.chains() == null) {
+            problem(List.of("listener", i), "missing key chains (such as chains = [\"main\"])");
+            ok = false;
+        } else if (chains.isEmpty()) {
+            problem(List.of("listener", i, "chains"), "empty; list at least one [chain.NAME]");
+            ok = false;
+        }
+        Set<String> seen = new HashSet<>();
+        for (int j = 0; j < chains.size(); j++) {
+            String name = chains.get(j);
+            List<String> at = List.of("listener", i, "chains", String.valueOf(j));
+            if (!definedChains.contains(name)) {
+                problem(at, "no chain named \"" + name + "\" ("
+                        + (definedChains.isEmpty() ? "no [chain.NAME] tables are defined"
+                        : "defined: " + String.join(", ", definedChains)) + ")");
+                ok = false;
+            } else if (!seen.add(name)) {
+                problem(at, "chain \"" + name + "\" is listed twice");
+                ok = false;
+            }
+        }
+        ChainPolicy policy = ListenerConfig.DEFAULT_POLICY;
+        if (raw.policy() != null) {
+            Optional<ChainPolicy> named = ChainPolicy.fromConfigName(raw.policy());
+            if (named.isPresent()) {
+                policy = named.get();
+            } else {
+                problem(List.of("listener", i, "policy"), "unknown policy \"" + raw.policy() + "\" (use "
+                        + ChainPolicy.validNames() + ")");
+            }
+        }
+        if (policy == ChainPolicy.STRICT && chains.size() > 1) {
+            problem(List.of("listener", i, "policy"), "policy strict takes exactly one chain but chains lists "
+                    + chains.size() + " (use failover, round-robin or random to list several)");
+            ok = false;
+        }
+        Duration backoff = duration(raw.failoverBackoff(), ListenerConfig.DEFAULT_FAILOVER_BACKOFF, true,
+                List.of("listener", i, "failover-backoff"));
+        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff) : null;
+    }
+
+    private void checkOverlap(ListenerConfig listener, int index, List<ListenerConfig> earlier) {
+        for (int j = 0; j < earlier.size(); j++) {
+            ListenerConfig other = earlier.get(j);
+            String conflict = overlap(listener.listen(), other.listen());
+            if (conflict != null) {
+                problem(List.of("listener", String.valueOf(index), "listen"), conflict + " [[listener]] #" + (j + 1));
+                return;
+            }
+        }
+    }
+
+    /** Why two addresses cannot both be bound, or null: same address, or same family and port with a wildcard. */
+    private static String overlap(InetSocketAddress a, InetSocketAddress b) {
+        if (a.getPort() != b.getPort()) {
+            return null;
+        }
+        if (a.getAddress().equals(b.getAddress())) {
+            return ListenerConfig.format(a) + " is already the address of";
+        }
+        boolean sameFamily = a.getAddress().getClass() == b.getAddress().getClass();
+        if (sameFamily && (a.getAddress().isAnyLocalAddress() || b.getAddress().isAnyLocalAddress())) {
+            return ListenerConfig.format(a) + " overlaps the wildcard address " + ListenerConfig.format(b) + " of";
+        }
+        return null;
+    }
+
+    private Optional<MetricsConfig> metrics(ConfigFile.Metrics raw, List<ListenerConfig> listeners) {
+        if (raw == null) {
+            return Optional.empty();
+        }
+        InetSocketAddress listen = MetricsConfig.DEFAULT_LISTEN;
+        if (raw.listen() != null) {
+            try {
+                listen = ListenerConfig.parseAddress(raw.listen());
+            } catch (IllegalArgumentException e) {
+                problem(List.of("metrics", "listen"), e.getMessage());
+                return Optional.empty();
+            }
+        }
+        boolean allowRemote = raw.allowRemote() != null && raw.allowRemote();
+        if (!allowRemote && !listen.getAddress().isLoopbackAddress()) {
+            problem(List.of("metrics", "listen"), ListenerConfig.format(listen) + " is not a loopback address; set"
+                    + " allow-remote = true to serve metrics beyond this host");
+            return Optional.empty();
+        }
+        for (int j = 0; j < listeners.size(); j++) {
+            String conflict = overlap(listen, listeners.get(j).listen());
+            if (conflict != null) {
+                problem(List.of("metrics", "listen"), conflict + " [[listener]] #" + (j + 1));
+                return Optional.empty();
+            }
+        }
+        return Optional.of(new MetricsConfig(listen, allowRemote));
+    }
+
+    private FirewallConfig firewall(ConfigFile.Firewall raw) {
+        if (raw == null || raw.exempt() == null) {
+            return FirewallConfig.defaults();
+        }
+        List<Cidr> exempt = new ArrayList<>();
+        for (int i = 0; i < raw.exempt().size(); i++) {
+            try {
+                exempt.add(Cidr.parse(raw.exempt().get(i)));
+            } catch (IllegalArgumentException e) {
+                problem(List.of("firewall", "exempt", String.valueOf(i)), e.getMessage());
+            }
+        }
+        return new FirewallConfig(exempt);
+    }
+
+    private Duration duration(String text, Duration fallback, boolean zeroAllowed, List<String> path) {
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            Duration d = DurationSyntax.parse(text);
+            if (d.isZero() && !zeroAllowed) {
+                problem(path, "must be more than zero, got \"" + text + "\"");
+                return fallback;
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            problem(path, e.getMessage());
+            return fallback;
+        }
+    }
+
+    private void problem(List<String> path, String message) {
+        problems.add(locator.at(path, message));
+    }
+}

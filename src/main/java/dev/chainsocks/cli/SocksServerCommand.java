@@ -1,0 +1,97 @@
+package dev.chainsocks.cli;
+
+import dev.chainsocks.engine.EventLoopGroup;
+import dev.chainsocks.server.Cidr;
+import dev.chainsocks.server.SocksServer;
+import dev.chainsocks.server.SocksServerConfig;
+import dev.chainsocks.server.UserList;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.tinylog.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code chainsocks socks-server}: the bundled SOCKS4/4a/5 and HTTP proxy, standalone. */
+@Command(name = "socks-server", mixinStandardHelpOptions = true,
+        description = {"Runs the bundled proxy server: SOCKS4, SOCKS4a, SOCKS5 (CONNECT, BIND, UDP ASSOCIATE) and an "
+                + "HTTP proxy on the same port, until SIGTERM or SIGINT.",
+                "Binds 127.0.0.1:1080 by default. It refuses a non-loopback address unless clients must "
+                        + "authenticate (--user/--users), are restricted (--allow-from), or --open is given."})
+final class SocksServerCommand implements Callable<Integer> {
+
+    @ParentCommand
+    Main root;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", converter = HostPort.class,
+            description = "Address to listen on (repeatable; IPv6 in brackets). Default: 127.0.0.1:1080.")
+    List<InetSocketAddress> listen = new ArrayList<>();
+
+    @Option(names = "--user", paramLabel = "NAME:PASSWORD",
+            description = "A user who may connect (repeatable). With users, authentication is required.")
+    List<String> users = new ArrayList<>();
+
+    @Option(names = "--users", paramLabel = "FILE", description = "File of NAME:PASSWORD lines (# comments).")
+    Path usersFile;
+
+    @Option(names = "--allow-from", paramLabel = "CIDR", description = "Client address block admitted (repeatable).")
+    List<String> allowFrom = new ArrayList<>();
+
+    @Option(names = "--open", description = "Allow a public listener with no users and no --allow-from.")
+    boolean open;
+
+    @Option(names = "--handshake-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "10s", description = "Time a client has to send its request. Default: ${DEFAULT-VALUE}.")
+    Duration handshakeTimeout;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "10s", description = "Time a destination has to accept. Default: ${DEFAULT-VALUE}.")
+    Duration connectTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "1h", description = "Close relays with no traffic for this long. Default: ${DEFAULT-VALUE}.")
+    Duration idleTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "4096",
+            description = "Concurrent client connections; more are reset. Default: ${DEFAULT-VALUE}.")
+    int maxConnections;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Event loop threads. Default: one per core.")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        root.configureLogging("info");
+        SocksServerConfig config = config();
+        ServiceSignals signals = new ServiceSignals();
+        try (SocksServer server = SocksServer.start(config)) {
+            String signal = signals.awaitStop();
+            Logger.info("socks-server stopping on {}", signal);
+        }
+        return Main.EXIT_OK;
+    }
+
+    SocksServerConfig config() throws IOException {
+        List<InetSocketAddress> addresses = listen.isEmpty()
+                ? List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), SocksServerConfig.DEFAULT_PORT))
+                : listen;
+        UserList userList;
+        try {
+            userList = UserList.of(users);
+            if (usersFile != null) {
+                userList = userList.plus(UserList.load(usersFile));
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Main.UsageException("users file not found: " + e.getFile());
+        }
+        List<Cidr> blocks = allowFrom.stream().map(Cidr::parse).toList();
+        return new SocksServerConfig(addresses, userList, blocks, open, handshakeTimeout, connectTimeout,
+                idleTimeout, maxConnections, threads == null ? EventLoopGroup.defaultThreads() : threads);
+    }
+}

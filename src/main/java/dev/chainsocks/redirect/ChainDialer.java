@@ -1,0 +1,236 @@
+package dev.chainsocks.redirect;
+
+import dev.chainsocks.chain.HopProtocol;
+import dev.chainsocks.chain.ProxyChain;
+import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.engine.ChannelClose;
+import dev.chainsocks.engine.Connector;
+import dev.chainsocks.engine.EventLoop;
+import dev.chainsocks.engine.Exchange;
+import dev.chainsocks.engine.Resolver;
+import dev.chainsocks.proto.ClientHandshake;
+import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.HandshakeOutcome;
+import dev.chainsocks.proto.http.HttpConnectClientHandshake;
+import dev.chainsocks.proto.socks4.Socks4ClientHandshake;
+import dev.chainsocks.proto.socks5.Socks5ClientHandshake;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+
+/**
+ * Opens a destination through a chain on one TCP connection, as a fold over the hops: connect to hop 1; ask hop 1
+ * for hop 2; ask hop 2 for hop 3; ...; ask the last hop for the destination. Each hop's handshake runs inside the
+ * tunnel the previous hops built. A chain with no hops connects directly.
+ *
+ * <p>Names are sent to the hop as names (so the last proxy resolves them, not us) except to a plain SOCKS4 hop,
+ * which can carry only IPv4: there the next hop's name is resolved here, off the loop.
+ */
+public final class ChainDialer {
+
+    /** Time limits for one dial. */
+    public record Timeouts(Duration connect, Duration handshake, Duration total) {
+    }
+
+    /** Called on the loop exactly once. */
+    public interface Callback {
+        /**
+         * The tunnel to the destination is open. {@code earlyData} holds bytes the destination already sent
+         * (in read mode, from the loop's pool, possibly empty); the callee owns channel and buffer.
+         */
+        void connected(SocketChannel channel, ByteBuffer earlyData, Duration handshakeLatency);
+
+        void failed(DialException failure);
+    }
+
+    private final EventLoop loop;
+    private final Resolver resolver;
+    private final Connector.SocketSetup socketSetup;
+
+    public ChainDialer(EventLoop loop, Executor blocking, Connector.SocketSetup socketSetup) {
+        this.loop = loop;
+        this.resolver = new Resolver(loop, blocking);
+        this.socketSetup = socketSetup;
+    }
+
+    /** Loop thread only. */
+    public void dial(ProxyChain chain, Destination target, Timeouts timeouts, Callback callback) {
+        new Attempt(chain, target, timeouts, callback).begin();
+    }
+
+    /** The client handshake that asks {@code hop} for {@code next}. */
+    static ClientHandshake handshakeFor(ProxyHop hop, Destination next) {
+        String user = hop.user().orElse(null);
+        String password = hop.password().orElse(null);
+        return switch (hop.protocol()) {
+            case SOCKS4 -> new Socks4ClientHandshake(next, user == null ? "" : user);
+            case SOCKS4A -> Socks4ClientHandshake.socks4a(next, user == null ? "" : user);
+            case SOCKS5, SOCKS5H -> user == null
+                    ? new Socks5ClientHandshake(next)
+                    : new Socks5ClientHandshake(next, user, password);
+            case HTTP -> new HttpConnectClientHandshake(next, user, password);
+        };
+    }
+
+    private final class Attempt {
+        final ProxyChain chain;
+        final Destination target;
+        final Timeouts timeouts;
+        final Callback callback;
+        final long startNanos = System.nanoTime();
+        final long deadlineNanos;
+        SocketChannel channel;
+        boolean over;
+
+        Attempt(ProxyChain chain, Destination target, Timeouts timeouts, Callback callback) {
+            this.chain = chain;
+            this.target = target;
+            this.timeouts = timeouts;
+            this.callback = callback;
+            this.deadlineNanos = startNanos + timeouts.total().toNanos();
+        }
+
+        ProxyHop hop(int index) {
+            return index < chain.hops().size() ? chain.hops().get(index) : null;
+        }
+
+        /** What hop {@code index} is asked to connect to: the next hop, or the destination for the last. */
+        Destination nextAfter(int index) {
+            return index + 1 < chain.hops().size() ? chain.hops().get(index + 1).address() : target;
+        }
+
+        Duration remaining(Duration limit) {
+            long left = deadlineNanos - System.nanoTime();
+            return left <= 0 ? Duration.ZERO : limit.toNanos() < left ? limit : Duration.ofNanos(left);
+        }
+
+        void begin() {
+            Destination first = chain.isDirect() ? target : chain.hops().get(0).address();
+            resolver.resolve(first, address -> connect(address), cause -> fail(0, "cannot resolve " + first, cause));
+        }
+
+        void connect(InetSocketAddress address) {
+            Duration limit = remaining(timeouts.connect());
+            if (limit.isZero()) {
+                fail(0, "dial deadline passed before connecting", null);
+                return;
+            }
+            Connector.connect(loop, address, limit, socketSetup, new Connector.Callback() {
+                @Override
+                public void connected(SocketChannel connected) {
+                    channel = connected;
+                    if (chain.isDirect()) {
+                        succeed(loop.buffers().take().flip());
+                    } else {
+                        handshake(0, null);
+                    }
+                }
+
+                @Override
+                public void failed(IOException cause) {
+                    fail(0, "connect to " + address.getAddress().getHostAddress() + ":" + address.getPort()
+                            + " failed: " + message(cause), cause);
+                }
+            });
+        }
+
+        void handshake(int index, ByteBuffer input) {
+            ProxyHop hop = hop(index);
+            Destination next = nextAfter(index);
+            if (hop.protocol() == HopProtocol.SOCKS4 && !(next instanceof Destination.Ip)) {
+                if (next instanceof Destination.Name name) {
+                    resolver.resolve(name, address -> {
+                        if (address.getAddress() instanceof Inet4Address) {
+                            runHandshake(index, Destination.ip(address.getAddress(), address.getPort()), input);
+                        } else {
+                            release(input);
+                            fail(index, "cannot carry " + name + ": it resolves to IPv6 only", null);
+                        }
+                    }, cause -> {
+                        release(input);
+                        fail(index, "cannot resolve " + name + " for a socks4 hop", cause);
+                    });
+                    return;
+                }
+            }
+            runHandshake(index, next, input);
+        }
+
+        void runHandshake(int index, Destination next, ByteBuffer input) {
+            if (over) {
+                release(input);
+                return;
+            }
+            ProxyHop hop = hop(index);
+            ClientHandshake handshake;
+            try {
+                handshake = handshakeFor(hop, next);
+            } catch (IllegalArgumentException e) {
+                release(input);
+                fail(index, "cannot carry " + next + ": " + e.getMessage(), e);
+                return;
+            }
+            Duration limit = remaining(timeouts.handshake());
+            if (limit.isZero()) {
+                release(input);
+                fail(index, "dial deadline passed before asking for " + next, null);
+                return;
+            }
+            Exchange.start(loop, channel, new Exchange.Machine(handshake::receive, handshake::outbound,
+                    () -> handshake.outcome() != null), input, limit, hop + " CONNECT " + next,
+                    new Exchange.Callback() {
+                        @Override
+                        public void finished(ByteBuffer leftover) {
+                            HandshakeOutcome outcome = handshake.outcome();
+                            if (outcome instanceof HandshakeOutcome.Granted) {
+                                if (index + 1 < chain.hops().size()) {
+                                    handshake(index + 1, leftover);
+                                } else {
+                                    succeed(leftover);
+                                }
+                            } else {
+                                release(leftover);
+                                fail(index, "CONNECT " + next + ": " + outcome, null);
+                            }
+                        }
+
+                        @Override
+                        public void failed(IOException cause) {
+                            fail(index, (cause instanceof SocketTimeoutException ? "timed out" : "failed")
+                                    + " asking for " + next + ": " + message(cause), cause);
+                        }
+                    });
+        }
+
+        void succeed(ByteBuffer earlyData) {
+            over = true;
+            callback.connected(channel, earlyData, Duration.ofNanos(System.nanoTime() - startNanos));
+        }
+
+        void fail(int index, String what, Throwable cause) {
+            if (over) {
+                return;
+            }
+            over = true;
+            ChannelClose.quietly(channel);
+            ProxyHop hop = hop(index);
+            callback.failed(new DialException(chain, hop == null ? 0 : index + 1, hop,
+                    hop == null ? target : nextAfter(index), what, cause));
+        }
+
+        void release(ByteBuffer buffer) {
+            if (buffer != null) {
+                loop.buffers().release(buffer);
+            }
+        }
+    }
+
+    private static String message(Throwable cause) {
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    }
+}

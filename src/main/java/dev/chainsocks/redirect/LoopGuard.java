@@ -1,0 +1,93 @@
+package dev.chainsocks.redirect;
+
+import dev.chainsocks.log.AccessLog;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.tinylog.Logger;
+
+/**
+ * Keeps chainsocks from dialing itself. Two ways a connection can loop:
+ * <ol>
+ *   <li>a client connected straight to our port: nothing was NATed, so the "original destination" is our own
+ *       listening address (conntrack reports the socket's local address);
+ *   <li>our own upstream connection was caught by the REDIRECT rule (a missing exemption): its source port is one
+ *       of the ports our upstream sockets are bound to, on one of this host's addresses.
+ * </ol>
+ * Upstream sockets are bound before they connect and their ports recorded here, so the second check cannot race
+ * the kernel. Each offending source is logged once.
+ */
+public final class LoopGuard {
+
+    private final Set<Integer> ownSourcePorts = ConcurrentHashMap.newKeySet();
+    private final Map<InetAddress, Boolean> warned = new ConcurrentHashMap<>();
+
+    /** Records the local port of an upstream socket we are about to connect. */
+    public void ownSocketBound(int port) {
+        ownSourcePorts.add(port);
+    }
+
+    public void ownSocketClosed(int port) {
+        ownSourcePorts.remove(port);
+    }
+
+    /**
+     * Why this connection must not be dialed, or null when it is fine.
+     *
+     * @param client      the accepted connection's peer
+     * @param local       the accepted connection's local address
+     * @param destination what the lookup said the original destination was
+     */
+    public String check(InetSocketAddress client, InetSocketAddress local, InetSocketAddress destination) {
+        String reason = null;
+        if (sameEndpoint(destination, local)) {
+            reason = "the original destination is chainsocks' own listener " + AccessLog.format(local)
+                    + " (a direct connection to the port, or the firewall rule did not NAT it)";
+        } else if (ownSourcePorts.contains(client.getPort()) && isLocal(client.getAddress())) {
+            reason = "the connection comes from chainsocks' own upstream socket " + AccessLog.format(client)
+                    + "; exempt our traffic in the firewall (service.mark or the service user)";
+        }
+        if (reason != null && warned.putIfAbsent(client.getAddress(), Boolean.TRUE) == null) {
+            Logger.warn("loop guard: refusing connections from {}: {}", client.getAddress().getHostAddress(), reason);
+        }
+        return reason;
+    }
+
+    private static boolean sameEndpoint(InetSocketAddress a, InetSocketAddress b) {
+        return a.getPort() == b.getPort() && unmapped(a.getAddress()).equals(unmapped(b.getAddress()));
+    }
+
+    private static boolean isLocal(InetAddress address) {
+        InetAddress plain = unmapped(address);
+        if (plain.isLoopbackAddress() || plain.isAnyLocalAddress()) {
+            return true;
+        }
+        try {
+            return NetworkInterface.getByInetAddress(plain) != null;
+        } catch (SocketException e) {
+            return false;
+        }
+    }
+
+    static InetAddress unmapped(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        if (bytes.length == 16) {
+            boolean mapped = bytes[10] == (byte) 0xFF && bytes[11] == (byte) 0xFF;
+            for (int i = 0; i < 10 && mapped; i++) {
+                mapped = bytes[i] == 0;
+            }
+            if (mapped) {
+                try {
+                    return InetAddress.getByAddress(java.util.Arrays.copyOfRange(bytes, 12, 16));
+                } catch (java.net.UnknownHostException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return address;
+    }
+}

@@ -12,7 +12,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "chainsocks", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sends a machine's or a LAN's TCP connections through chains of SOCKS and HTTP proxies.",
-        subcommands = {RunCommand.class, CheckCommand.class, RulesCommand.class, SocksServerCommand.class,
+        subcommands = {RunCommand.class, CheckCommand.class, RulesCommand.class, ControlCommands.Status.class,
+                ControlCommands.Connections.class, ControlCommands.Reload.class, SocksServerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

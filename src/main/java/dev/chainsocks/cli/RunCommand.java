@@ -2,19 +2,21 @@ package dev.chainsocks.cli;
 
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.linux.LinuxSockets;
-import dev.chainsocks.redirect.Redirector;
+import dev.chainsocks.service.ChainsocksService;
 import java.io.IOException;
-import java.time.Duration;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.tinylog.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code chainsocks run}: the transparent redirector, in the foreground until SIGTERM or SIGINT. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs the transparent redirector: takes connections that iptables/nftables REDIRECT to its "
                 + "port, reads their original destination, and opens it through the configured proxy chain.",
+                "SIGHUP (or chainsocks reload) re-reads the configuration file; SIGTERM drains and exits 0.",
                 "Examples:",
                 "  chainsocks run --config /etc/chainsocks/chainsocks.toml",
                 "  chainsocks run --listen 0.0.0.0:12345 --via socks5://127.0.0.1:1080"})
@@ -26,6 +28,11 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigSource source;
 
+    @Option(names = "--control-socket", paramLabel = "PATH",
+            description = "Unix socket for status/connections/reload. Default: service.control-socket "
+                    + "(/run/chainsocks/control.sock).")
+    Path controlSocket;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         ChainsocksConfig config = source.load();
@@ -33,20 +40,17 @@ final class RunCommand implements Callable<Integer> {
         config.warnings().forEach(warning -> Logger.warn("configuration: {}", warning));
         raiseFileLimit();
         ServiceSignals signals = new ServiceSignals();
-        Redirector redirector = Redirector.start(config);
-        try {
-            String signal = signals.awaitStop();
-            Duration grace = config.service().shutdownGrace();
-            Logger.info("{}: no longer accepting; letting {} session(s) finish for up to {}", signal,
-                    redirector.activeSessions(), grace);
-            redirector.stopAccepting();
-            int left = redirector.drain(grace);
-            if (left > 0) {
-                Logger.warn("closing {} session(s) still open after the grace period", left);
+        ChainsocksService service = ChainsocksService.start(config, source::load, controlSocket);
+        signals.onReload(() -> {
+            if (source.file == null) {
+                Logger.warn("SIGHUP ignored: the configuration came from flags, there is no file to read again");
+            } else {
+                service.reload();
             }
-        } finally {
-            redirector.close();
-        }
+        });
+        String signal = signals.awaitStop();
+        Logger.info("{} received", signal);
+        service.shutdown(service.redirector().config().service().shutdownGrace());
         return Main.EXIT_OK;
     }
 

@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** A cap on concurrent connections, shared by every listener of a service. */
 public final class ConnectionLimit {
 
-    private final int max;
+    private volatile int max;
     private final AtomicInteger active = new AtomicInteger();
 
     public ConnectionLimit(int max) {
@@ -33,6 +33,14 @@ public final class ConnectionLimit {
 
     public int max() {
         return max;
+    }
+
+    /** Changes the cap (on reload); connections above a lowered cap are not cut, new ones wait below it. */
+    public void setMax(int newMax) {
+        if (newMax < 1) {
+            throw new IllegalArgumentException("connection limit must be at least 1, got " + newMax);
+        }
+        this.max = newMax;
     }
 
     @Override

@@ -26,35 +26,63 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import org.tinylog.Logger;
 
 /**
  * The transparent redirector ({@code chainsocks run}): listeners that take connections the firewall redirected,
  * each with its lookup and its chain policy, on one shared event-loop group.
+ *
+ * <p>{@link #reload} swaps in a new configuration: new connections use it, established ones carry on untouched,
+ * and a listener whose socket settings did not change keeps its socket (no window where connections are refused).
  */
 public final class Redirector implements AutoCloseable {
 
-    /** One listening socket with what it needs per connection. */
-    record ListenerRuntime(ListenerConfig config, Acceptor acceptor, OriginalDestinationLookup lookup,
-            ChainSelector selector) {
+    /** What a listener applies to each new connection; replaced whole on reload. */
+    record ListenerRuntime(ListenerConfig config, OriginalDestinationLookup lookup, ChainSelector selector) {
     }
 
-    private final ChainsocksConfig config;
+    /** A listening socket and the runtime its next connection will use. */
+    static final class Listener {
+        final Acceptor acceptor;
+        final boolean ipv6Only;
+        volatile ListenerRuntime runtime;
+
+        Listener(Acceptor acceptor, boolean ipv6Only, ListenerRuntime runtime) {
+            this.acceptor = acceptor;
+            this.ipv6Only = ipv6Only;
+            this.runtime = runtime;
+        }
+
+        /** Whether a new listener config can keep this socket: same address, lookup and IPv6-only setting. */
+        boolean sameSocket(ListenerConfig other, boolean otherIpv6Only) {
+            ListenerConfig mine = runtime.config();
+            return mine.listen().equals(other.listen()) && mine.lookup() == other.lookup()
+                    && ipv6Only == otherIpv6Only;
+        }
+    }
+
+    /** The parts of a configuration sessions read when they start. Replaced whole on reload. */
+    private record Settings(ChainsocksConfig config, Connector.SocketSetup upstreamSetup) {
+    }
+
     private final EventLoopGroup group;
     private final ConnectionLimit limit;
+    private final Function<LookupKind, OriginalDestinationLookup> lookups;
     private final LoopGuard loopGuard = new LoopGuard();
     private final Counters counters = new Counters();
     private final Map<Long, RedirectSession> sessions = new ConcurrentHashMap<>();
-    private final List<ListenerRuntime> listeners = new ArrayList<>();
-    private final Connector.SocketSetup upstreamSetup;
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final long startedNanos = System.nanoTime();
+    private volatile Settings settings;
 
-    private Redirector(ChainsocksConfig config, EventLoopGroup group, Connector.SocketSetup upstreamSetup) {
-        this.config = config;
+    private Redirector(ChainsocksConfig config, EventLoopGroup group,
+            Function<LookupKind, OriginalDestinationLookup> lookups) {
         this.group = group;
+        this.lookups = lookups;
         this.limit = new ConnectionLimit(config.service().maxConnections());
-        this.upstreamSetup = upstreamSetup;
+        this.settings = new Settings(config, upstreamSetup(config));
     }
 
     /** Starts with the kernel's lookups (SO_ORIGINAL_DST or TPROXY) and SO_MARK when configured. */
@@ -66,18 +94,12 @@ public final class Redirector implements AutoCloseable {
     /** Starts with the given lookups: tests pass a fixed one to run without netfilter. */
     public static Redirector start(ChainsocksConfig config, Function<LookupKind, OriginalDestinationLookup> lookups)
             throws IOException {
-        Connector.SocketSetup setup = Connector.SocketSetup.NONE;
-        if (config.service().mark().isPresent()) {
-            int mark = (int) config.service().mark().getAsLong();
-            LinuxSockets sockets = LinuxSockets.get();
-            setup = channel -> sockets.setMark(channel, mark);
-        }
         EventLoopGroup group = new EventLoopGroup("redirect", EventLoopGroup.defaultThreads());
-        Redirector redirector = new Redirector(config, group, setup);
+        Redirector redirector = new Redirector(config, group, lookups);
         boolean success = false;
         try {
             for (ListenerConfig listener : config.listeners()) {
-                redirector.listen(listener, lookups.apply(listener.lookup()));
+                redirector.listeners.add(redirector.listen(config, listener));
             }
             success = true;
         } finally {
@@ -88,15 +110,32 @@ public final class Redirector implements AutoCloseable {
         return redirector;
     }
 
-    private void listen(ListenerConfig listenerConfig, OriginalDestinationLookup lookup) throws IOException {
+    private static Connector.SocketSetup upstreamSetup(ChainsocksConfig config) {
+        if (config.service().mark().isEmpty()) {
+            return Connector.SocketSetup.NONE;
+        }
+        int mark = (int) config.service().mark().getAsLong();
+        LinuxSockets sockets = LinuxSockets.get();
+        return channel -> sockets.setMark(channel, mark);
+    }
+
+    private ListenerRuntime runtimeFor(ChainsocksConfig config, ListenerConfig listenerConfig) {
+        List<ProxyChain> chains = config.chainsOf(listenerConfig);
+        ChainSelector selector = ChainSelector.create(listenerConfig.policy(), chains,
+                listenerConfig.failoverBackoff());
+        return new ListenerRuntime(listenerConfig, lookups.apply(listenerConfig.lookup()), selector);
+    }
+
+    private Listener listen(ChainsocksConfig config, ListenerConfig listenerConfig) throws IOException {
         InetSocketAddress address = listenerConfig.listen();
         boolean ipv6 = address.getAddress() instanceof Inet6Address;
+        boolean ipv6Only = config.ipv6Only(listenerConfig);
         ServerSocketChannel channel = ServerSocketChannel.open(ipv6 ? StandardProtocolFamily.INET6
                 : StandardProtocolFamily.INET);
         boolean success = false;
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            if (ipv6 && config.ipv6Only(listenerConfig)) {
+            if (ipv6Only) {
                 LinuxSockets.get().setIpv6Only(channel, true);
             }
             if (listenerConfig.lookup() == LookupKind.TPROXY) {
@@ -106,20 +145,18 @@ public final class Redirector implements AutoCloseable {
                 channel.bind(address, 4096);
             } catch (IOException e) {
                 throw new IOException("cannot listen on " + ListenerConfig.format(address) + ": " + e.getMessage()
-                        + " (is another process on that port?)", e);
+                        + " (is another process using that port?)", e);
             }
-            List<ProxyChain> chains = listenerConfig.chains().stream().map(config::chain).toList();
-            ChainSelector selector = ChainSelector.create(listenerConfig.policy(), chains,
-                    listenerConfig.failoverBackoff());
+            ListenerRuntime runtime = runtimeFor(config, listenerConfig);
             InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
-            ListenerRuntime[] runtime = new ListenerRuntime[1];
+            Listener[] holder = new Listener[1];
             Acceptor acceptor = Acceptor.start(group, channel, limit, "listener " + AccessLog.format(bound),
-                    (loop, client, from) -> accept(runtime[0], loop, client, from));
-            runtime[0] = new ListenerRuntime(listenerConfig, acceptor, lookup, selector);
-            listeners.add(runtime[0]);
+                    (loop, client, from) -> accept(holder[0], loop, client, from));
+            holder[0] = new Listener(acceptor, ipv6Only, runtime);
             success = true;
-            Logger.info("listening on {} ({}; {} {})", AccessLog.format(bound), lookup,
-                    listenerConfig.policy(), chains);
+            Logger.info("listening on {} ({}; {} {})", AccessLog.format(bound), runtime.lookup(),
+                    listenerConfig.policy(), runtime.selector().chains());
+            return holder[0];
         } finally {
             if (!success) {
                 channel.close();
@@ -127,11 +164,68 @@ public final class Redirector implements AutoCloseable {
         }
     }
 
-    private void accept(ListenerRuntime listener, EventLoop loop, SocketChannel client, Acceptor acceptor) {
+    private void accept(Listener listener, EventLoop loop, SocketChannel client, Acceptor acceptor) {
         counters.countAccepted();
-        RedirectSession session = new RedirectSession(this, listener, loop, client, acceptor);
+        RedirectSession session = new RedirectSession(this, listener.runtime, loop, client, acceptor);
         sessions.put(session.id(), session);
         session.start();
+    }
+
+    /**
+     * Applies a new configuration. Listeners are matched by address, lookup and IPv6-only setting: matches keep
+     * their socket and get the new chains and policy (their chain health is kept when the chains are the same);
+     * new addresses are bound first, and only when all binds succeed are vanished listeners closed. On failure
+     * nothing changes and the exception says why.
+     */
+    public synchronized void reload(ChainsocksConfig config) throws IOException {
+        List<Listener> kept = new ArrayList<>();
+        List<Listener> opened = new ArrayList<>();
+        List<Runnable> swaps = new ArrayList<>();
+        try {
+            for (ListenerConfig listenerConfig : config.listeners()) {
+                boolean ipv6Only = config.ipv6Only(listenerConfig);
+                Listener existing = listeners.stream()
+                        .filter(l -> !kept.contains(l) && l.sameSocket(listenerConfig, ipv6Only))
+                        .findFirst().orElse(null);
+                if (existing != null) {
+                    kept.add(existing);
+                    ListenerRuntime fresh = sameChains(existing.runtime, config, listenerConfig)
+                            ? new ListenerRuntime(listenerConfig, existing.runtime.lookup(), existing.runtime.selector())
+                            : runtimeFor(config, listenerConfig);
+                    swaps.add(() -> existing.runtime = fresh);
+                } else {
+                    opened.add(listen(config, listenerConfig));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Listener listener : opened) {
+                listener.acceptor.close();
+            }
+            throw e;
+        }
+        Settings next = new Settings(config, upstreamSetup(config));
+        swaps.forEach(Runnable::run);
+        settings = next;
+        limit.setMax(config.service().maxConnections());
+        for (Listener listener : listeners) {
+            if (!kept.contains(listener)) {
+                Logger.info("no longer listening on {} (removed from the configuration)",
+                        AccessLog.format(listener.acceptor.localAddress()));
+                listener.acceptor.close();
+            }
+        }
+        List<Listener> now = new ArrayList<>(kept);
+        now.addAll(opened);
+        listeners.clear();
+        listeners.addAll(now);
+        Logger.info("configuration reloaded: {} listener(s) kept, {} opened; {} session(s) carry on",
+                kept.size(), opened.size(), sessions.size());
+    }
+
+    private static boolean sameChains(ListenerRuntime runtime, ChainsocksConfig config, ListenerConfig next) {
+        ListenerConfig previous = runtime.config();
+        return previous.policy() == next.policy() && previous.failoverBackoff().equals(next.failoverBackoff())
+                && runtime.selector().chains().equals(config.chainsOf(next));
     }
 
     void sessionEnded(RedirectSession session) {
@@ -147,20 +241,21 @@ public final class Redirector implements AutoCloseable {
     }
 
     Connector.SocketSetup upstreamSetup() {
-        return upstreamSetup;
+        return settings.upstreamSetup();
     }
 
     Duration idleTimeout() {
-        return config.timeouts().idle();
+        return settings.config().timeouts().idle();
     }
 
     ChainDialer.Timeouts timeoutsFor(ProxyChain chain) {
-        TimeoutsConfig timeouts = config.timeoutsFor(chain.name());
+        TimeoutsConfig timeouts = settings.config().timeoutsFor(chain.name());
         return new ChainDialer.Timeouts(timeouts.connect(), timeouts.handshake(), timeouts.dial());
     }
 
+    /** The configuration new connections use. */
     public ChainsocksConfig config() {
-        return config;
+        return settings.config();
     }
 
     public Counters counters() {
@@ -175,14 +270,15 @@ public final class Redirector implements AutoCloseable {
         return Duration.ofNanos(System.nanoTime() - startedNanos);
     }
 
-    /** Bound listener addresses, in config order. */
-    public List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(l -> l.acceptor().localAddress()).toList();
+    /** Listeners as status shows them: bound address, lookup, policy and chain health. */
+    public List<ListenerStatus> listeners() {
+        return listeners.stream().map(l -> new ListenerStatus(l.acceptor.localAddress(), l.runtime.config(),
+                l.runtime.selector().health())).toList();
     }
 
-    /** Chain health per listener, for status. */
-    public List<ChainSelector> selectors() {
-        return listeners.stream().map(ListenerRuntime::selector).toList();
+    /** Bound listener addresses, in config order. */
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(l -> l.acceptor.localAddress()).toList();
     }
 
     /** Live sessions, oldest first. */
@@ -198,8 +294,8 @@ public final class Redirector implements AutoCloseable {
 
     /** Stops accepting; live sessions go on. */
     public void stopAccepting() {
-        for (ListenerRuntime listener : listeners) {
-            listener.acceptor().close();
+        for (Listener listener : listeners) {
+            listener.acceptor.close();
         }
     }
 

@@ -1,0 +1,76 @@
+package dev.chainsocks.cli;
+
+import dev.chainsocks.control.ControlClient;
+import dev.chainsocks.control.ControlServer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** The commands that talk to a running service over its control socket. */
+final class ControlCommands {
+
+    private ControlCommands() {
+    }
+
+    /** Options every control command shares. */
+    abstract static class Base implements Callable<Integer> {
+
+        @Option(names = "--control-socket", paramLabel = "PATH", defaultValue = "/run/chainsocks/control.sock",
+                description = "The service's control socket. Default: ${DEFAULT-VALUE}.")
+        Path socket = ControlServer.DEFAULT_SOCKET;
+
+        @Spec
+        CommandSpec spec;
+
+        abstract String request();
+
+        @Override
+        public Integer call() {
+            String response;
+            try {
+                response = ControlClient.send(socket, request());
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("chainsocks: " + e.getMessage());
+                return Main.EXIT_FAILURE;
+            }
+            spec.commandLine().getOut().print(response);
+            spec.commandLine().getOut().flush();
+            return response.startsWith("error:") ? Main.EXIT_FAILURE : Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Shows uptime, listeners, totals and each chain's health of the running service.")
+    static final class Status extends Base {
+        @Option(names = "--json", description = "Machine-readable output.")
+        boolean json;
+
+        @Override
+        String request() {
+            return json ? "status --json" : "status";
+        }
+    }
+
+    @Command(name = "connections", mixinStandardHelpOptions = true,
+            description = "Lists live sessions: client, original destination, chain, bytes, age.")
+    static final class Connections extends Base {
+        @Override
+        String request() {
+            return "connections";
+        }
+    }
+
+    @Command(name = "reload", mixinStandardHelpOptions = true,
+            description = {"Makes the running service read its configuration file again (like SIGHUP).",
+                    "A bad file is rejected and the running configuration stays; live connections are never cut."})
+    static final class Reload extends Base {
+        @Override
+        String request() {
+            return "reload";
+        }
+    }
+}

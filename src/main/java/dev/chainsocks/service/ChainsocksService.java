@@ -1,0 +1,219 @@
+package dev.chainsocks.service;
+
+import dev.chainsocks.config.ChainsocksConfig;
+import dev.chainsocks.config.MetricsConfig;
+import dev.chainsocks.control.ControlServer;
+import dev.chainsocks.control.SystemdNotifier;
+import dev.chainsocks.engine.EventLoop;
+import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.redirect.Redirector;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.tinylog.Logger;
+
+/**
+ * chainsocks as a running service: the redirector plus what an operator talks to — systemd notifications
+ * (READY, STATUS, RELOADING, STOPPING, WATCHDOG), the control socket, optional Prometheus metrics — and the
+ * reload and shutdown procedures.
+ */
+public final class ChainsocksService implements AutoCloseable {
+
+    /** Reads the configuration again for a reload; throws with a user-facing message when it is invalid. */
+    @FunctionalInterface
+    public interface ConfigReader {
+        ChainsocksConfig read() throws Exception;
+    }
+
+    private static final Duration STATUS_INTERVAL = Duration.ofSeconds(5);
+
+    private final Redirector redirector;
+    private final ConfigReader reader;
+    private final SystemdNotifier notifier;
+    private final ScheduledExecutorService timers;
+    private ControlServer control;
+    private MetricsEndpoint metrics;
+
+    private ChainsocksService(Redirector redirector, ConfigReader reader, SystemdNotifier notifier) {
+        this.redirector = redirector;
+        this.reader = reader;
+        this.notifier = notifier;
+        this.timers = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "service-timer");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * Binds the listeners, opens the control socket (at {@code controlSocket}, or the configured one when null)
+     * and metrics, then tells systemd it is ready.
+     */
+    public static ChainsocksService start(ChainsocksConfig config, ConfigReader reader, Path controlSocket)
+            throws IOException {
+        Redirector redirector = Redirector.start(config);
+        ChainsocksService service = new ChainsocksService(redirector, reader, SystemdNotifier.fromEnvironment());
+        boolean success = false;
+        try {
+            service.openControlSocket(controlSocket != null ? controlSocket : config.service().controlSocket(),
+                    controlSocket != null);
+            if (config.metrics().isPresent()) {
+                MetricsConfig metricsConfig = config.metrics().get();
+                service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector);
+                Logger.info("metrics on http://{}/metrics", AccessLog.format(service.metrics.address()));
+            }
+            service.startTimers();
+            service.notifier.ready();
+            service.notifier.status(service.statusLine());
+            success = true;
+            return service;
+        } finally {
+            if (!success) {
+                service.close();
+            }
+        }
+    }
+
+    private void openControlSocket(Path socket, boolean explicit) throws IOException {
+        Path directory = socket.toAbsolutePath().getParent();
+        if (!explicit && directory != null && !Files.isDirectory(directory)) {
+            try {
+                Files.createDirectories(directory);
+            } catch (IOException e) {
+                Logger.warn("control socket disabled: cannot create {} ({}); chainsocks status will not reach this "
+                        + "process. Use --control-socket PATH or service.control-socket.", directory, e.getMessage());
+                return;
+            }
+        }
+        control = ControlServer.start(socket, this::handle);
+    }
+
+    private void startTimers() {
+        timers.scheduleWithFixedDelay(() -> notifier.status(statusLine()), STATUS_INTERVAL.toMillis(),
+                STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        notifier.watchdogInterval().ifPresent(interval -> {
+            LoopHeartbeat heartbeat = new LoopHeartbeat(redirector.loops());
+            timers.scheduleAtFixedRate(() -> {
+                if (heartbeat.allAnsweredAndPing()) {
+                    notifier.watchdog();
+                } else {
+                    Logger.error("watchdog: an event loop did not answer within {}; not petting the watchdog",
+                            interval);
+                }
+            }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+            Logger.info("systemd watchdog: pinging every {}", interval);
+        });
+    }
+
+    /** "12 active, 345 accepted, 3 failed": the line systemctl status shows. */
+    String statusLine() {
+        long failed = redirector.counters().failuresByReason().values().stream().mapToLong(Long::longValue).sum();
+        return redirector.activeSessions() + " active, " + redirector.counters().accepted() + " accepted, "
+                + failed + " failed";
+    }
+
+    /** Answers one control-socket request. */
+    String handle(String command) {
+        return switch (command.strip()) {
+            case "status" -> StatusReport.text(redirector);
+            case "status --json" -> StatusReport.json(redirector);
+            case "connections" -> StatusReport.connections(redirector);
+            case "reload" -> reload();
+            case "ping" -> "pong\n";
+            default -> "error: unknown command \"" + command.strip()
+                    + "\" (status, status --json, connections, reload, ping)\n";
+        };
+    }
+
+    /**
+     * Reads the configuration again and applies it. A bad configuration is rejected with its problems and the
+     * running one stays; established connections are never cut.
+     */
+    public synchronized String reload() {
+        notifier.reloading();
+        try {
+            ChainsocksConfig next = reader.read();
+            redirector.reload(next);
+            return "reloaded: " + next.listeners().size() + " listener(s), " + next.chains().size()
+                    + " chain(s); " + redirector.activeSessions() + " session(s) carry on\n";
+        } catch (Exception e) {
+            Logger.error("reload rejected, the running configuration stays: {}", e.getMessage());
+            return "error: reload rejected, the running configuration stays: " + e.getMessage() + "\n";
+        } finally {
+            notifier.ready();
+            notifier.status(statusLine());
+        }
+    }
+
+    public Redirector redirector() {
+        return redirector;
+    }
+
+    /** SIGTERM: stop accepting, let live relays finish for up to {@code grace}, then close everything. */
+    public void shutdown(Duration grace) throws InterruptedException {
+        notifier.stopping();
+        redirector.stopAccepting();
+        Logger.info("stopping: no longer accepting; {} session(s) may finish within {}", redirector.activeSessions(),
+                grace);
+        int left = redirector.drain(grace);
+        if (left > 0) {
+            Logger.warn("closing {} session(s) still open after the grace period", left);
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        if (control != null) {
+            try {
+                control.close();
+            } catch (IOException e) {
+                Logger.warn("closing the control socket: {}", e.getMessage());
+            }
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
+        redirector.close();
+        try {
+            notifier.close();
+        } catch (IOException ignored) {
+            // nothing to tell systemd any more
+        }
+    }
+
+    /**
+     * Proves the event loops still turn: each tick posts a task to every loop; the next tick checks all ran. A
+     * wedged loop stops the watchdog pings, and systemd restarts the service.
+     */
+    static final class LoopHeartbeat {
+        private final List<EventLoop> loops;
+        private final AtomicLongArray answered;
+        private long round;
+
+        LoopHeartbeat(List<EventLoop> loops) {
+            this.loops = loops;
+            this.answered = new AtomicLongArray(loops.size());
+        }
+
+        boolean allAnsweredAndPing() {
+            boolean healthy = true;
+            for (int i = 0; i < loops.size(); i++) {
+                healthy &= answered.get(i) == round;
+            }
+            long next = ++round;
+            for (int i = 0; i < loops.size(); i++) {
+                int index = i;
+                loops.get(i).execute(() -> answered.set(index, next));
+            }
+            return healthy;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.chainsocks.service;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.chainsocks.chain.ChainHealth;
+import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.redirect.Counters;
+import dev.chainsocks.redirect.ListenerStatus;
+import dev.chainsocks.redirect.Redirector;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+
+/**
+ * Prometheus text exposition (format 0.0.4) of the same counters {@code chainsocks status} shows, on
+ * {@code GET /metrics}. One daemon thread; meant for a loopback address.
+ */
+final class MetricsEndpoint implements AutoCloseable {
+
+    private final HttpServer server;
+
+    private MetricsEndpoint(HttpServer server) {
+        this.server = server;
+    }
+
+    static MetricsEndpoint start(InetSocketAddress address, Redirector redirector) throws IOException {
+        HttpServer server = HttpServer.create(address, 16);
+        server.createContext("/metrics", exchange -> {
+            byte[] body = render(redirector).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.setExecutor(Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "metrics-http");
+            thread.setDaemon(true);
+            return thread;
+        }));
+        server.start();
+        return new MetricsEndpoint(server);
+    }
+
+    InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    static String render(Redirector redirector) {
+        Counters counters = redirector.counters();
+        StringBuilder out = new StringBuilder();
+        metric(out, "chainsocks_uptime_seconds", "gauge", "Seconds since the service started.",
+                redirector.uptime().toSeconds());
+        metric(out, "chainsocks_connections_accepted_total", "counter", "Connections accepted.", counters.accepted());
+        metric(out, "chainsocks_connections_active", "gauge", "Connections open now.", redirector.activeSessions());
+        metric(out, "chainsocks_connections_dialed_total", "counter", "Connections whose chain was dialed.",
+                counters.dialedCount());
+        out.append("# HELP chainsocks_connections_failed_total Connections that ended before a relay, by reason.\n");
+        out.append("# TYPE chainsocks_connections_failed_total counter\n");
+        counters.failuresByReason().forEach((reason, count) -> out.append("chainsocks_connections_failed_total{reason=\"")
+                .append(reason).append("\"} ").append(count).append('\n'));
+        out.append("# HELP chainsocks_bytes_total Bytes relayed by finished sessions, by direction.\n");
+        out.append("# TYPE chainsocks_bytes_total counter\n");
+        out.append("chainsocks_bytes_total{direction=\"up\"} ").append(counters.bytesUp()).append('\n');
+        out.append("chainsocks_bytes_total{direction=\"down\"} ").append(counters.bytesDown()).append('\n');
+        out.append("# HELP chainsocks_chain_up Whether a chain's last dial succeeded (1) or failed (0).\n");
+        out.append("# TYPE chainsocks_chain_up gauge\n");
+        for (ListenerStatus listener : redirector.listeners()) {
+            for (ChainHealth health : listener.chains()) {
+                out.append("chainsocks_chain_up{listener=\"").append(AccessLog.format(listener.bound()))
+                        .append("\",chain=\"").append(health.chain().name()).append("\"} ")
+                        .append(health.up() ? 1 : 0).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    private static void metric(StringBuilder out, String name, String type, String help, long value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+        out.append(name).append(' ').append(value).append('\n');
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.chainsocks.service;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.chainsocks.chain.ChainHealth;
+import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.redirect.Counters;
+import dev.chainsocks.redirect.ListenerStatus;
+import dev.chainsocks.redirect.Redirector;
+import dev.chainsocks.redirect.SessionInfo;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** What {@code chainsocks status} and {@code chainsocks connections} print, as text for people or JSON. */
+final class StatusReport {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private StatusReport() {
+    }
+
+    static String text(Redirector redirector) {
+        Counters counters = redirector.counters();
+        StringBuilder out = new StringBuilder();
+        out.append("chainsocks up ").append(human(redirector.uptime())).append('\n');
+        out.append("connections: ").append(counters.accepted()).append(" accepted, ")
+                .append(redirector.activeSessions()).append(" active, ").append(counters.dialedCount())
+                .append(" dialed\n");
+        Map<String, Long> failures = counters.failuresByReason();
+        out.append("failed: ");
+        if (failures.isEmpty()) {
+            out.append("none");
+        } else {
+            failures.forEach((reason, count) -> out.append(reason).append('=').append(count).append(' '));
+        }
+        out.append('\n');
+        out.append("bytes: up ").append(counters.bytesUp()).append(", down ").append(counters.bytesDown())
+                .append(" (finished sessions)\n");
+        for (ListenerStatus listener : redirector.listeners()) {
+            out.append("listener ").append(AccessLog.format(listener.bound())).append(' ')
+                    .append(listener.config().lookup()).append(' ').append(listener.config().policy()).append('\n');
+            for (ChainHealth health : listener.chains()) {
+                out.append("  chain ").append(health.chain().name()).append(health.up() ? " up" : " down")
+                        .append(" since ").append(health.since()).append(", ").append(health.successes())
+                        .append(" ok, ").append(health.failures()).append(" failed");
+                health.lastHandshakeLatency().ifPresent(d -> out.append(", last dial ").append(d.toMillis())
+                        .append("ms"));
+                out.append('\n');
+                health.lastError().ifPresent(e -> out.append("    last error: ").append(e).append('\n'));
+                health.backoffUntil().ifPresent(t -> out.append("    skipped until ").append(t).append('\n'));
+                List<ProxyHop> hops = health.chain().hops();
+                if (hops.isEmpty()) {
+                    out.append("    direct\n");
+                }
+                for (int i = 0; i < hops.size(); i++) {
+                    out.append("    hop ").append(i + 1).append(' ').append(hops.get(i)).append('\n');
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    static String json(Redirector redirector) {
+        Counters counters = redirector.counters();
+        ObjectNode root = JSON.createObjectNode();
+        root.put("uptimeSeconds", redirector.uptime().toSeconds());
+        ObjectNode totals = root.putObject("connections");
+        totals.put("accepted", counters.accepted());
+        totals.put("active", redirector.activeSessions());
+        totals.put("dialed", counters.dialedCount());
+        ObjectNode failed = totals.putObject("failed");
+        counters.failuresByReason().forEach(failed::put);
+        ObjectNode bytes = root.putObject("bytes");
+        bytes.put("up", counters.bytesUp());
+        bytes.put("down", counters.bytesDown());
+        ArrayNode listeners = root.putArray("listeners");
+        for (ListenerStatus listener : redirector.listeners()) {
+            ObjectNode node = listeners.addObject();
+            node.put("listen", AccessLog.format(listener.bound()));
+            node.put("lookup", listener.config().lookup().toString());
+            node.put("policy", listener.config().policy().toString());
+            ArrayNode chains = node.putArray("chains");
+            for (ChainHealth health : listener.chains()) {
+                ObjectNode chain = chains.addObject();
+                chain.put("name", health.chain().name());
+                chain.put("up", health.up());
+                chain.put("since", health.since().toString());
+                chain.put("successes", health.successes());
+                chain.put("failures", health.failures());
+                health.lastError().ifPresent(e -> chain.put("lastError", e));
+                health.lastHandshakeLatency().ifPresent(d -> chain.put("lastDialMillis", d.toMillis()));
+                health.backoffUntil().ifPresent(t -> chain.put("skippedUntil", t.toString()));
+                ArrayNode hops = chain.putArray("hops");
+                health.chain().hops().forEach(hop -> hops.add(hop.toString()));
+            }
+        }
+        return root.toPrettyString() + "\n";
+    }
+
+    static String connections(Redirector redirector) {
+        List<SessionInfo> sessions = redirector.sessions();
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%-8s %-28s %-28s %-8s %12s %12s %9s  %s%n", "SESSION", "CLIENT",
+                "DESTINATION", "STATE", "UP", "DOWN", "AGE", "CHAIN"));
+        for (SessionInfo session : sessions) {
+            out.append(String.format(Locale.ROOT, "%-8d %-28s %-28s %-8s %12d %12d %9s  %s%n", session.id(),
+                    AccessLog.format(session.client()), AccessLog.format(session.destination()), session.state(),
+                    session.bytesUp(), session.bytesDown(), human(session.age()), session.chain()));
+        }
+        out.append(sessions.size()).append(" session(s)\n");
+        return out.toString();
+    }
+
+    static String human(Duration duration) {
+        long seconds = duration.toSeconds();
+        if (seconds < 60) {
+            return String.format(Locale.ROOT, "%.1fs", duration.toMillis() / 1000.0);
+        }
+        if (seconds < 3600) {
+            return seconds / 60 + "m" + seconds % 60 + "s";
+        }
+        return seconds / 3600 + "h" + seconds % 3600 / 60 + "m";
+    }
+}

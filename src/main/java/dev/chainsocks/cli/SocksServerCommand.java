@@ -72,7 +72,7 @@ final class SocksServerCommand implements Callable<Integer> {
         ServiceSignals signals = new ServiceSignals();
         try (SocksServer server = SocksServer.start(config)) {
             String signal = signals.awaitStop();
-            Logger.info("socks-server stopping on {}", signal);
+            Logger.info("socks-server stopping on {} after {} connection(s)", signal, server.acceptedConnections());
         }
         return Main.EXIT_OK;
     }

@@ -44,7 +44,7 @@ public final class LoopGuard {
      */
     public String check(InetSocketAddress client, InetSocketAddress local, InetSocketAddress destination) {
         String reason = null;
-        if (sameEndpoint(destination, local)) {
+        if (destination.equals(local)) {
             reason = "the original destination is chainsocks' own listener " + AccessLog.format(local)
                     + " (a direct connection to the port, or the firewall rule did not NAT it)";
         } else if (ownSourcePorts.contains(client.getPort()) && isLocal(client.getAddress())) {
@@ -57,37 +57,14 @@ public final class LoopGuard {
         return reason;
     }
 
-    private static boolean sameEndpoint(InetSocketAddress a, InetSocketAddress b) {
-        return a.getPort() == b.getPort() && unmapped(a.getAddress()).equals(unmapped(b.getAddress()));
-    }
-
     private static boolean isLocal(InetAddress address) {
-        InetAddress plain = unmapped(address);
-        if (plain.isLoopbackAddress() || plain.isAnyLocalAddress()) {
+        if (address.isLoopbackAddress() || address.isAnyLocalAddress()) {
             return true;
         }
         try {
-            return NetworkInterface.getByInetAddress(plain) != null;
+            return NetworkInterface.getByInetAddress(address) != null;
         } catch (SocketException e) {
             return false;
         }
-    }
-
-    static InetAddress unmapped(InetAddress address) {
-        byte[] bytes = address.getAddress();
-        if (bytes.length == 16) {
-            boolean mapped = bytes[10] == (byte) 0xFF && bytes[11] == (byte) 0xFF;
-            for (int i = 0; i < 10 && mapped; i++) {
-                mapped = bytes[i] == 0;
-            }
-            if (mapped) {
-                try {
-                    return InetAddress.getByAddress(java.util.Arrays.copyOfRange(bytes, 12, 16));
-                } catch (java.net.UnknownHostException e) {
-                    throw new AssertionError(e);
-                }
-            }
-        }
-        return address;
     }
 }

@@ -10,8 +10,6 @@ import dev.chainsocks.engine.Relay;
 import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.proto.Destination;
 import java.io.IOException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -64,7 +62,7 @@ final class RedirectSession {
         try {
             clientAddress = (InetSocketAddress) client.getRemoteAddress();
             local = (InetSocketAddress) client.getLocalAddress();
-            destination = plain(listener.lookup().lookup(client));
+            destination = listener.lookup().lookup(client);
         } catch (IOException e) {
             refuse("no original destination: " + e.getMessage() + " (is the firewall rule a REDIRECT to this port?)");
             return;
@@ -173,11 +171,5 @@ final class RedirectSession {
         return new SessionInfo(id, clientAddress, destination, chain == null ? "-" : chain.toString(), state,
                 live == null ? 0 : live.bytesUp(), live == null ? 0 : live.bytesDown(),
                 Duration.ofNanos(System.nanoTime() - startNanos));
-    }
-
-    private static InetSocketAddress plain(InetSocketAddress address) {
-        InetAddress ip = LoopGuard.unmapped(address.getAddress());
-        return ip == address.getAddress() || !(address.getAddress() instanceof Inet6Address)
-                ? address : new InetSocketAddress(ip, address.getPort());
     }
 }

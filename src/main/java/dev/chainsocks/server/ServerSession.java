@@ -18,7 +18,6 @@ import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -252,7 +251,7 @@ final class ServerSession {
         boolean handedOff = false;
         try {
             InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
-            InetAddress localAddress = unmapped(local.getAddress());
+            InetAddress localAddress = local.getAddress();
             listener = ServerSocketChannel.open(localAddress instanceof Inet6Address
                     ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
             listener.bind(new InetSocketAddress(localAddress, 0), 1);
@@ -334,7 +333,7 @@ final class ServerSession {
             InetSocketAddress peerAddress = (InetSocketAddress) peer.getRemoteAddress();
             if (request.destination() instanceof Destination.Ip expected
                     && !expected.address().isAnyLocalAddress()
-                    && !unmapped(expected.address()).equals(unmapped(peerAddress.getAddress()))) {
+                    && !expected.address().equals(peerAddress.getAddress())) {
                 ChannelClose.withReset(peer);
                 handshake.reply(ReplyStatus.NOT_ALLOWED_BY_RULESET, ANY_IPV4);
                 String outcome = "BIND peer " + AccessLog.format(peerAddress) + " is not the expected "
@@ -394,8 +393,8 @@ final class ServerSession {
         release(leftover);
         try {
             InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
-            association = UdpAssociation.open(this, loop, server, unmapped(local.getAddress()),
-                    unmapped(clientAddress.getAddress()), request.destination());
+            association = UdpAssociation.open(this, loop, server, local.getAddress(),
+                    clientAddress.getAddress(), request.destination());
             handshake.reply(ReplyStatus.SUCCEEDED, Destination.of(association.clientFacingAddress()));
         } catch (IOException e) {
             replyFailure(e, null);
@@ -410,25 +409,6 @@ final class ServerSession {
 
     void associationEnded(long bytesUp, long bytesDown, String outcome) {
         finish(bytesUp, bytesDown, outcome);
-    }
-
-    static InetAddress unmapped(InetAddress address) {
-        byte[] bytes = address.getAddress();
-        if (address instanceof Inet6Address && bytes.length == 16) {
-            boolean mapped = true;
-            for (int i = 0; i < 10; i++) {
-                mapped &= bytes[i] == 0;
-            }
-            mapped &= bytes[10] == (byte) 0xFF && bytes[11] == (byte) 0xFF;
-            if (mapped) {
-                try {
-                    return Inet4Address.getByAddress(java.util.Arrays.copyOfRange(bytes, 12, 16));
-                } catch (java.net.UnknownHostException e) {
-                    throw new AssertionError(e);
-                }
-            }
-        }
-        return address;
     }
 
     // --- endings ---

@@ -152,7 +152,7 @@ final class UdpAssociation {
     }
 
     private boolean acceptSender(InetSocketAddress sender) {
-        if (!ServerSession.unmapped(sender.getAddress()).equals(clientIp)) {
+        if (!sender.getAddress().equals(clientIp)) {
             return false;
         }
         if (clientUdp == null) {
@@ -207,8 +207,7 @@ final class UdpAssociation {
                     continue;
                 }
                 int size = packet.remaining();
-                ByteBuffer answer = Socks5UdpDatagram.encode(Destination.ip(ServerSession.unmapped(
-                        source.getAddress()), source.getPort()), packet);
+                ByteBuffer answer = Socks5UdpDatagram.encode(Destination.ip(source.getAddress(), source.getPort()), packet);
                 if (clientSide.send(answer, clientUdp) > 0) {
                     bytesDown += size;
                     lastActivity = loop.now();

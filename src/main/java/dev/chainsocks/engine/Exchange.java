@@ -1,5 +1,6 @@
 package dev.chainsocks.engine;
 
+import dev.chainsocks.config.DurationSyntax;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -67,7 +68,7 @@ public final class Exchange implements IoHandler {
             return exchange;
         }
         exchange.deadline = loop.schedule(timeout, () -> exchange.finishWithFailure(
-                new SocketTimeoutException(description + " did not finish within " + timeout)));
+                new SocketTimeoutException(description + " did not finish within " + DurationSyntax.format(timeout))));
         exchange.step();
         return exchange;
     }

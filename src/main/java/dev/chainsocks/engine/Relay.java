@@ -1,5 +1,6 @@
 package dev.chainsocks.engine;
 
+import dev.chainsocks.config.DurationSyntax;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -140,7 +141,7 @@ public final class Relay {
         }
         long idleFor = loop.now() - lastActivity;
         if (idleFor >= idleNanos) {
-            fail("idle timeout " + Duration.ofNanos(idleNanos), false);
+            fail("idle timeout " + DurationSyntax.format(Duration.ofNanos(idleNanos)), false);
         } else {
             idleTimer = loop.schedule(Duration.ofNanos(idleNanos - idleFor), this::checkIdle);
         }

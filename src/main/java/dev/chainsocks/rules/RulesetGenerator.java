@@ -142,8 +142,8 @@ public final class RulesetGenerator {
 
         String up = backend == FirewallBackend.IPTABLES
                 ? iptablesUp(config, mode, lanInterface, ownerUid, plans, unused, warnings)
-                : nftUp(config, mode, lanInterface, ownerUid, plans, unused, warnings);
-        String down = backend == FirewallBackend.IPTABLES ? iptablesDown() : nftDown();
+                : throughNft(nftUp(config, mode, lanInterface, ownerUid, plans, unused, warnings));
+        String down = backend == FirewallBackend.IPTABLES ? iptablesDown() : throughNft(nftDown());
         return new Ruleset(backend, mode, up, down, warnings);
     }
 
@@ -316,7 +316,7 @@ public final class RulesetGenerator {
                                 OptionalInt ownerUid, List<Plan> plans, List<Family> unused, List<String> warnings) {
         StringBuilder out = new StringBuilder();
         out.append(header(config, FirewallBackend.NFT, mode, "up", warnings));
-        out.append("# Apply with: nft -f -   (one transaction: all of it or none). Each table is declared,\n");
+        out.append("# nft applies this as one transaction: all of it or none. Each table is declared,\n");
         out.append("# deleted and defined again, so applying it twice leaves one copy.\n");
         String hook = mode == RedirectMode.LOCAL ? "output" : "prerouting";
         for (Plan plan : plans) {
@@ -360,6 +360,14 @@ public final class RulesetGenerator {
         return out.toString();
     }
 
+    /**
+     * Wraps an nft ruleset in a shell script that feeds it to {@code nft -f -}, so both backends' output is applied
+     * the same way ({@code chainsocks rules ... | sh -e}) and nft still applies it as one transaction.
+     */
+    private static String throughNft(String ruleset) {
+        return "#!/bin/sh\nset -e\nnft -f - <<'CHAINSOCKS_NFT'\n" + ruleset + "CHAINSOCKS_NFT\n";
+    }
+
     private static String resetTable(Family family) {
         return "table " + family.nftFamily + " chainsocks\n" + "delete table " + family.nftFamily + " chainsocks\n";
     }
@@ -367,7 +375,7 @@ public final class RulesetGenerator {
     private static String nftDown() {
         StringBuilder out = new StringBuilder();
         out.append("# chainsocks firewall rules, down: nft\n");
-        out.append("# Apply with: nft -f -   Removes tables ip chainsocks and ip6 chainsocks, if present; nothing else.\n");
+        out.append("# Removes tables ip chainsocks and ip6 chainsocks, if present; nothing else.\n");
         for (Family family : Family.values()) {
             out.append(resetTable(family));
         }

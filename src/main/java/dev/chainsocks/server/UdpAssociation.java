@@ -1,5 +1,6 @@
 package dev.chainsocks.server;
 
+import dev.chainsocks.config.DurationSyntax;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.IoHandler;
@@ -111,7 +112,7 @@ final class UdpAssociation {
         Duration idle = server.config().idleTimeout();
         long idleFor = loop.now() - lastActivity;
         if (idleFor >= idle.toNanos()) {
-            end("idle timeout " + idle);
+            end("idle timeout " + DurationSyntax.format(idle));
         } else {
             idleTimer = loop.schedule(Duration.ofNanos(idle.toNanos() - idleFor), this::checkIdle);
         }

@@ -1,6 +1,7 @@
 package dev.chainsocks.service;
 
 import dev.chainsocks.config.ChainsocksConfig;
+import dev.chainsocks.config.DurationSyntax;
 import dev.chainsocks.config.MetricsConfig;
 import dev.chainsocks.control.ControlServer;
 import dev.chainsocks.control.SystemdNotifier;
@@ -104,10 +105,10 @@ public final class ChainsocksService implements AutoCloseable {
                     notifier.watchdog();
                 } else {
                     Logger.error("watchdog: an event loop did not answer within {}; not petting the watchdog",
-                            interval);
+                            DurationSyntax.format(interval));
                 }
             }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
-            Logger.info("systemd watchdog: pinging every {}", interval);
+            Logger.info("systemd watchdog: pinging every {}", DurationSyntax.format(interval));
         });
     }
 
@@ -160,7 +161,7 @@ public final class ChainsocksService implements AutoCloseable {
         notifier.stopping();
         redirector.stopAccepting();
         Logger.info("stopping: no longer accepting; {} session(s) may finish within {}", redirector.activeSessions(),
-                grace);
+                DurationSyntax.format(grace));
         int left = redirector.drain(grace);
         if (left > 0) {
             Logger.warn("closing {} session(s) still open after the grace period", left);

@@ -151,12 +151,16 @@ class RulesetGeneratorTest {
                     chain output {
                 """, "        ip6 daddr fc00::/7 return\n", "        ip6 daddr 2001:db8::5 tcp dport 1080 return\n");
         assertThat(r.down()).isEqualTo("""
+                #!/bin/sh
+                set -e
+                nft -f - <<'CHAINSOCKS_NFT'
                 # chainsocks firewall rules, down: nft
-                # Apply with: nft -f -   Removes tables ip chainsocks and ip6 chainsocks, if present; nothing else.
+                # Removes tables ip chainsocks and ip6 chainsocks, if present; nothing else.
                 table ip chainsocks
                 delete table ip chainsocks
                 table ip6 chainsocks
                 delete table ip6 chainsocks
+                CHAINSOCKS_NFT
                 """);
     }
 

@@ -10,11 +10,16 @@ import java.util.List;
  * Both run in the foreground ({@code sshd -D -e}, {@code ssh -N}) so each PID is the program's own.
  *
  * <p>sshd is told not to use PAM or check file modes, reads no system config ({@code -f} a generated file), and the
- * client ignores user config and known hosts. sshd needs its privilege separation directory {@code /run/sshd}, which
- * the Debian service normally creates; it is created here if missing. Stopping ends the client first, so the
- * per-connection sshd child exits with its session before the listener is stopped.
+ * client ignores user config and known hosts. sshd logs at {@code DEBUG1}, the least verbose level that names each
+ * forwarded connection ({@link #FORWARD_MARK}), so a test can tell that ssh carried it. sshd needs its privilege
+ * separation directory {@code /run/sshd}, which the Debian service normally creates; it is created here if missing.
+ * Stopping ends the client first, so the per-connection sshd child exits with its session before the listener is
+ * stopped.
  */
 public final class SshDynamicProxy implements AutoCloseable {
+
+    /** sshd's log line for one {@code ssh -D} connection: {@code ...direct_tcpip: originator A port P, target H port Q}. */
+    public static final String FORWARD_MARK = "direct_tcpip: originator ";
 
     private final ManagedProcess sshd;
     private final ManagedProcess client;
@@ -56,7 +61,7 @@ public final class SshDynamicProxy implements AutoCloseable {
                 "UsePAM no",
                 "StrictModes no",
                 "AllowTcpForwarding yes",
-                "LogLevel VERBOSE",
+                "LogLevel DEBUG1",
                 "");
         Path confFile = workspace.writeFile(dir, "sshd_config", conf);
         String sshdPath = Prerequisites.locate("sshd").map(Path::toString).orElse("/usr/sbin/sshd");

@@ -3,11 +3,13 @@ package dev.chainsocks.redirect;
 import dev.chainsocks.chain.HopProtocol;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.config.DurationSyntax;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Exchange;
 import dev.chainsocks.engine.Resolver;
+import dev.chainsocks.engine.Timer;
 import dev.chainsocks.proto.ClientHandshake;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.HandshakeOutcome;
@@ -22,6 +24,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import org.tinylog.Logger;
 
 /**
  * Opens a destination through a chain on one TCP connection, as a fold over the hops: connect to hop 1; ask hop 1
@@ -87,6 +90,8 @@ public final class ChainDialer {
         final long startNanos = System.nanoTime();
         final long deadlineNanos;
         SocketChannel channel;
+        Timer deadline;
+        int currentHop;
         boolean over;
 
         Attempt(ProxyChain chain, Destination target, Timeouts timeouts, Callback callback) {
@@ -112,11 +117,30 @@ public final class ChainDialer {
         }
 
         void begin() {
+            deadline = loop.schedule(timeouts.total(), () -> fail(currentHop, "dial deadline "
+                    + DurationSyntax.format(timeouts.total()) + " passed", null));
             Destination first = chain.isDirect() ? target : chain.hops().get(0).address();
-            resolver.resolve(first, address -> connect(address), cause -> fail(0, "cannot resolve " + first, cause));
+            resolver.resolve(first, address -> guarded(0, () -> connect(address)),
+                    cause -> fail(0, "cannot resolve " + first, cause));
+        }
+
+        /**
+         * Runs a step; a bug that throws fails this dial (closing what it opened) instead of leaving the client
+         * waiting for an answer that will never come.
+         */
+        void guarded(int index, Runnable step) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                Logger.error(e, "chain {}: unexpected error at hop {}", chain.name(), index + 1);
+                fail(index, "internal error: " + e, e);
+            }
         }
 
         void connect(InetSocketAddress address) {
+            if (over) {
+                return;
+            }
             Duration limit = remaining(timeouts.connect());
             if (limit.isZero()) {
                 fail(0, "dial deadline passed before connecting", null);
@@ -125,12 +149,18 @@ public final class ChainDialer {
             Connector.connect(loop, address, limit, socketSetup, new Connector.Callback() {
                 @Override
                 public void connected(SocketChannel connected) {
-                    channel = connected;
-                    if (chain.isDirect()) {
-                        succeed(loop.buffers().take().flip());
-                    } else {
-                        handshake(0, null);
+                    if (over) {
+                        ChannelClose.quietly(connected);
+                        return;
                     }
+                    channel = connected;
+                    guarded(0, () -> {
+                        if (chain.isDirect()) {
+                            succeed(loop.buffers().take().flip());
+                        } else {
+                            handshake(0, null);
+                        }
+                    });
                 }
 
                 @Override
@@ -142,18 +172,21 @@ public final class ChainDialer {
         }
 
         void handshake(int index, ByteBuffer input) {
+            currentHop = index;
             ProxyHop hop = hop(index);
             Destination next = nextAfter(index);
             if (hop.protocol() == HopProtocol.SOCKS4 && !(next instanceof Destination.Ip)) {
                 if (next instanceof Destination.Name name) {
-                    resolver.resolve(name, address -> {
-                        if (address.getAddress() instanceof Inet4Address) {
+                    resolver.resolve(name, address -> guarded(index, () -> {
+                        if (over) {
+                            release(input);
+                        } else if (address.getAddress() instanceof Inet4Address) {
                             runHandshake(index, Destination.ip(address.getAddress(), address.getPort()), input);
                         } else {
                             release(input);
                             fail(index, "cannot carry " + name + ": it resolves to IPv6 only", null);
                         }
-                    }, cause -> {
+                    }), cause -> {
                         release(input);
                         fail(index, "cannot resolve " + name + " for a socks4 hop", cause);
                     });
@@ -188,17 +221,23 @@ public final class ChainDialer {
                     new Exchange.Callback() {
                         @Override
                         public void finished(ByteBuffer leftover) {
-                            HandshakeOutcome outcome = handshake.outcome();
-                            if (outcome instanceof HandshakeOutcome.Granted) {
-                                if (index + 1 < chain.hops().size()) {
-                                    handshake(index + 1, leftover);
-                                } else {
-                                    succeed(leftover);
-                                }
-                            } else {
+                            if (over) {
                                 release(leftover);
-                                fail(index, "CONNECT " + next + ": " + outcome, null);
+                                return;
                             }
+                            guarded(index, () -> {
+                                HandshakeOutcome outcome = handshake.outcome();
+                                if (outcome instanceof HandshakeOutcome.Granted) {
+                                    if (index + 1 < chain.hops().size()) {
+                                        handshake(index + 1, leftover);
+                                    } else {
+                                        succeed(leftover);
+                                    }
+                                } else {
+                                    release(leftover);
+                                    fail(index, "CONNECT " + next + ": " + outcome, null);
+                                }
+                            });
                         }
 
                         @Override
@@ -211,6 +250,7 @@ public final class ChainDialer {
 
         void succeed(ByteBuffer earlyData) {
             over = true;
+            deadline.cancel();
             callback.connected(channel, earlyData, Duration.ofNanos(System.nanoTime() - startNanos));
         }
 
@@ -219,6 +259,9 @@ public final class ChainDialer {
                 return;
             }
             over = true;
+            if (deadline != null) {
+                deadline.cancel();
+            }
             ChannelClose.quietly(channel);
             ProxyHop hop = hop(index);
             callback.failed(new DialException(chain, hop == null ? 0 : index + 1, hop,

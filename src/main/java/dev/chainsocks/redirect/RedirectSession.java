@@ -96,8 +96,15 @@ final class RedirectSession {
                     return;
                 }
                 state = "relay";
-                relay = Relay.start(loop, client, upstream, null, earlyData, redirector.idleTimeout(),
-                        result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
+                try {
+                    relay = Relay.start(loop, client, upstream, null, earlyData, redirector.idleTimeout(),
+                            result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
+                } catch (RuntimeException e) {
+                    Logger.error(e, "session {}: cannot start the relay", id);
+                    ChannelClose.quietly(upstream);
+                    ChannelClose.withReset(client);
+                    finish(0, 0, "internal error: " + e);
+                }
             }
 
             @Override

@@ -29,6 +29,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.function.Consumer;
+import org.tinylog.Logger;
 
 /**
  * One client of the bundled server, from its first byte to the end of its relay. Lives on one event loop.
@@ -89,7 +90,7 @@ final class ServerSession {
                 "handshake with " + AccessLog.format(clientAddress), new Exchange.Callback() {
                     @Override
                     public void finished(ByteBuffer leftover) {
-                        onHandshake(leftover);
+                        guarded(() -> onHandshake(leftover));
                     }
 
                     @Override
@@ -158,12 +159,12 @@ final class ServerSession {
                 new Connector.Callback() {
                     @Override
                     public void connected(SocketChannel upstream) {
-                        onConnected(upstream, leftover);
+                        guarded(() -> onConnected(upstream, leftover));
                     }
 
                     @Override
                     public void failed(IOException cause) {
-                        replyFailure(cause, leftover);
+                        guarded(() -> replyFailure(cause, leftover));
                     }
                 });
     }
@@ -412,6 +413,17 @@ final class ServerSession {
     }
 
     // --- endings ---
+
+    /** Runs a step; a bug that throws ends this session (logged with its stack) instead of leaving it hanging. */
+    private void guarded(Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            Logger.error(e, "session {}: unexpected error", id);
+            ChannelClose.withReset(client);
+            end("internal error: " + e);
+        }
+    }
 
     private void release(ByteBuffer buffer) {
         if (buffer != null) {

@@ -18,7 +18,8 @@ import java.util.Objects;
  *
  * <p>The answer's head is read up to its empty line ({@link HttpCodec#MAX_HEAD_BYTES} at most); whatever follows
  * is tunnelled data and stays in the buffer. Interim 1xx responses are skipped. Any 2xx is
- * {@link HandshakeOutcome.Granted} with the destination as bound address (HTTP reports none); 407 is
+ * {@link HandshakeOutcome.Granted} with the destination as bound address (HTTP reports none); 407 (or 401 after
+ * we sent credentials) is
  * {@link HandshakeOutcome.AuthenticationFailed}; 403 is refused NOT_ALLOWED_BY_RULESET; 502 HOST_UNREACHABLE;
  * 503 CONNECTION_REFUSED (what Squid answers when the origin refuses); 504 TTL_EXPIRED (a timeout, as SOCKS5
  * servers report it); anything else GENERAL_FAILURE, with the code {@code "HTTP 500 Internal Server Error"}.
@@ -77,7 +78,8 @@ public final class HttpConnectClientHandshake implements ClientHandshake {
         if (status < 300) {
             return new HandshakeOutcome.Granted(destination);
         }
-        if (status == 407) {
+        // Some proxies (tinyproxy) answer wrong Basic credentials with 401 rather than 407.
+        if (status == 407 || (status == 401 && credentials != null)) {
             return new HandshakeOutcome.AuthenticationFailed(head.describe() + (credentials == null
                     ? ": the proxy requires credentials"
                     : ": the proxy rejected the credentials of " + credentials.user()));

@@ -103,6 +103,17 @@ class HttpConnectClientHandshakeTest {
     }
 
     @Test
+    void a401AfterOurCredentialsIsAnAuthenticationFailureButWithoutCredentialsARefusal() {
+        HttpConnectClientHandshake withCredentials = new HttpConnectClientHandshake(EXAMPLE, "fred", "wrong");
+        withCredentials.receive(ByteBuffer.wrap(bytes("HTTP/1.1 401 Unauthorized\r\n\r\n")));
+        assertThat(withCredentials.outcome()).isEqualTo(new HandshakeOutcome.AuthenticationFailed(
+                "HTTP 401 Unauthorized: the proxy rejected the credentials of fred"));
+        HttpConnectClientHandshake without = new HttpConnectClientHandshake(EXAMPLE);
+        without.receive(ByteBuffer.wrap(bytes("HTTP/1.1 401 Unauthorized\r\n\r\n")));
+        assertThat(without.outcome()).isInstanceOf(HandshakeOutcome.Refused.class);
+    }
+
+    @Test
     void leavesTunnelledBytesAfterTheHeadUntouched() {
         HttpConnectClientHandshake client = new HttpConnectClientHandshake(EXAMPLE);
         ByteBuffer in = ByteBuffer.wrap(bytes("HTTP/1.1 200 Connection established\r\n\r\nSSH-2.0-OpenSSH_9.6\r\n"));

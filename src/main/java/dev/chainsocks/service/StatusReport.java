@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /** What {@code chainsocks status} and {@code chainsocks connections} print, as text for people or JSON. */
 final class StatusReport {
@@ -35,7 +36,8 @@ final class StatusReport {
         if (failures.isEmpty()) {
             out.append("none");
         } else {
-            failures.forEach((reason, count) -> out.append(reason).append('=').append(count).append(' '));
+            out.append(failures.entrySet().stream().map(failure -> failure.getKey() + "=" + failure.getValue())
+                    .collect(Collectors.joining(" ")));
         }
         out.append('\n');
         out.append("bytes: up ").append(counters.bytesUp()).append(", down ").append(counters.bytesDown())

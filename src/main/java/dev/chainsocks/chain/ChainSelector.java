@@ -3,6 +3,7 @@ package dev.chainsocks.chain;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import dev.chainsocks.config.DurationSyntax;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -161,7 +162,7 @@ public final class ChainSelector {
         failures[i].increment();
         if (before.up()) {
             Logger.warn("chain {} is down: {}; tried after the others for {}", chain, reason,
-                    Duration.ofNanos(backoffNanos));
+                    DurationSyntax.format(Duration.ofNanos(backoffNanos)));
         }
     }
 

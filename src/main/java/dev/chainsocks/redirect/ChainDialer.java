@@ -165,8 +165,10 @@ public final class ChainDialer {
 
                 @Override
                 public void failed(IOException cause) {
-                    fail(0, "connect to " + address.getAddress().getHostAddress() + ":" + address.getPort()
-                            + " failed: " + message(cause), cause);
+                    Destination first = chain.isDirect() ? target : chain.hops().get(0).address();
+                    String resolved = first instanceof Destination.Name
+                            ? " (resolved to " + address.getAddress().getHostAddress() + ")" : "";
+                    fail(0, "connect failed" + resolved + ": " + message(cause), cause);
                 }
             });
         }

@@ -69,9 +69,9 @@ public final class ChainsocksService implements AutoCloseable {
                 service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector);
                 Logger.info("metrics on http://{}/metrics", AccessLog.format(service.metrics.address()));
             }
-            service.startTimers();
             service.notifier.ready();
             service.notifier.status(service.statusLine());
+            service.startTimers();
             success = true;
             return service;
         } finally {
@@ -139,10 +139,20 @@ public final class ChainsocksService implements AutoCloseable {
     public synchronized String reload() {
         notifier.reloading();
         try {
+            ChainsocksConfig previous = redirector.config();
             ChainsocksConfig next = reader.read();
             redirector.reload(next);
-            return "reloaded: " + next.listeners().size() + " listener(s), " + next.chains().size()
-                    + " chain(s); " + redirector.activeSessions() + " session(s) carry on\n";
+            StringBuilder answer = new StringBuilder("reloaded: ").append(next.listeners().size())
+                    .append(" listener(s), ").append(next.chains().size()).append(" chain(s); ")
+                    .append(redirector.activeSessions()).append(" session(s) carry on\n");
+            reloadMetrics(previous, next, answer);
+            if (!previous.service().logLevel().equals(next.service().logLevel())) {
+                restartNeeded(answer, "service.log-level");
+            }
+            if (!previous.service().controlSocket().equals(next.service().controlSocket())) {
+                restartNeeded(answer, "service.control-socket");
+            }
+            return answer.toString();
         } catch (Exception e) {
             Logger.error("reload rejected, the running configuration stays: {}", e.getMessage());
             return "error: reload rejected, the running configuration stays: " + e.getMessage() + "\n";
@@ -150,6 +160,30 @@ public final class ChainsocksService implements AutoCloseable {
             notifier.ready();
             notifier.status(statusLine());
         }
+    }
+
+    private void reloadMetrics(ChainsocksConfig previous, ChainsocksConfig next, StringBuilder answer) {
+        if (previous.metrics().equals(next.metrics())) {
+            return;
+        }
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        if (next.metrics().isPresent()) {
+            try {
+                metrics = MetricsEndpoint.start(next.metrics().get().listen(), redirector);
+                Logger.info("metrics moved to http://{}/metrics", AccessLog.format(metrics.address()));
+            } catch (IOException e) {
+                Logger.error("metrics endpoint not restarted: {}", e.getMessage());
+                answer.append("warning: metrics endpoint not restarted: ").append(e.getMessage()).append('\n');
+            }
+        }
+    }
+
+    private static void restartNeeded(StringBuilder answer, String key) {
+        Logger.warn("{} changed; it takes effect when the service restarts", key);
+        answer.append("warning: ").append(key).append(" changed; it takes effect when the service restarts\n");
     }
 
     public Redirector redirector() {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
@@ -19,9 +20,11 @@ import java.util.concurrent.Executors;
 final class MetricsEndpoint implements AutoCloseable {
 
     private final HttpServer server;
+    private final ExecutorService executor;
 
-    private MetricsEndpoint(HttpServer server) {
+    private MetricsEndpoint(HttpServer server, ExecutorService executor) {
         this.server = server;
+        this.executor = executor;
     }
 
     static MetricsEndpoint start(InetSocketAddress address, Redirector redirector) throws IOException {
@@ -34,13 +37,14 @@ final class MetricsEndpoint implements AutoCloseable {
                 out.write(body);
             }
         });
-        server.setExecutor(Executors.newSingleThreadExecutor(runnable -> {
+        ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "metrics-http");
             thread.setDaemon(true);
             return thread;
-        }));
+        });
+        server.setExecutor(executor);
         server.start();
-        return new MetricsEndpoint(server);
+        return new MetricsEndpoint(server, executor);
     }
 
     InetSocketAddress address() {
@@ -85,5 +89,6 @@ final class MetricsEndpoint implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow();
     }
 }

@@ -1,5 +1,6 @@
 package dev.chainsocks.log;
 
+import dev.chainsocks.proto.Destination;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,11 +54,7 @@ public final class AccessLog {
         if (address.isUnresolved()) {
             return address.getHostString() + ":" + address.getPort();
         }
-        String host = address.getAddress().getHostAddress();
-        int zone = host.indexOf('%');
-        if (zone >= 0) {
-            host = host.substring(0, zone);
-        }
+        String host = Destination.literal(address.getAddress());
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 }

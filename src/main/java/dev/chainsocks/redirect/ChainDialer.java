@@ -167,7 +167,7 @@ public final class ChainDialer {
                 public void failed(IOException cause) {
                     Destination first = chain.isDirect() ? target : chain.hops().get(0).address();
                     String resolved = first instanceof Destination.Name
-                            ? " (resolved to " + address.getAddress().getHostAddress() + ")" : "";
+                            ? " (resolved to " + Destination.literal(address.getAddress()) + ")" : "";
                     fail(0, "connect failed" + resolved + ": " + message(cause), cause);
                 }
             });

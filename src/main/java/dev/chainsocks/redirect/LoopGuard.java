@@ -1,6 +1,7 @@
 package dev.chainsocks.redirect;
 
 import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.proto.Destination;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -52,7 +53,7 @@ public final class LoopGuard {
                     + "; exempt our traffic in the firewall (service.mark or the service user)";
         }
         if (reason != null && warned.putIfAbsent(client.getAddress(), Boolean.TRUE) == null) {
-            Logger.warn("loop guard: refusing connections from {}: {}", client.getAddress().getHostAddress(), reason);
+            Logger.warn("loop guard: refusing connections from {}: {}", Destination.literal(client.getAddress()), reason);
         }
         return reason;
     }

@@ -138,7 +138,7 @@ final class ServerSession {
         via = request.protocol() + " " + request.command() + (request.user() == null ? "" : " user=" + request.user());
         AccessLog.start(id, clientAddress, request.destination(), via);
         if (!server.config().admits(clientAddress.getAddress())) {
-            replyFailure(new FailureReplies.DeniedException("client " + clientAddress.getAddress().getHostAddress()
+            replyFailure(new FailureReplies.DeniedException("client " + Destination.literal(clientAddress.getAddress())
                     + " is not in --allow-from"), leftover);
             return;
         }
@@ -338,7 +338,7 @@ final class ServerSession {
                 ChannelClose.withReset(peer);
                 handshake.reply(ReplyStatus.NOT_ALLOWED_BY_RULESET, ANY_IPV4);
                 String outcome = "BIND peer " + AccessLog.format(peerAddress) + " is not the expected "
-                        + expected.address().getHostAddress();
+                        + Destination.literal(expected.address());
                 ByteBuffer rest = clientBytes;
                 clientBytes = null;
                 release(rest);

@@ -38,7 +38,7 @@ class ProxyChainTest {
         ProxyChain c = chain("socks4a://a.example:1080", "socks5://b.example:1080", "socks4a://c.example:1080",
                 "http://[2001:db8::2]:3128");
         assertThat(c.problems(false)).containsExactly("hop 3 socks4a://c.example:1080 cannot carry the IPv6 address"
-                + " [2001:db8:0:0:0:0:0:2]:3128 to hop 4; use socks5:// or http://");
+                + " [2001:db8::2]:3128 to hop 4; use socks5:// or http://");
     }
 
     @Test

@@ -36,7 +36,7 @@ class ProxyHopTest {
         ProxyHop hop = ProxyHop.parse("socks5h://[2001:db8::1]:1080");
         assertThat(hop.protocol()).isEqualTo(HopProtocol.SOCKS5H);
         assertThat(hop.address()).isEqualTo(Destination.ip(InetAddress.getByName("2001:db8::1"), 1080));
-        assertThat(hop).hasToString("socks5h://[2001:db8:0:0:0:0:0:1]:1080");
+        assertThat(hop).hasToString("socks5h://[2001:db8::1]:1080");
         assertThat(ProxyHop.parse(hop.toString())).isEqualTo(hop);
     }
 

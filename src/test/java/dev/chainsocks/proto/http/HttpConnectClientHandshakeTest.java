@@ -45,7 +45,7 @@ class HttpConnectClientHandshakeTest {
     void bracketsIpv6() throws Exception {
         Destination v6 = Destination.ip(InetAddress.getByName("2001:db8::1"), 443);
         assertThat(text(new HttpConnectClientHandshake(v6).outbound())).startsWith(
-                "CONNECT [2001:db8:0:0:0:0:0:1]:443 HTTP/1.1\r\nHost: [2001:db8:0:0:0:0:0:1]:443\r\n");
+                "CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n");
     }
 
     @Test

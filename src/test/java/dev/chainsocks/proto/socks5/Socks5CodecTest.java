@@ -236,7 +236,7 @@ class Socks5CodecTest {
         assertThat(new Socks5Greeting(List.of(0x00, 0x80)))
                 .hasToString("SOCKS5 greeting offering [NO_AUTHENTICATION(0x00), unknown(0x80)]");
         assertThat(new Socks5Request(Socks5Command.CONNECT, ip("::1", 443)))
-                .hasToString("SOCKS5 CONNECT [0:0:0:0:0:0:0:1]:443");
+                .hasToString("SOCKS5 CONNECT [::1]:443");
         assertThat(new Socks5Reply(Socks5ReplyCode.CONNECTION_REFUSED, null))
                 .hasToString("SOCKS5 reply CONNECTION_REFUSED(0x05) bound 0.0.0.0:0");
     }

@@ -61,6 +61,11 @@ final class EchoServer implements AutoCloseable {
         return List.copyOf(peers);
     }
 
+    /** Connections not yet closed on the echo side. */
+    int openConnections() {
+        return open.size();
+    }
+
     /** Connections that ended with a reset or another I/O error instead of a clean EOF. */
     int brokenConnections() {
         return brokenConnections.get();

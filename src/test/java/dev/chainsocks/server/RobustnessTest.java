@@ -138,20 +138,22 @@ class RobustnessTest {
         }
     }
 
+    /** EOF in the middle of a message ends the session then, not at the handshake deadline (10 s here). */
     @Test
     void halfAGreetingThenEofIsClosedAtOnce() throws IOException {
+        SocksServer patient = teardown.add(SocksServer.start(SocksServerConfig.loopback()));
         for (String partial : List.of("05", "05 02 00", "05 01 00 05 01 00 01 7f 00", "04 01 00 50 7f 00 00 01 'us'",
                 "'CONNECT 127.0.0.1:80 HTT'")) {
-            try (WireClient client = WireClient.connect(server)) {
+            try (WireClient client = WireClient.connect(patient)) {
                 client.send(partial);
                 client.socket().shutdownOutput();
                 long start = System.nanoTime();
                 client.readToEnd();
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).as(partial)
-                        .isLessThan(HANDSHAKE_TIMEOUT);
+                        .isLessThan(Duration.ofSeconds(3));
             }
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noActiveSessions(patient);
         assertStillServing();
     }
 

@@ -121,6 +121,8 @@ final class ExternalClient {
             if (stdin != null) {
                 try (OutputStream in = process.getOutputStream()) {
                     in.write(stdin);
+                } catch (IOException exitedEarly) {
+                    // a client that gave up (proxy refused it) before reading its input; its exit code tells
                 }
             }
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

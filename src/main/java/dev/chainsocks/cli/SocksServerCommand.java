@@ -1,7 +1,7 @@
 package dev.chainsocks.cli;
 
+import dev.chainsocks.config.Cidr;
 import dev.chainsocks.engine.EventLoopGroup;
-import dev.chainsocks.server.Cidr;
 import dev.chainsocks.server.SocksServer;
 import dev.chainsocks.server.SocksServerConfig;
 import dev.chainsocks.server.UserList;

@@ -1,5 +1,6 @@
 package dev.chainsocks.server;
 
+import dev.chainsocks.config.Cidr;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package dev.chainsocks.server;
 
+import dev.chainsocks.config.Cidr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Hex;

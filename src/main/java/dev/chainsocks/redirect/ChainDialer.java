@@ -73,7 +73,9 @@ public final class ChainDialer {
             case SOCKS5, SOCKS5H -> user == null
                     ? new Socks5ClientHandshake(next)
                     : new Socks5ClientHandshake(next, user, password);
-            case HTTP -> new HttpConnectClientHandshake(next, user, password);
+            case HTTP -> user == null
+                    ? new HttpConnectClientHandshake(next)
+                    : new HttpConnectClientHandshake(next, user, password == null ? "" : password);
         };
     }
 

@@ -1,0 +1,390 @@
+package dev.chainsocks.redirect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.chainsocks.chain.ChainHealth;
+import dev.chainsocks.config.ChainsocksConfig;
+import dev.chainsocks.config.ConfigLoader;
+import dev.chainsocks.server.SocksServer;
+import dev.chainsocks.server.SocksServerConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The redirector end to end on loopback, without netfilter: the lookup is fixed to the echo server (what
+ * SO_ORIGINAL_DST would have said), the chains are bundled servers and counting fakes, and clients are plain
+ * blocking sockets connecting to the listener.
+ */
+@Timeout(60)
+class RedirectorTest {
+
+    private EchoServer echo;
+    private Redirector redirector;
+    private final List<SocksServer> servers = new ArrayList<>();
+    private final List<FakeProxy> fakes = new ArrayList<>();
+    private final List<Socket> clients = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        echo = new EchoServer();
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (Socket client : clients) {
+            client.close();
+        }
+        if (redirector != null) {
+            redirector.close();
+        }
+        for (FakeProxy fake : fakes) {
+            fake.close();
+        }
+        for (SocksServer server : servers) {
+            server.close();
+        }
+        echo.close();
+        for (FakeProxy fake : fakes) {
+            fake.checkExceptions();
+        }
+        echo.checkExceptions();
+    }
+
+    @Test
+    void clientReachesTheDestinationThroughAChainWithBytesIntactAndHalfCloseRespected() throws Exception {
+        SocksServer first = server();
+        SocksServer second = server();
+        start(listen -> listener(listen, "strict", "main")
+                + chain("main", "socks5://127.0.0.1:" + first.port(), "http://127.0.0.1:" + second.port()));
+
+        Socket client = connect();
+        byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+        client.getOutputStream().write(hello);
+        assertThat(client.getInputStream().readNBytes(hello.length)).isEqualTo(hello);
+
+        List<SessionInfo> live = redirector.sessions();
+        assertThat(live).hasSize(1);
+        SessionInfo session = live.get(0);
+        assertThat(session.client()).isEqualTo(client.getLocalSocketAddress());
+        assertThat(session.destination()).isEqualTo(echo.address());
+        assertThat(session.chain()).startsWith("main[");
+        assertThat(session.state()).isEqualTo("relay");
+        assertThat(session.bytesUp()).isEqualTo(hello.length);
+        assertThat(session.bytesDown()).isEqualTo(hello.length);
+
+        // half-close: the client stops sending, and still receives everything the destination sends afterwards
+        byte[] body = new byte[512 * 1024];
+        new Random(11).nextBytes(body);
+        CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> readAll(client));
+        client.getOutputStream().write(body);
+        client.shutdownOutput();
+        assertThat(reply.get(20, TimeUnit.SECONDS)).isEqualTo(body);
+
+        await("session ended", () -> redirector.sessions().isEmpty());
+        long total = hello.length + body.length;
+        await("bytes counted", () -> redirector.counters().bytesUp() == total);
+        assertThat(redirector.counters().accepted()).isEqualTo(1);
+        assertThat(redirector.counters().dialedCount()).isEqualTo(1);
+        assertThat(redirector.counters().bytesDown()).isEqualTo(total);
+        assertThat(redirector.counters().failuresByReason()).isEmpty();
+        assertThat(first.acceptedConnections()).isEqualTo(1);
+        assertThat(second.acceptedConnections()).isEqualTo(1);
+        assertThat(echo.accepted()).isEqualTo(1);
+    }
+
+    @Test
+    void failoverUsesTheSecondChainAndSkipsTheDeadOneDuringItsBackoff() throws Exception {
+        FakeProxy dead = fake(FakeProxy.refusing());
+        SocksServer live = server();
+        start(listen -> listener(listen, "failover", "dead", "live") + "failover-backoff = \"30s\"\n"
+                + chain("dead", dead.uri(FakeProxy.Protocol.SOCKS5))
+                + chain("live", "socks5://127.0.0.1:" + live.port()));
+
+        assertEchoes(connect(), "first");
+        assertThat(dead.accepted()).isEqualTo(1);
+        assertThat(live.acceptedConnections()).isEqualTo(1);
+
+        List<ChainHealth> health = redirector.listeners().get(0).chains();
+        assertThat(health).hasSize(2);
+        ChainHealth deadHealth = health.get(0);
+        assertThat(deadHealth.chain().name()).isEqualTo("dead");
+        assertThat(deadHealth.up()).isFalse();
+        assertThat(deadHealth.failures()).isEqualTo(1);
+        assertThat(deadHealth.backoffUntil()).isPresent();
+        assertThat(deadHealth.lastError()).hasValueSatisfying(error -> assertThat(error)
+                .contains("hop 1/1 " + dead.uri(FakeProxy.Protocol.SOCKS5))
+                .contains("CONNECTION_REFUSED(0x05)"));
+        assertThat(health.get(1).up()).isTrue();
+        assertThat(health.get(1).successes()).isEqualTo(1);
+
+        assertEchoes(connect(), "second");
+        assertThat(dead.accepted()).as("connections to the chain in backoff").isEqualTo(1);
+        assertThat(live.acceptedConnections()).isEqualTo(2);
+        assertThat(redirector.counters().dialedCount()).isEqualTo(2);
+        assertThat(redirector.counters().failuresByReason()).isEmpty();
+    }
+
+    @Test
+    void roundRobinAlternatesBetweenChains() throws Exception {
+        SocksServer a = server();
+        SocksServer b = server();
+        start(listen -> listener(listen, "round-robin", "a", "b")
+                + chain("a", "socks5://127.0.0.1:" + a.port())
+                + chain("b", "socks4://127.0.0.1:" + b.port()));
+
+        List<String> used = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            long beforeA = a.acceptedConnections();
+            long beforeB = b.acceptedConnections();
+            try (Socket client = connect()) {
+                assertEchoes(client, "turn " + i);
+            }
+            used.add((a.acceptedConnections() - beforeA) + "a+" + (b.acceptedConnections() - beforeB) + "b");
+        }
+
+        assertThat(used).containsExactly("1a+0b", "0a+1b", "1a+0b", "0a+1b");
+    }
+
+    @Test
+    void whenEveryChainFailsTheClientIsResetPromptly() throws Exception {
+        int closedX = closedPort();
+        int closedY = closedPort();
+        start(listen -> listener(listen, "failover", "x", "y")
+                + chain("x", "socks5://127.0.0.1:" + closedX)
+                + chain("y", "http://127.0.0.1:" + closedY));
+
+        long start = System.nanoTime();
+        assertConnectionIsReset();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+
+        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault("dial", 0L) == 1);
+        assertThat(redirector.counters().dialedCount()).isZero();
+        assertThat(redirector.listeners().get(0).chains()).allSatisfy(h -> assertThat(h.up()).isFalse());
+        await("session ended", () -> redirector.sessions().isEmpty());
+    }
+
+    @Test
+    void loopGuardRefusesAConnectionWhoseDestinationIsTheListenerItself() throws Exception {
+        SocksServer hop = server();
+        start(listen -> listener(listen, "strict", "main") + chain("main", "socks5://127.0.0.1:" + hop.port()),
+                accepted -> (InetSocketAddress) accepted.getLocalAddress());
+
+        Socket client = connect();
+        assertThat(client.getInputStream().read()).as("the redirector closes the connection").isEqualTo(-1);
+
+        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault("loop", 0L) == 1);
+        assertThat(redirector.counters().accepted()).isEqualTo(1);
+        assertThat(redirector.counters().dialedCount()).isZero();
+        assertThat(hop.acceptedConnections()).as("connections to the chain's hop").isZero();
+        assertThat(echo.accepted()).isZero();
+        await("session ended", () -> redirector.sessions().isEmpty());
+    }
+
+    @Test
+    void reloadKeepsTheSocketServesNewConnectionsWithTheNewChainAndLeavesRelaysAlone() throws Exception {
+        SocksServer before = server();
+        SocksServer after = server();
+        start(listen -> listener(listen, "strict", "main") + chain("main", "socks5://127.0.0.1:" + before.port()));
+        InetSocketAddress bound = redirector.boundAddresses().get(0);
+
+        Socket established = connect();
+        assertEchoes(established, "before the reload");
+
+        redirector.reload(config(listener(format(bound), "strict", "main")
+                + chain("main", "http://127.0.0.1:" + after.port())));
+
+        assertThat(redirector.boundAddresses()).containsExactly(bound);
+        assertThat(redirector.listeners().get(0).chains().get(0).chain().hops().get(0).toString())
+                .isEqualTo("http://127.0.0.1:" + after.port());
+        try (Socket fresh = connect()) {
+            assertEchoes(fresh, "after the reload");
+        }
+        assertThat(after.acceptedConnections()).isEqualTo(1);
+        assertThat(before.acceptedConnections()).isEqualTo(1);
+
+        // the relay started before the reload carries on and finishes intact, still through the old chain
+        byte[] rest = new byte[200 * 1024];
+        new Random(5).nextBytes(rest);
+        CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> readAll(established));
+        established.getOutputStream().write(rest);
+        established.shutdownOutput();
+        assertThat(reply.get(20, TimeUnit.SECONDS)).isEqualTo(rest);
+        assertThat(before.acceptedConnections()).isEqualTo(1);
+        await("sessions ended", () -> redirector.sessions().isEmpty());
+        assertThat(redirector.counters().failuresByReason()).isEmpty();
+    }
+
+    @Test
+    void reloadThatCannotBindFailsAndTheOldConfigurationKeepsWorking() throws Exception {
+        SocksServer old = server();
+        SocksServer unused = server();
+        start(listen -> listener(listen, "strict", "main") + chain("main", "socks5://127.0.0.1:" + old.port()));
+        InetSocketAddress bound = redirector.boundAddresses().get(0);
+        ChainsocksConfig oldConfig = redirector.config();
+
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String takenAddress = "127.0.0.1:" + taken.getLocalPort();
+            ChainsocksConfig next = config(listener(format(bound), "strict", "main")
+                    + listener(takenAddress, "strict", "main")
+                    + chain("main", "socks5://127.0.0.1:" + unused.port()));
+
+            assertThatThrownBy(() -> redirector.reload(next)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("cannot listen on " + takenAddress);
+        }
+
+        assertThat(redirector.config()).isSameAs(oldConfig);
+        assertThat(redirector.boundAddresses()).containsExactly(bound);
+        try (Socket client = connect()) {
+            assertEchoes(client, "still the old chain");
+        }
+        assertThat(old.acceptedConnections()).isEqualTo(1);
+        assertThat(unused.acceptedConnections()).isZero();
+    }
+
+    @Test
+    void connectionsAboveTheLimitAreResetUntilOneEnds() throws Exception {
+        SocksServer hop = server();
+        start(listen -> "[service]\nmax-connections = 2\n\n" + listener(listen, "strict", "main")
+                + chain("main", "socks5://127.0.0.1:" + hop.port()));
+
+        Socket one = connect();
+        assertEchoes(one, "one");
+        Socket two = connect();
+        assertEchoes(two, "two");
+
+        assertConnectionIsReset();
+        assertThat(redirector.counters().accepted()).as("the reset connection never became a session")
+                .isEqualTo(2);
+
+        one.close();
+        await("first session ended", () -> redirector.activeSessions() == 1);
+        Socket four = connect();
+        assertEchoes(four, "four");
+        assertEchoes(two, "two still works");
+        assertThat(redirector.counters().accepted()).isEqualTo(3);
+    }
+
+    // ---- helpers ----
+
+    private void start(Function<String, String> tomlForListen) throws Exception {
+        InetSocketAddress target = echo.address();
+        start(tomlForListen, accepted -> target);
+    }
+
+    /**
+     * Starts the redirector on a free loopback port. The port is found by binding and releasing it, so another
+     * process may take it in between; then the start is retried on a new port.
+     */
+    private void start(Function<String, String> tomlForListen, OriginalDestinationLookup lookup) throws Exception {
+        IOException lastFailure = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            String listen = "127.0.0.1:" + closedPort();
+            try {
+                redirector = Redirector.start(config(tomlForListen.apply(listen)), kind -> lookup);
+                return;
+            } catch (IOException e) {
+                lastFailure = e;
+            }
+        }
+        throw lastFailure;
+    }
+
+    private static ChainsocksConfig config(String toml) throws Exception {
+        String timeouts = "\n[timeouts]\nconnect = \"2s\"\nhandshake = \"2s\"\ndial = \"5s\"\nidle = \"1m\"\n";
+        return ConfigLoader.parse(toml + timeouts, Path.of("redirector-test.toml"));
+    }
+
+    private static String listener(String listen, String policy, String... chains) {
+        return "[[listener]]\nlisten = \"" + listen + "\"\npolicy = \"" + policy + "\"\nchains = ["
+                + String.join(", ", java.util.Arrays.stream(chains).map(c -> "\"" + c + "\"").toList()) + "]\n";
+    }
+
+    private static String chain(String name, String... hops) {
+        return "\n[chain." + name + "]\nhops = ["
+                + String.join(", ", java.util.Arrays.stream(hops).map(h -> "\"" + h + "\"").toList()) + "]\n";
+    }
+
+    private static String format(InetSocketAddress address) {
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    private SocksServer server() throws IOException {
+        SocksServer server = SocksServer.start(SocksServerConfig.loopback());
+        servers.add(server);
+        return server;
+    }
+
+    private FakeProxy fake(FakeProxy fake) {
+        fakes.add(fake);
+        return fake;
+    }
+
+    private Socket connect() throws IOException {
+        Socket client = new Socket();
+        clients.add(client);
+        client.connect(redirector.boundAddresses().get(0), 5000);
+        client.setSoTimeout(10_000);
+        return client;
+    }
+
+    /**
+     * Connects and reads: the redirector resets the connection. The reset may arrive while the client is still
+     * finishing its connect (the accept and the reset can both happen before connect() returns) or on the read.
+     */
+    private void assertConnectionIsReset() {
+        assertThatThrownBy(() -> connect().getInputStream().read())
+                .isInstanceOf(SocketException.class).hasMessageContaining("Connection reset");
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void assertEchoes(Socket client, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        client.getOutputStream().write(bytes);
+        assertThat(client.getInputStream().readNBytes(bytes.length)).asString(StandardCharsets.US_ASCII)
+                .isEqualTo(text);
+    }
+
+    private static byte[] readAll(Socket socket) {
+        try {
+            InputStream in = socket.getInputStream();
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+}

@@ -121,8 +121,7 @@ class ChainDialerTest {
 
         assertThat(failure.hopNumber()).isZero();
         assertThat(failure.getMessage())
-                .startsWith("chain lan: direct connection to 127.0.0.1:" + closed + " connect to 127.0.0.1:"
-                        + closed + " failed");
+                .startsWith("chain lan: direct connection to 127.0.0.1:" + closed + " connect failed: ");
     }
 
     @ParameterizedTest
@@ -281,7 +280,10 @@ class ChainDialerTest {
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(failure.hopNumber()).isEqualTo(2);
-        assertThat(failure.getMessage()).contains("hop 2/2 socks5://127.0.0.1:" + silent.port() + " timed out");
+        // The hop's handshake deadline is cut to what is left of the total, and the total has its own timer:
+        // whichever fires first names the hop.
+        assertThat(failure.getMessage()).contains("hop 2/2 socks5://127.0.0.1:" + silent.port() + " ")
+                .containsAnyOf(" timed out", " dial deadline 500ms passed");
         assertThat(took).isBetween(Duration.ofMillis(450), Duration.ofMillis(2500));
         assertThat(fast.acceptedConnections()).isEqualTo(1);
         assertThat(silent.accepted()).isEqualTo(1);
@@ -372,7 +374,7 @@ class ChainDialerTest {
 
         assertThat(failure.hopNumber()).isEqualTo(1);
         assertThat(failure.getMessage()).startsWith("chain test: hop 1/2 socks5://127.0.0.1:" + closed
-                + " connect to 127.0.0.1:" + closed + " failed");
+                + " connect failed: ");
     }
 
     // ---- resources ----

@@ -19,6 +19,8 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.tinylog.Logger;
 
 /**
@@ -26,12 +28,15 @@ import org.tinylog.Logger;
  * destination; we strip it and send the payload on; answers come back with a header naming their source.
  *
  * <p>Only datagrams from the client's own IP address are relayed, and once the first one arrives only from that
- * port. Fragments (FRAG != 0) are dropped, as the RFC allows for servers that do not reassemble. The association
+ * port. Only addresses the client has sent to may answer, so knowing the relay's port is not enough to reach
+ * the client. Fragments (FRAG != 0) are dropped, as the RFC allows for servers that do not reassemble. The association
  * lives as long as the TCP control connection: EOF there ends it.
  */
 final class UdpAssociation {
 
     private static final int MAX_DATAGRAM = 65_535;
+    /** How many recent destinations may answer; the oldest is forgotten first. */
+    private static final int MAX_PEERS = 1024;
 
     private final ServerSession session;
     private final EventLoop loop;
@@ -41,6 +46,8 @@ final class UdpAssociation {
     private final InetAddress clientIp;
     private final int expectedClientPort;
     private final ByteBuffer packet = ByteBuffer.allocate(MAX_DATAGRAM + 512);
+    /** Destinations the client sent to: only they may send back (like a port-restricted NAT). */
+    private final Map<InetSocketAddress, Boolean> contacted = new LinkedHashMap<>();
     private final Resolver resolver;
     private InetSocketAddress clientUdp;
     private SocketChannel control;
@@ -185,6 +192,10 @@ final class UdpAssociation {
 
     private void send(InetSocketAddress target, ByteBuffer payload) throws IOException {
         int size = payload.remaining();
+        if (contacted.size() >= MAX_PEERS && !contacted.containsKey(target)) {
+            contacted.remove(contacted.keySet().iterator().next());
+        }
+        contacted.put(target, Boolean.TRUE);
         if (remoteSide.send(payload, target) > 0) {
             bytesUp += size;
             lastActivity = loop.now();
@@ -203,7 +214,7 @@ final class UdpAssociation {
                     return;
                 }
                 packet.flip();
-                if (clientUdp == null) {
+                if (clientUdp == null || !contacted.containsKey(source)) {
                     dropped++;
                     continue;
                 }

@@ -130,6 +130,23 @@ class UdpAssociateTest {
     }
 
     @Test
+    void onlyDestinationsTheClientSentToMayAnswer() throws IOException {
+        SocksServer server = teardown.add(SocksServer.start(SocksServerConfig.loopback()));
+        WireClient control = teardown.add(WireClient.connect(server));
+        InetSocketAddress relay = associate(control, "01 00 00 00 00 00 00");
+        DatagramSocket client = udpSocket(Loopback.V4);
+        send(client, relay, "00 00 00 " + toEcho() + " 'hello'");
+        assertThat(receiveHex(client)).isEqualTo(Hex.normalized("00 00 00 " + toEcho() + " 'hello'"));
+        // The echo server saw the relay's outgoing address; a stranger who learns it must not reach the client.
+        InetSocketAddress outgoing = echo.received().get(0).sender();
+        DatagramSocket stranger = udpSocket(Loopback.V4);
+        send(stranger, outgoing, "'unsolicited'");
+        assertNothingArrives(client);
+        send(client, relay, "00 00 00 " + toEcho() + " 'still works'");
+        assertThat(receiveHex(client)).isEqualTo(Hex.normalized("00 00 00 " + toEcho() + " 'still works'"));
+    }
+
+    @Test
     void onlyThePortNamedInTheRequestMayStartTheAssociation() throws IOException {
         SocksServer server = teardown.add(SocksServer.start(SocksServerConfig.loopback()));
         DatagramSocket client = udpSocket(Loopback.V4);

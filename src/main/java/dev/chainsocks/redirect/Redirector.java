@@ -5,6 +5,7 @@ import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.ListenerConfig;
 import dev.chainsocks.config.LookupKind;
+import dev.chainsocks.config.ServiceConfig;
 import dev.chainsocks.config.TimeoutsConfig;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ConnectionLimit;
@@ -78,11 +79,11 @@ public final class Redirector implements AutoCloseable {
     private volatile Settings settings;
 
     private Redirector(ChainsocksConfig config, EventLoopGroup group,
-            Function<LookupKind, OriginalDestinationLookup> lookups) {
+            Function<LookupKind, OriginalDestinationLookup> lookups, Connector.SocketSetup upstreamSetup) {
         this.group = group;
         this.lookups = lookups;
         this.limit = new ConnectionLimit(config.service().maxConnections());
-        this.settings = new Settings(config, upstreamSetup(config));
+        this.settings = new Settings(config, upstreamSetup);
     }
 
     /** Starts with the kernel's lookups (SO_ORIGINAL_DST or TPROXY) and SO_MARK when configured. */
@@ -94,8 +95,9 @@ public final class Redirector implements AutoCloseable {
     /** Starts with the given lookups: tests pass a fixed one to run without netfilter. */
     public static Redirector start(ChainsocksConfig config, Function<LookupKind, OriginalDestinationLookup> lookups)
             throws IOException {
+        Connector.SocketSetup upstreamSetup = upstreamSetup(config);
         EventLoopGroup group = new EventLoopGroup("redirect", EventLoopGroup.defaultThreads());
-        Redirector redirector = new Redirector(config, group, lookups);
+        Redirector redirector = new Redirector(config, group, lookups, upstreamSetup);
         boolean success = false;
         try {
             for (ListenerConfig listener : config.listeners()) {
@@ -110,12 +112,21 @@ public final class Redirector implements AutoCloseable {
         return redirector;
     }
 
-    private static Connector.SocketSetup upstreamSetup(ChainsocksConfig config) {
+    /**
+     * SO_MARK for upstream sockets when configured. Tried once on a throwaway socket first, so a missing
+     * CAP_NET_ADMIN stops the start (or the reload) with a clear message instead of failing every dial.
+     */
+    private static Connector.SocketSetup upstreamSetup(ChainsocksConfig config) throws IOException {
         if (config.service().mark().isEmpty()) {
             return Connector.SocketSetup.NONE;
         }
         int mark = (int) config.service().mark().getAsLong();
         LinuxSockets sockets = LinuxSockets.get();
+        try (SocketChannel probe = SocketChannel.open()) {
+            sockets.setMark(probe, mark);
+        } catch (IOException e) {
+            throw new IOException("service.mark = " + ServiceConfig.hex(mark) + " cannot be set: " + e.getMessage(), e);
+        }
         return channel -> sockets.setMark(channel, mark);
     }
 
@@ -178,6 +189,7 @@ public final class Redirector implements AutoCloseable {
      * nothing changes and the exception says why.
      */
     public synchronized void reload(ChainsocksConfig config) throws IOException {
+        Connector.SocketSetup nextSetup = upstreamSetup(config);
         List<Listener> kept = new ArrayList<>();
         List<Listener> opened = new ArrayList<>();
         List<Runnable> swaps = new ArrayList<>();
@@ -203,7 +215,7 @@ public final class Redirector implements AutoCloseable {
             }
             throw e;
         }
-        Settings next = new Settings(config, upstreamSetup(config));
+        Settings next = new Settings(config, nextSetup);
         swaps.forEach(Runnable::run);
         settings = next;
         limit.setMax(config.service().maxConnections());

@@ -15,7 +15,8 @@ import org.tinylog.Logger;
  * Keeps chainsocks from dialing itself. Two ways a connection can loop:
  * <ol>
  *   <li>a client connected straight to our port: nothing was NATed, so the "original destination" is our own
- *       listening address (conntrack reports the socket's local address);
+ *       listening port on one of this host's addresses (conntrack reports the socket's local address). With
+ *       TPROXY the local address is always the destination, so it is the port and locality that tell;
  *   <li>our own upstream connection was caught by the REDIRECT rule (a missing exemption): its source port is one
  *       of the ports our upstream sockets are bound to, on one of this host's addresses.
  * </ol>
@@ -39,14 +40,14 @@ public final class LoopGuard {
     /**
      * Why this connection must not be dialed, or null when it is fine.
      *
-     * @param client      the accepted connection's peer
-     * @param local       the accepted connection's local address
-     * @param destination what the lookup said the original destination was
+     * @param client       the accepted connection's peer
+     * @param listenerPort the port of the listener that accepted it
+     * @param destination  what the lookup said the original destination was
      */
-    public String check(InetSocketAddress client, InetSocketAddress local, InetSocketAddress destination) {
+    public String check(InetSocketAddress client, int listenerPort, InetSocketAddress destination) {
         String reason = null;
-        if (destination.equals(local)) {
-            reason = "the original destination is chainsocks' own listener " + AccessLog.format(local)
+        if (destination.getPort() == listenerPort && isLocal(destination.getAddress())) {
+            reason = "the original destination is chainsocks' own listener " + AccessLog.format(destination)
                     + " (a direct connection to the port, or the firewall rule did not NAT it)";
         } else if (ownSourcePorts.contains(client.getPort()) && isLocal(client.getAddress())) {
             reason = "the connection comes from chainsocks' own upstream socket " + AccessLog.format(client)

@@ -58,16 +58,15 @@ final class RedirectSession {
     }
 
     void start() {
-        InetSocketAddress local;
         try {
             clientAddress = (InetSocketAddress) client.getRemoteAddress();
-            local = (InetSocketAddress) client.getLocalAddress();
             destination = listener.lookup().lookup(client);
         } catch (IOException e) {
             refuse("no original destination: " + e.getMessage() + " (is the firewall rule a REDIRECT to this port?)");
             return;
         }
-        String loopReason = redirector.loopGuard().check(clientAddress, local, destination);
+        String loopReason = redirector.loopGuard().check(clientAddress, listener.config().listen().getPort(),
+                destination);
         if (loopReason != null) {
             refuse("loop: " + loopReason);
             return;

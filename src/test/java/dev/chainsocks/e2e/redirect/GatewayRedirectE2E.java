@@ -302,7 +302,7 @@ class GatewayRedirectE2E {
     private static void apply(String backend, String script) {
         Path file = topology.workspace().writeFile(topology.workspace().newDirectory("rules"), "rules-" + backend,
                 script);
-        topology.gw().execScript(backend.equals("nft") ? "nft -f " + file : "sh -e " + file);
+        topology.gw().execScript("sh -e " + file);
     }
 
     private static String firewallState(String backend) {

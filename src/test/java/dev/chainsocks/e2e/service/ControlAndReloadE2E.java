@@ -236,7 +236,7 @@ class ControlAndReloadE2E {
 
             ProcessHandle.of(service.pid()).orElseThrow().destroy();
             systemd.awaitMessage(ready + 1, "STOPPING=1", Duration.ofSeconds(10));
-            service.awaitLogLine("stopping: no longer accepting; 1 session(s) may finish within PT30S",
+            service.awaitLogLine("stopping: no longer accepting; 1 session(s) may finish within 30s",
                     Duration.ofSeconds(10));
 
             // Draining: the listener is closed, so the REDIRECTed SYN gets a reset; the control socket still answers.

@@ -15,7 +15,8 @@
 #   clean    remove namespaces left by an interrupted run of this script (csb-*) after stopping their processes
 #
 # Settings (environment): RUNS=5 (measurements per figure, medians quoted), STREAM_SECONDS=5 (per stream),
-# IDLE_CONNECTIONS=1000, CPS_COUNT=5000, CPS_CONCURRENCY=50, JAR=target/chainsocks.jar, JAVA=java,
+# IDLE_CONNECTIONS=1000, CPS_COUNT=5000, CPS_CONCURRENCY=50, WARMUP_CONNECTIONS=8000 (short connections through each
+# redirector before measuring), JAR=target/chainsocks.jar, JAVA=java,
 # SMALL_JVM_FLAGS (the small-footprint JVM variant, default below), NO_DOC=1 to print results without
 # updating docs/benchmarks.md, KEEP_WORK=1 to keep the logs and configurations of the run.
 #
@@ -40,6 +41,7 @@ STREAM_SECONDS="${STREAM_SECONDS:-5}"
 IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-1000}"
 CPS_COUNT="${CPS_COUNT:-5000}"
 CPS_CONCURRENCY="${CPS_CONCURRENCY:-50}"
+WARMUP_CONNECTIONS="${WARMUP_CONNECTIONS:-8000}"
 SMALL_JVM_FLAGS="${SMALL_JVM_FLAGS:--XX:+UseSerialGC -Xmx64m -Xmn4m -Xss256k -XX:TieredStopAtLevel=1}"
 
 WORK="$(mktemp -d /tmp/chainsocks-bench.XXXXXX)"
@@ -174,7 +176,7 @@ machine_section() {
     out "- Dante: $(danted -v 2>&1 | head -1 | cut -d. -f1-3); redsocks: $(redsocks -v 2>&1 | head -1)"
     out "- Python (load clients): $("$PY" -V)"
     out "- Runs per figure: $RUNS; stream length: ${STREAM_SECONDS}s; idle connections: $IDLE_CONNECTIONS;" \
-        "short connections: $CPS_COUNT at $CPS_CONCURRENCY concurrent"
+        "short connections: $CPS_COUNT at $CPS_CONCURRENCY concurrent after $WARMUP_CONNECTIONS to warm up"
     publish_section machine
 }
 
@@ -249,14 +251,39 @@ EOF
     spawn "$ns" "$name" redsocks -c "$WORK/$name.conf"
 }
 
-download() { # ns target [proxy] -> MB/s
-    local ns=$1 to=$2 proxy=${3:-} result
-    if [[ -n $proxy ]]; then
-        result=$(in_ns "$ns" "$PY" "$TRAFFIC" download --to "$to" --socks5 "$proxy" --deadline $((STREAM_SECONDS + 30)))
-    else
-        result=$(in_ns "$ns" "$PY" "$TRAFFIC" download --to "$to" --deadline $((STREAM_SECONDS + 30)))
-    fi
-    echo "${result##* }"
+download() { # ns target [proxy] -> "MB/s bytes"
+    local ns=$1 to=$2 proxy=${3:-} result args bytes rate
+    args=(download --to "$to" --deadline $((STREAM_SECONDS + 30)))
+    [[ -n $proxy ]] && args+=(--socks5 "$proxy")
+    result=$(in_ns "$ns" "$PY" "$TRAFFIC" "${args[@]}")
+    read -r bytes _ rate <<<"$result"
+    echo "$rate $bytes"
+}
+
+# CPU time (user + system, including reaped children) of processes, in clock ticks.
+cpu_ticks() {
+    local total=0 pid t
+    for pid in "$@"; do
+        t=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+cpu_per_gb() { "$PY" -c 'import sys; t,b,hz=map(float,sys.argv[1:]); print("%.0f" % (t/hz*1000/(b/1e9)) if b else "n/a")' "$1" "$2" "$CLK_TCK"; }
+cpu_per_1000() { "$PY" -c 'import sys; t,n,hz=map(float,sys.argv[1:]); print("%.0f" % (t/hz*1000/(n/1000)) if n else "n/a")' "$1" "$2" "$CLK_TCK"; }
+
+# One measured stream: MB/s into the array named $4, CPU milliseconds per GB of the pids in $5 (words) into array $6.
+measured_download() { # ns target proxy-or-empty rates-array "pids" cpu-array
+    local ns=$1 to=$2 proxy=$3 pids=$5 before after r
+    local -n rates_out=$4 cpu_out=$6
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $pids)
+    r=$(download "$ns" "$to" "$proxy")
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
+    rates_out+=("${r% *}")
+    cpu_out+=("$(cpu_per_gb $((after - before)) "${r#* }")")
 }
 
 # Opens IDLE_CONNECTIONS connections from ns (optionally through a SOCKS5 proxy), waits until all have done one
@@ -299,16 +326,16 @@ section_clients() {
     local server=$SPAWNED
     wait_port "$ns" 9000; wait_port "$ns" 9001; wait_port "$ns" 1080
     download "$ns" 127.0.0.1:9000 127.0.0.1:1080 >/dev/null # JIT warm-up
-    local py_py=() socat_py=() socat_socat=() py_via=() ncat_via=() start end bytes
+    local py_py=() socat_py=() socat_socat=() py_via=() ncat_via=() start end bytes r
     for _ in $(seq "$RUNS"); do
-        py_py+=("$(download "$ns" 127.0.0.1:9000)")
+        r=$(download "$ns" 127.0.0.1:9000); py_py+=("${r% *}")
         # the socat source never ends: the client stops reading at its deadline and reports the rate so far
         socat_py+=("$(in_ns "$ns" "$PY" "$TRAFFIC" download --to 127.0.0.1:9001 --deadline "$STREAM_SECONDS" | awk '{print $3}')")
         start=$(date +%s.%N)
         bytes=$( (in_ns "$ns" timeout "$STREAM_SECONDS" socat -u TCP:127.0.0.1:9001 STDOUT || true) | wc -c)
         end=$(date +%s.%N)
         socat_socat+=("$("$PY" -c "print('%.1f' % ($bytes / ($end - $start) / 1e6))")")
-        py_via+=("$(download "$ns" 127.0.0.1:9000 127.0.0.1:1080)")
+        r=$(download "$ns" 127.0.0.1:9000 127.0.0.1:1080); py_via+=("${r% *}")
         start=$(date +%s.%N)
         bytes=$(in_ns "$ns" ncat --recv-only --proxy 127.0.0.1:1080 --proxy-type socks5 127.0.0.1 9000 | wc -c)
         end=$(date +%s.%N)
@@ -341,11 +368,12 @@ section_stream() {
     # One stream through each proxy first: the JVM compiles the relay loop during the first second or two.
     download "$ns" 127.0.0.1:9000 127.0.0.1:1080 >/dev/null
     download "$ns" 127.0.0.1:9000 127.0.0.1:1081 >/dev/null
-    local direct=() chainsocks=() dante_rates=()
+    # shellcheck disable=SC2034 # no proxy on the direct path: no_cpu stays unread
+    local direct=() chainsocks=() dante_rates=() no_cpu=() cs_cpu=() dante_cpu=() round
     for round in $(seq "$RUNS"); do
-        direct+=("$(download "$ns" 127.0.0.1:9000)")
-        chainsocks+=("$(download "$ns" 127.0.0.1:9000 127.0.0.1:1080)")
-        dante_rates+=("$(download "$ns" 127.0.0.1:9000 127.0.0.1:1081)")
+        measured_download "$ns" 127.0.0.1:9000 "" direct "" no_cpu
+        measured_download "$ns" 127.0.0.1:9000 127.0.0.1:1080 chainsocks "$server" cs_cpu
+        measured_download "$ns" 127.0.0.1:9000 127.0.0.1:1081 dante_rates "$(danted_pids "$ns")" dante_cpu
         log "  round $round: direct ${direct[-1]} chainsocks ${chainsocks[-1]} dante ${dante_rates[-1]} MB/s"
     done
     stop_pid "$server"; stop_pid "$dante"; stop_pid "$source"
@@ -354,11 +382,11 @@ section_stream() {
     local md mc mdante
     md=$(median "${direct[@]}"); mc=$(median "${chainsocks[@]}"); mdante=$(median "${dante_rates[@]}")
     begin_section stream
-    out "| Path | MB/s, $RUNS runs | Median MB/s | vs direct | vs Dante |"
-    out "|---|---|---:|---:|---:|"
-    out "| direct loopback (baseline) | ${direct[*]} | $md | 1.00 | $(ratio "$md" "$mdante") |"
-    out "| chainsocks socks-server | ${chainsocks[*]} | $mc | $(ratio "$mc" "$md") | $(ratio "$mc" "$mdante") |"
-    out "| danted | ${dante_rates[*]} | $mdante | $(ratio "$mdante" "$md") | 1.00 |"
+    out "| Path | MB/s, $RUNS runs | Median MB/s | vs direct | vs Dante | Proxy CPU ms per GB, median |"
+    out "|---|---|---:|---:|---:|---:|"
+    out "| direct loopback (baseline) | ${direct[*]} | $md | 1.00 | $(ratio "$md" "$mdante") | - |"
+    out "| chainsocks socks-server | ${chainsocks[*]} | $mc | $(ratio "$mc" "$md") | $(ratio "$mc" "$mdante") | $(median "${cs_cpu[@]}") |"
+    out "| danted | ${dante_rates[*]} | $mdante | $(ratio "$mdante" "$md") | 1.00 | $(median "${dante_cpu[@]}") |"
     publish_section stream
 }
 
@@ -448,12 +476,22 @@ redirect_to() { # port, or "none" for plain routing
     [[ $1 == none ]] || in_ns "$GW" iptables -t nat -A PREROUTING -i gw-lan -p tcp -j REDIRECT --to-ports "$1"
 }
 
-cps() { # -> "conn/s failed"
-    local r ok failed rest rate
+# One short-connection run: conn/s into array $1, CPU ms per 1000 connections of pids $2 into array $3;
+# adds failed connections to CPS_FAILED.
+CPS_FAILED=0
+measured_cps() { # rates-array "pids" cpu-array
+    local pids=$2 before after r ok failed rest rate
+    local -n cps_out=$1 cps_cpu_out=$3
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $pids)
     r=$(in_ns "$LAN" "$PY" "$TRAFFIC" cps --to 198.19.2.2:9100 --count "$CPS_COUNT" --concurrency "$CPS_CONCURRENCY" --deadline 60)
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
     read -r ok failed rest rate <<<"$r"
-    : "$ok" "$rest"
-    echo "$rate $failed"
+    : "$rest"
+    cps_out+=("$rate")
+    cps_cpu_out+=("$(cpu_per_1000 $((after - before)) "$ok")")
+    CPS_FAILED=$((CPS_FAILED + failed))
 }
 
 gateway_memory_run() { # kind(chainsocks|chainsocks-small|redsocks); result in MEM_RESULT as memory_run
@@ -485,37 +523,40 @@ section_gateway() {
     spawn "$WAN" echo "$PY" "$TRAFFIC" echo --listen 198.19.2.2:9100
     local sink=$SPAWNED
     start_dante "$WAN" dante-wan 198.19.2.2 1080 wan0
-    local dante=$SPAWNED
+    local dante_pid=$SPAWNED
     start_chainsocks "$GW" chainsocks-run "" run --listen 0.0.0.0:12345 --via socks5://198.19.2.2:1080
-    local chainsocks=$SPAWNED
+    local chainsocks_pid=$SPAWNED
     start_redsocks "$GW" redsocks 12346 198.19.2.2 1080
-    local redsocks=$SPAWNED
+    local redsocks_pid=$SPAWNED
     wait_port "$WAN" 9000; wait_port "$WAN" 9100; wait_port "$WAN" 1080
     wait_port "$GW" 12345; wait_port "$GW" 12346
 
-    # Warm-up through each path (JIT for chainsocks, Dante's child processes).
+    # Warm-up through each path (JIT for chainsocks, Dante's child processes). The JVM needs several thousand
+    # connections before its CPU cost per connection settles (it falls about threefold over the first 10000).
     local port
     for port in 12345 12346; do
         redirect_to $port
-        download "$LAN" 198.19.2.2:9000 >/dev/null
-        in_ns "$LAN" "$PY" "$TRAFFIC" cps --to 198.19.2.2:9100 --count 1000 --concurrency "$CPS_CONCURRENCY" --deadline 30 >/dev/null
+        download "$LAN" 198.19.2.2:9000 "" >/dev/null
+        in_ns "$LAN" "$PY" "$TRAFFIC" cps --to 198.19.2.2:9100 --count "$WARMUP_CONNECTIONS" --concurrency "$CPS_CONCURRENCY" --deadline 60 >/dev/null
     done
 
-    local t_direct=() t_cs=() t_rs=() c_direct=() c_cs=() c_rs=() failures=0 round r
+    local t_direct=() t_cs=() t_rs=() c_direct=() c_cs=() c_rs=() round
+    # shellcheck disable=SC2034 # the routing baseline has no redirector process: its CPU arrays stay unread
+    local tcpu_none=() tcpu_cs=() tcpu_rs=() ccpu_none=() ccpu_cs=() ccpu_rs=()
     for round in $(seq "$RUNS"); do
-        redirect_to none; t_direct+=("$(download "$LAN" 198.19.2.2:9000)")
-        redirect_to 12345; t_cs+=("$(download "$LAN" 198.19.2.2:9000)")
-        redirect_to 12346; t_rs+=("$(download "$LAN" 198.19.2.2:9000)")
+        redirect_to none; measured_download "$LAN" 198.19.2.2:9000 "" t_direct "" tcpu_none
+        redirect_to 12345; measured_download "$LAN" 198.19.2.2:9000 "" t_cs "$chainsocks_pid" tcpu_cs
+        redirect_to 12346; measured_download "$LAN" 198.19.2.2:9000 "" t_rs "$redsocks_pid" tcpu_rs
         log "  throughput round $round: routing ${t_direct[-1]} chainsocks ${t_cs[-1]} redsocks ${t_rs[-1]} MB/s"
     done
     for round in $(seq "$RUNS"); do
-        redirect_to none; r=$(cps); c_direct+=("${r% *}"); failures=$((failures + ${r#* }))
-        redirect_to 12345; r=$(cps); c_cs+=("${r% *}"); failures=$((failures + ${r#* }))
-        redirect_to 12346; r=$(cps); c_rs+=("${r% *}"); failures=$((failures + ${r#* }))
+        redirect_to none; measured_cps c_direct "" ccpu_none
+        redirect_to 12345; measured_cps c_cs "$chainsocks_pid" ccpu_cs
+        redirect_to 12346; measured_cps c_rs "$redsocks_pid" ccpu_rs
         log "  conn/s round $round: routing ${c_direct[-1]} chainsocks ${c_cs[-1]} redsocks ${c_rs[-1]}"
     done
     redirect_to none
-    stop_pid "$chainsocks"; stop_pid "$redsocks"
+    stop_pid "$chainsocks_pid"; stop_pid "$redsocks_pid"
 
     local m_cs=() m_small=() m_rs=()
     for round in $(seq "$RUNS"); do
@@ -524,7 +565,7 @@ section_gateway() {
         gateway_memory_run redsocks; m_rs+=("$MEM_RESULT")
         log "  memory round $round (KiB): chainsocks ${m_cs[-1]}; small ${m_small[-1]}; redsocks ${m_rs[-1]}"
     done
-    stop_pid "$dante"; stop_pid "$source"; stop_pid "$sink"
+    stop_pid "$dante_pid"; stop_pid "$source"; stop_pid "$sink"
     local ns
     for ns in "$LAN" "$GW" "$WAN"; do delete_namespace "$ns"; done
 
@@ -534,20 +575,20 @@ section_gateway() {
     begin_section gateway
     out "Single stream, lan client downloading from wan (MB/s):"
     out ""
-    out "| Path through gw | MB/s, $RUNS runs | Median MB/s | vs routing | vs redsocks |"
-    out "|---|---|---:|---:|---:|"
-    out "| routing only, no redirector (baseline) | ${t_direct[*]} | $td | 1.00 | $(ratio "$td" "$tr") |"
-    out "| REDIRECT -> chainsocks run -> danted | ${t_cs[*]} | $tc | $(ratio "$tc" "$td") | $(ratio "$tc" "$tr") |"
-    out "| REDIRECT -> redsocks -> danted | ${t_rs[*]} | $tr | $(ratio "$tr" "$td") | 1.00 |"
+    out "| Path through gw | MB/s, $RUNS runs | Median MB/s | vs routing | vs redsocks | Redirector CPU ms per GB, median |"
+    out "|---|---|---:|---:|---:|---:|"
+    out "| routing only, no redirector (baseline) | ${t_direct[*]} | $td | 1.00 | $(ratio "$td" "$tr") | - |"
+    out "| REDIRECT -> chainsocks run -> danted | ${t_cs[*]} | $tc | $(ratio "$tc" "$td") | $(ratio "$tc" "$tr") | $(median "${tcpu_cs[@]}") |"
+    out "| REDIRECT -> redsocks -> danted | ${t_rs[*]} | $tr | $(ratio "$tr" "$td") | 1.00 | $(median "${tcpu_rs[@]}") |"
     out ""
     out "Short connections, $CPS_COUNT per run, $CPS_CONCURRENCY concurrent (connections per second; failed" \
-        "connections over all runs: $failures):"
+        "connections over all runs: $CPS_FAILED):"
     out ""
-    out "| Path through gw | conn/s, $RUNS runs | Median conn/s | vs routing | vs redsocks |"
-    out "|---|---|---:|---:|---:|"
-    out "| routing only, no redirector (baseline) | ${c_direct[*]} | $cd | 1.00 | $(ratio "$cd" "$cr") |"
-    out "| REDIRECT -> chainsocks run -> danted | ${c_cs[*]} | $cc | $(ratio "$cc" "$cd") | $(ratio "$cc" "$cr") |"
-    out "| REDIRECT -> redsocks -> danted | ${c_rs[*]} | $cr | $(ratio "$cr" "$cd") | 1.00 |"
+    out "| Path through gw | conn/s, $RUNS runs | Median conn/s | vs routing | vs redsocks | Redirector CPU ms per 1000 connections, median |"
+    out "|---|---|---:|---:|---:|---:|"
+    out "| routing only, no redirector (baseline) | ${c_direct[*]} | $cd | 1.00 | $(ratio "$cd" "$cr") | - |"
+    out "| REDIRECT -> chainsocks run -> danted | ${c_cs[*]} | $cc | $(ratio "$cc" "$cd") | $(ratio "$cc" "$cr") | $(median "${ccpu_cs[@]}") |"
+    out "| REDIRECT -> redsocks -> danted | ${c_rs[*]} | $cr | $(ratio "$cr" "$cd") | 1.00 | $(median "${ccpu_rs[@]}") |"
     out ""
     out "Memory of the redirector process with $IDLE_CONNECTIONS idle redirected connections (fresh start each run):"
     out ""

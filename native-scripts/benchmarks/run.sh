@@ -1,0 +1,629 @@
+#!/usr/bin/env bash
+# chainsocks benchmarks: throughput, connection rate and idle memory of the bundled server and the redirector,
+# next to Dante and redsocks, in network namespaces this script creates and removes.
+#
+# Usage (as root, from anywhere in the repository, after `mvn -B -q -o package -DskipTests`):
+#
+#   sudo native-scripts/benchmarks/run.sh [all|clients|stream|memory|gateway|clean]
+#
+#   all      every section below (default), about 11 minutes
+#   clients  which load client and source are fast enough not to be the bottleneck (direct loopback)
+#   stream   A: one SOCKS5 CONNECT stream: direct vs chainsocks socks-server vs danted, on loopback
+#   memory   B: RSS before/after 1000 idle SOCKS5 tunnels: chainsocks socks-server (two JVM settings) vs danted
+#   gateway  C: lan -> gw -> wan: chainsocks run vs redsocks in gw, danted upstream in wan; throughput,
+#            connections per second, RSS with 1000 idle redirected connections; plus no redirector (routing only)
+#   clean    remove namespaces left by an interrupted run of this script (csb-*) after stopping their processes
+#
+# Settings (environment): RUNS=5 (measurements per figure, medians quoted), STREAM_SECONDS=5 (per stream),
+# IDLE_CONNECTIONS=1000, CPS_COUNT=5000, CPS_CONCURRENCY=50, WARMUP_CONNECTIONS=8000 (short connections through each
+# redirector before measuring), JAR=target/chainsocks.jar, JAVA=java,
+# SMALL_JVM_FLAGS (the small-footprint JVM variant, default below), NO_DOC=1 to print results without
+# updating docs/benchmarks.md, KEEP_WORK=1 to keep the logs and configurations of the run.
+#
+# Needs: iproute2 (ip, ss), iptables, /usr/bin/python3, java 17, danted (dante-server), redsocks; socat and ncat
+# for the `clients` section only. Nothing beyond Debian's packages of these is downloaded or installed.
+#
+# Traffic stays on loopback inside a namespace and on 198.18.0.0/15 addresses inside namespaces. Every load is
+# bounded by a count and a deadline (see traffic.py). Processes are stopped by their own PID; namespaces are named
+# csb-<role>-<pid of this script> and deleted on exit, also on failure or Ctrl-C.
+
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+TRAFFIC="$HERE/traffic.py"
+PY=/usr/bin/python3
+JAVA="${JAVA:-java}"
+JAR="${JAR:-$REPO/target/chainsocks.jar}"
+DOC="$REPO/docs/benchmarks.md"
+RUNS="${RUNS:-5}"
+STREAM_SECONDS="${STREAM_SECONDS:-5}"
+IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-1000}"
+CPS_COUNT="${CPS_COUNT:-5000}"
+CPS_CONCURRENCY="${CPS_CONCURRENCY:-50}"
+WARMUP_CONNECTIONS="${WARMUP_CONNECTIONS:-8000}"
+SMALL_JVM_FLAGS="${SMALL_JVM_FLAGS:--XX:+UseSerialGC -Xmx64m -Xmn4m -Xss256k -XX:TieredStopAtLevel=1}"
+
+WORK="$(mktemp -d /tmp/chainsocks-bench.XXXXXX)"
+NAMESPACES=()
+SECTION_OUT=""
+
+# ---------------------------------------------------------------------------------------------------- plumbing
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+require() {
+    local missing=()
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    if ((${#missing[@]})); then
+        die "missing: ${missing[*]} (Debian: apt-get install -y iproute2 iptables python3 openjdk-17-jre-headless" \
+            "dante-server redsocks socat ncat)"
+    fi
+}
+
+check_prerequisites() {
+    [[ $(id -u) == 0 ]] || die "run as root (network namespaces, iptables)"
+    require ip ss iptables "$PY" "$JAVA" danted redsocks
+    [[ -f $JAR ]] || die "no $JAR: build it first with: mvn -B -q -o package -DskipTests"
+    local hard
+    hard=$(ulimit -Hn)
+    ((hard >= 4 * IDLE_CONNECTIONS + 1000)) || die "open file hard limit $hard is too low for $IDLE_CONNECTIONS connections"
+    ulimit -n "$hard"
+}
+
+new_namespace() { # role; the name in $NS (not in a subshell: NAMESPACES must see it)
+    local name="csb-$1-$$"
+    ip netns add "$name"
+    NAMESPACES+=("$name")
+    mkdir -p "/etc/netns/$name"
+    printf '127.0.0.1\tlocalhost\n' >"/etc/netns/$name/hosts"
+    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"/etc/netns/$name/resolv.conf"
+    in_ns "$name" ip link set lo up
+    # Many short connections: a wide ephemeral range and TIME_WAIT reuse, so 5 x 5000 connections fit.
+    in_ns "$name" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+    NS=$name
+}
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+stop_pid() { # pid: SIGTERM, up to 10 s, then SIGKILL
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    log "pid $pid ignored SIGTERM, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+delete_namespace() {
+    local ns=$1 pids
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 50); do
+        [[ -z $(ip netns pids "$ns" 2>/dev/null || true) ]] && break
+        sleep 0.1
+    done
+    for pid in $(ip netns pids "$ns" 2>/dev/null || true); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns delete "$ns" 2>/dev/null || true
+    rm -rf "/etc/netns/$ns"
+}
+
+cleanup() {
+    local ns
+    for ns in "${NAMESPACES[@]}"; do delete_namespace "$ns"; done
+    NAMESPACES=()
+    if [[ ${KEEP_WORK:-0} == 1 ]]; then log "logs and configurations kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts a long-running program in a namespace; its PID (the program itself: ip netns exec execs) in $SPAWNED.
+spawn() { # ns logname cmd...
+    local ns=$1 name=$2; shift 2
+    ip netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 </dev/null &
+    SPAWNED=$!
+}
+
+wait_port() { # ns port [seconds]
+    local ns=$1 port=$2 limit=${3:-30}
+    for _ in $(seq $((limit * 10))); do
+        [[ -n $(in_ns "$ns" ss -Hltn "sport = :$port") ]] && return 0
+        sleep 0.1
+    done
+    die "nothing listens on port $port in $ns after ${limit}s"
+}
+
+median() { "$PY" -c 'import statistics,sys; print("%.1f" % statistics.median(map(float, sys.argv[1:])))' "$@"; }
+ratio() { "$PY" -c 'import sys; a,b=map(float,sys.argv[1:]); print("%.2f" % (a/b) if b else "n/a")' "$1" "$2"; }
+kib_to_mib() { "$PY" -c 'import sys; print("%.1f" % (float(sys.argv[1])/1024))' "$1"; }
+
+out() { printf '%s\n' "$*" | tee -a "$SECTION_OUT"; }
+
+begin_section() { SECTION_OUT="$WORK/section-$1.md"; : >"$SECTION_OUT"; }
+
+# Replaces the text between <!-- bench:NAME:begin --> and <!-- bench:NAME:end --> in docs/benchmarks.md.
+publish_section() { # name
+    [[ ${NO_DOC:-0} == 1 ]] && return 0
+    [[ -f $DOC ]] || die "$DOC is missing (it holds the markers the results go between)"
+    "$PY" - "$DOC" "$1" "$SECTION_OUT" <<'EOF'
+import sys
+doc, name, section = sys.argv[1:]
+begin, end = "<!-- bench:%s:begin -->" % name, "<!-- bench:%s:end -->" % name
+text = open(doc).read()
+if begin not in text or end not in text:
+    sys.exit("markers for %s not found in %s" % (name, doc))
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(doc, "w").write(head + begin + "\n" + open(section).read() + end + tail)
+EOF
+}
+
+machine_section() {
+    begin_section machine
+    out "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    out "- CPU: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+    out "- Memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+    out "- Kernel: $(uname -r)"
+    out "- Load average when the run started (the machine is shared): $(cut -d' ' -f1-3 /proc/loadavg)"
+    out "- Java: $("$JAVA" -version 2>&1 | head -1)"
+    out "- Dante: $(danted -v 2>&1 | head -1 | cut -d. -f1-3); redsocks: $(redsocks -v 2>&1 | head -1)"
+    out "- Python (load clients): $("$PY" -V)"
+    out "- Runs per figure: $RUNS; stream length: ${STREAM_SECONDS}s; idle connections: $IDLE_CONNECTIONS;" \
+        "short connections: $CPS_COUNT at $CPS_CONCURRENCY concurrent after $WARMUP_CONNECTIONS to warm up"
+    publish_section machine
+}
+
+# RSS of a set of processes: "<sum VmRSS KiB> <sum Pss KiB>"
+memory_of() {
+    local rss=0 pss=0 pid r p
+    for pid in "$@"; do
+        r=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+        rss=$((rss + ${r:-0}))
+        pss=$((pss + ${p:-0}))
+    done
+    echo "$rss $pss"
+}
+
+# Dante forks: its memory is the mother process plus every danted child in the namespace (only ours are there).
+danted_pids() { # ns
+    local pid
+    for pid in $(ip netns pids "$1"); do
+        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == danted ]] && echo "$pid"
+    done
+}
+
+start_chainsocks() { # ns logname "jvm flags" args...
+    local ns=$1 name=$2 flags=$3; shift 3
+    mkdir -p "$WORK/jffi" # jffi unpacks its native library here rather than in a possibly noexec /tmp
+    # shellcheck disable=SC2086
+    spawn "$ns" "$name" "$JAVA" $flags -Djffi.extract.dir="$WORK/jffi" -jar "$JAR" "$@"
+}
+
+start_dante() { # ns logname listen-ip port external
+    local ns=$1 name=$2 ip=$3 port=$4 external=$5
+    cat >"$WORK/$name.conf" <<EOF
+logoutput: stderr
+internal: $ip port = $port
+external: $external
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+  from: 0/0 to: 0/0
+  log: error
+}
+socks pass {
+  from: 0/0 to: 0/0
+  command: connect
+  log: error
+}
+EOF
+    spawn "$ns" "$name" danted -f "$WORK/$name.conf" -p "$WORK/$name.pid"
+}
+
+start_redsocks() { # ns logname port upstream-ip upstream-port
+    local ns=$1 name=$2 port=$3 uip=$4 uport=$5
+    cat >"$WORK/$name.conf" <<EOF
+base {
+  log_debug = off;
+  log_info = on;
+  log = stderr;
+  daemon = off;
+  redirector = iptables;
+}
+redsocks {
+  local_ip = 0.0.0.0;
+  local_port = $port;
+  ip = $uip;
+  port = $uport;
+  type = socks5;
+}
+EOF
+    spawn "$ns" "$name" redsocks -c "$WORK/$name.conf"
+}
+
+download() { # ns target [proxy] -> "MB/s bytes"
+    local ns=$1 to=$2 proxy=${3:-} result args bytes rate
+    args=(download --to "$to" --deadline $((STREAM_SECONDS + 30)))
+    [[ -n $proxy ]] && args+=(--socks5 "$proxy")
+    result=$(in_ns "$ns" "$PY" "$TRAFFIC" "${args[@]}")
+    read -r bytes _ rate <<<"$result"
+    echo "$rate $bytes"
+}
+
+# CPU time (user + system, including reaped children) of processes, in clock ticks.
+cpu_ticks() {
+    local total=0 pid t
+    for pid in "$@"; do
+        t=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+cpu_per_gb() { "$PY" -c 'import sys; t,b,hz=map(float,sys.argv[1:]); print("%.0f" % (t/hz*1000/(b/1e9)) if b else "n/a")' "$1" "$2" "$CLK_TCK"; }
+cpu_per_1000() { "$PY" -c 'import sys; t,n,hz=map(float,sys.argv[1:]); print("%.0f" % (t/hz*1000/(n/1000)) if n else "n/a")' "$1" "$2" "$CLK_TCK"; }
+
+# One measured stream: MB/s into the array named $4, CPU milliseconds per GB of the pids in $5 (words) into array $6.
+measured_download() { # ns target proxy-or-empty rates-array "pids" cpu-array
+    local ns=$1 to=$2 proxy=$3 pids=$5 before after r
+    local -n rates_out=$4 cpu_out=$6
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $pids)
+    r=$(download "$ns" "$to" "$proxy")
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
+    rates_out+=("${r% *}")
+    cpu_out+=("$(cpu_per_gb $((after - before)) "${r#* }")")
+}
+
+# Opens IDLE_CONNECTIONS connections from ns (optionally through a SOCKS5 proxy), waits until all have done one
+# round trip, runs "$@" (the measurement), then lets the holder close them.
+while_holding() { # ns target proxy-or-empty -- cmd...
+    local ns=$1 to=$2 proxy=$3; shift 4
+    local hold_log="$WORK/hold.log" args=(hold --to "$to" --count "$IDLE_CONNECTIONS" --hold 120 --deadline 60)
+    [[ -n $proxy ]] && args+=(--socks5 "$proxy")
+    : >"$hold_log"
+    ip netns exec "$ns" "$PY" "$TRAFFIC" "${args[@]}" >"$hold_log" 2>&1 </dev/null &
+    local holder=$!
+    for _ in $(seq 600); do
+        grep -q '^held' "$hold_log" && break
+        kill -0 "$holder" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q "^held $IDLE_CONNECTIONS\$" "$hold_log" || { cat "$hold_log" >&2; stop_pid "$holder"; die "could not hold $IDLE_CONNECTIONS connections"; }
+    sleep 2
+    "$@"
+    stop_pid "$holder"
+}
+
+warm_up_connections() { # ns target proxy-or-empty: 20 tunnels opened, used once, closed
+    local ns=$1 to=$2 proxy=$3
+    local args=(hold --to "$to" --count 20 --hold 0 --deadline 30)
+    [[ -n $proxy ]] && args+=(--socks5 "$proxy")
+    in_ns "$ns" "$PY" "$TRAFFIC" "${args[@]}" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------------- sections
+
+section_clients() {
+    log "clients: which source and client keep up (direct loopback, $RUNS runs each)"
+    new_namespace lo; local ns=$NS
+    spawn "$ns" source "$PY" "$TRAFFIC" source --listen 127.0.0.1:9000 --seconds "$STREAM_SECONDS"
+    local source=$SPAWNED
+    spawn "$ns" socat-source socat -u OPEN:/dev/zero TCP-LISTEN:9001,reuseaddr,fork
+    local socat_source=$SPAWNED
+    start_chainsocks "$ns" chainsocks-server "" socks-server --listen 127.0.0.1:1080
+    local server=$SPAWNED
+    wait_port "$ns" 9000; wait_port "$ns" 9001; wait_port "$ns" 1080
+    download "$ns" 127.0.0.1:9000 127.0.0.1:1080 >/dev/null # JIT warm-up
+    local py_py=() socat_py=() socat_socat=() py_via=() ncat_via=() start end bytes r
+    for _ in $(seq "$RUNS"); do
+        r=$(download "$ns" 127.0.0.1:9000); py_py+=("${r% *}")
+        # the socat source never ends: the client stops reading at its deadline and reports the rate so far
+        socat_py+=("$(in_ns "$ns" "$PY" "$TRAFFIC" download --to 127.0.0.1:9001 --deadline "$STREAM_SECONDS" | awk '{print $3}')")
+        start=$(date +%s.%N)
+        bytes=$( (in_ns "$ns" timeout "$STREAM_SECONDS" socat -u TCP:127.0.0.1:9001 STDOUT || true) | wc -c)
+        end=$(date +%s.%N)
+        socat_socat+=("$("$PY" -c "print('%.1f' % ($bytes / ($end - $start) / 1e6))")")
+        r=$(download "$ns" 127.0.0.1:9000 127.0.0.1:1080); py_via+=("${r% *}")
+        start=$(date +%s.%N)
+        bytes=$(in_ns "$ns" ncat --recv-only --proxy 127.0.0.1:1080 --proxy-type socks5 127.0.0.1 9000 | wc -c)
+        end=$(date +%s.%N)
+        ncat_via+=("$("$PY" -c "print('%.1f' % ($bytes / ($end - $start) / 1e6))")")
+    done
+    stop_pid "$server"; stop_pid "$source"; stop_pid "$socat_source"
+    delete_namespace "$ns"
+
+    begin_section clients
+    out "| Source -> client | Path | MB/s, $RUNS runs | Median MB/s |"
+    out "|---|---|---|---:|"
+    out "| traffic.py source -> traffic.py download | direct | ${py_py[*]} | $(median "${py_py[@]}") |"
+    out "| socat OPEN:/dev/zero -> traffic.py download | direct | ${socat_py[*]} | $(median "${socat_py[@]}") |"
+    out "| socat OPEN:/dev/zero -> socat \\| wc -c | direct | ${socat_socat[*]} | $(median "${socat_socat[@]}") |"
+    out "| traffic.py source -> traffic.py download --socks5 | chainsocks socks-server | ${py_via[*]} | $(median "${py_via[@]}") |"
+    out "| traffic.py source -> ncat --proxy-type socks5 \\| wc -c | chainsocks socks-server | ${ncat_via[*]} | $(median "${ncat_via[@]}") |"
+    publish_section clients
+}
+
+section_stream() {
+    log "A: single SOCKS5 CONNECT stream on loopback, ${STREAM_SECONDS}s x $RUNS rounds"
+    new_namespace lo; local ns=$NS
+    spawn "$ns" source "$PY" "$TRAFFIC" source --listen 127.0.0.1:9000 --seconds "$STREAM_SECONDS"
+    local source=$SPAWNED
+    start_chainsocks "$ns" chainsocks-server "" socks-server --listen 127.0.0.1:1080
+    local server=$SPAWNED
+    start_dante "$ns" dante 127.0.0.1 1081 127.0.0.1
+    local dante=$SPAWNED
+    wait_port "$ns" 9000; wait_port "$ns" 1080; wait_port "$ns" 1081
+    # One stream through each proxy first: the JVM compiles the relay loop during the first second or two.
+    download "$ns" 127.0.0.1:9000 127.0.0.1:1080 >/dev/null
+    download "$ns" 127.0.0.1:9000 127.0.0.1:1081 >/dev/null
+    # shellcheck disable=SC2034 # no proxy on the direct path: no_cpu stays unread
+    local direct=() chainsocks=() dante_rates=() no_cpu=() cs_cpu=() dante_cpu=() round
+    for round in $(seq "$RUNS"); do
+        measured_download "$ns" 127.0.0.1:9000 "" direct "" no_cpu
+        measured_download "$ns" 127.0.0.1:9000 127.0.0.1:1080 chainsocks "$server" cs_cpu
+        measured_download "$ns" 127.0.0.1:9000 127.0.0.1:1081 dante_rates "$(danted_pids "$ns")" dante_cpu
+        log "  round $round: direct ${direct[-1]} chainsocks ${chainsocks[-1]} dante ${dante_rates[-1]} MB/s"
+    done
+    stop_pid "$server"; stop_pid "$dante"; stop_pid "$source"
+    delete_namespace "$ns"
+
+    local md mc mdante
+    md=$(median "${direct[@]}"); mc=$(median "${chainsocks[@]}"); mdante=$(median "${dante_rates[@]}")
+    begin_section stream
+    out "| Path | MB/s, $RUNS runs | Median MB/s | vs direct | vs Dante | Proxy CPU ms per GB, median |"
+    out "|---|---|---:|---:|---:|---:|"
+    out "| direct loopback (baseline) | ${direct[*]} | $md | 1.00 | $(ratio "$md" "$mdante") | - |"
+    out "| chainsocks socks-server | ${chainsocks[*]} | $mc | $(ratio "$mc" "$md") | $(ratio "$mc" "$mdante") | $(median "${cs_cpu[@]}") |"
+    out "| danted | ${dante_rates[*]} | $mdante | $(ratio "$mdante" "$md") | 1.00 | $(median "${dante_cpu[@]}") |"
+    publish_section stream
+}
+
+# One memory run: start the server, 20 warm-up tunnels, RSS, hold IDLE_CONNECTIONS, RSS, stop.
+# Sets MEM_RESULT to "before_rss after_rss before_pss after_pss" in KiB (no subshell: it starts processes).
+memory_run() { # ns kind(chainsocks|chainsocks-small|dante) port
+    local ns=$1 kind=$2 port=$3 pid
+    case $kind in
+        chainsocks) start_chainsocks "$ns" "mem-$kind" "" socks-server --listen 127.0.0.1:"$port" ;;
+        chainsocks-small) start_chainsocks "$ns" "mem-$kind" "$SMALL_JVM_FLAGS" socks-server --listen 127.0.0.1:"$port" ;;
+        dante) start_dante "$ns" mem-dante 127.0.0.1 "$port" 127.0.0.1 ;;
+    esac
+    pid=$SPAWNED
+    wait_port "$ns" "$port"
+    warm_up_connections "$ns" 127.0.0.1:9100 127.0.0.1:"$port"
+    sleep 1
+    local pids before after
+    if [[ $kind == dante ]]; then pids=$(danted_pids "$ns"); else pids=$pid; fi
+    # shellcheck disable=SC2086
+    before=$(memory_of $pids)
+    local processes=1
+    measure() {
+        if [[ $kind == dante ]]; then pids=$(danted_pids "$ns"); fi
+        # shellcheck disable=SC2086
+        after=$(memory_of $pids)
+        processes=$(wc -w <<<"$pids")
+    }
+    while_holding "$ns" 127.0.0.1:9100 127.0.0.1:"$port" -- measure
+    stop_pid "$pid"
+    MEM_RESULT="${before% *} ${after% *} ${before#* } ${after#* } $processes"
+}
+
+memory_table_rows() { # label results-array-name
+    local label=$1; local -n rows=$2
+    local b=() a=() d=() pb=() pa=() n=() line rb ra rpb rpa procs
+    for line in "${rows[@]}"; do
+        read -r rb ra rpb rpa procs <<<"$line"
+        n+=("$procs")
+        b+=("$(kib_to_mib "$rb")"); a+=("$(kib_to_mib "$ra")"); d+=("$(kib_to_mib $((ra - rb)))")
+        pb+=("$(kib_to_mib "$rpb")"); pa+=("$(kib_to_mib "$rpa")")
+    done
+    out "| $label | $(median "${n[@]}" | cut -d. -f1) | $(median "${b[@]}") | $(median "${a[@]}") | ${d[*]} | **$(median "${d[@]}")** | $(median "${pb[@]}") / $(median "${pa[@]}") |"
+}
+
+section_memory() {
+    log "B: RSS with $IDLE_CONNECTIONS idle SOCKS5 tunnels, $RUNS fresh server starts per variant"
+    new_namespace lo; local ns=$NS
+    spawn "$ns" echo "$PY" "$TRAFFIC" echo --listen 127.0.0.1:9100
+    local sink=$SPAWNED
+    wait_port "$ns" 9100
+    local default=() small=() dante=() round
+    for round in $(seq "$RUNS"); do
+        memory_run "$ns" chainsocks 1080; default+=("$MEM_RESULT")
+        memory_run "$ns" chainsocks-small 1080; small+=("$MEM_RESULT")
+        memory_run "$ns" dante 1081; dante+=("$MEM_RESULT")
+        log "  round $round (KiB rss before/after, pss before/after): chainsocks ${default[-1]}; small ${small[-1]}; dante ${dante[-1]}"
+    done
+    stop_pid "$sink"
+    delete_namespace "$ns"
+
+    begin_section memory
+    out "| Server | Processes | RSS before, MiB | RSS with $IDLE_CONNECTIONS, MiB | Added MiB, $RUNS runs | Added, median MiB | PSS before / with, MiB |"
+    out "|---|---:|---:|---:|---|---:|---:|"
+    memory_table_rows "chainsocks socks-server, \`java -jar\` (defaults)" default
+    memory_table_rows "chainsocks socks-server, \`java $SMALL_JVM_FLAGS -jar\`" small
+    memory_table_rows "danted (mother + all children, summed)" dante
+    publish_section memory
+}
+
+# lan 198.18.1.2 -- 198.18.1.1 gw 198.19.2.1 -- 198.19.2.2 wan, as the e2e GatewayTopology (IPv4 only here).
+LAN=""; GW=""; WAN=""
+build_gateway() {
+    new_namespace lan; LAN=$NS; new_namespace gw; GW=$NS; new_namespace wan; WAN=$NS
+    in_ns "$LAN" ip link add lan0 type veth peer name gw-lan netns "$GW"
+    in_ns "$GW" ip link add gw-wan type veth peer name wan0 netns "$WAN"
+    in_ns "$LAN" ip addr add 198.18.1.2/24 dev lan0; in_ns "$LAN" ip link set lan0 up
+    in_ns "$GW" ip addr add 198.18.1.1/24 dev gw-lan; in_ns "$GW" ip link set gw-lan up
+    in_ns "$GW" ip addr add 198.19.2.1/24 dev gw-wan; in_ns "$GW" ip link set gw-wan up
+    in_ns "$WAN" ip addr add 198.19.2.2/24 dev wan0; in_ns "$WAN" ip link set wan0 up
+    in_ns "$GW" sysctl -q -w net.ipv4.ip_forward=1
+    in_ns "$LAN" ip route add default via 198.18.1.1
+    in_ns "$WAN" ip route add default via 198.19.2.1
+}
+
+redirect_to() { # port, or "none" for plain routing
+    in_ns "$GW" iptables -t nat -F PREROUTING
+    [[ $1 == none ]] || in_ns "$GW" iptables -t nat -A PREROUTING -i gw-lan -p tcp -j REDIRECT --to-ports "$1"
+}
+
+# One short-connection run: conn/s into array $1, CPU ms per 1000 connections of pids $2 into array $3;
+# adds failed connections to CPS_FAILED.
+CPS_FAILED=0
+measured_cps() { # rates-array "pids" cpu-array
+    local pids=$2 before after r ok failed rest rate
+    local -n cps_out=$1 cps_cpu_out=$3
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $pids)
+    r=$(in_ns "$LAN" "$PY" "$TRAFFIC" cps --to 198.19.2.2:9100 --count "$CPS_COUNT" --concurrency "$CPS_CONCURRENCY" --deadline 60)
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
+    read -r ok failed rest rate <<<"$r"
+    : "$rest"
+    cps_out+=("$rate")
+    cps_cpu_out+=("$(cpu_per_1000 $((after - before)) "$ok")")
+    CPS_FAILED=$((CPS_FAILED + failed))
+}
+
+gateway_memory_run() { # kind(chainsocks|chainsocks-small|redsocks); result in MEM_RESULT as memory_run
+    local kind=$1 port=12345 pid
+    case $kind in
+        chainsocks) start_chainsocks "$GW" gw"mem-$kind" "" run --listen 0.0.0.0:$port --via socks5://198.19.2.2:1080 ;;
+        chainsocks-small) start_chainsocks "$GW" gw"mem-$kind" "$SMALL_JVM_FLAGS" run --listen 0.0.0.0:$port --via socks5://198.19.2.2:1080 ;;
+        redsocks) start_redsocks "$GW" gwmem-redsocks $port 198.19.2.2 1080 ;;
+    esac
+    pid=$SPAWNED
+    wait_port "$GW" $port
+    redirect_to $port
+    warm_up_connections "$LAN" 198.19.2.2:9100 ""
+    sleep 1
+    local before after
+    before=$(memory_of "$pid")
+    measure() { after=$(memory_of "$pid"); }
+    while_holding "$LAN" 198.19.2.2:9100 "" -- measure
+    redirect_to none
+    stop_pid "$pid"
+    MEM_RESULT="${before% *} ${after% *} ${before#* } ${after#* } 1"
+}
+
+section_gateway() {
+    log "C: lan -> gw -> wan, redirector in gw, danted in wan"
+    build_gateway
+    spawn "$WAN" source "$PY" "$TRAFFIC" source --listen 198.19.2.2:9000 --seconds "$STREAM_SECONDS"
+    local source=$SPAWNED
+    spawn "$WAN" echo "$PY" "$TRAFFIC" echo --listen 198.19.2.2:9100
+    local sink=$SPAWNED
+    start_dante "$WAN" dante-wan 198.19.2.2 1080 wan0
+    local dante_pid=$SPAWNED
+    start_chainsocks "$GW" chainsocks-run "" run --listen 0.0.0.0:12345 --via socks5://198.19.2.2:1080
+    local chainsocks_pid=$SPAWNED
+    start_redsocks "$GW" redsocks 12346 198.19.2.2 1080
+    local redsocks_pid=$SPAWNED
+    wait_port "$WAN" 9000; wait_port "$WAN" 9100; wait_port "$WAN" 1080
+    wait_port "$GW" 12345; wait_port "$GW" 12346
+
+    # Warm-up through each path (JIT for chainsocks, Dante's child processes). The JVM needs several thousand
+    # connections before its CPU cost per connection settles (it falls about threefold over the first 10000).
+    local port
+    for port in 12345 12346; do
+        redirect_to $port
+        download "$LAN" 198.19.2.2:9000 "" >/dev/null
+        in_ns "$LAN" "$PY" "$TRAFFIC" cps --to 198.19.2.2:9100 --count "$WARMUP_CONNECTIONS" --concurrency "$CPS_CONCURRENCY" --deadline 60 >/dev/null
+    done
+
+    local t_direct=() t_cs=() t_rs=() c_direct=() c_cs=() c_rs=() round
+    # shellcheck disable=SC2034 # the routing baseline has no redirector process: its CPU arrays stay unread
+    local tcpu_none=() tcpu_cs=() tcpu_rs=() ccpu_none=() ccpu_cs=() ccpu_rs=()
+    for round in $(seq "$RUNS"); do
+        redirect_to none; measured_download "$LAN" 198.19.2.2:9000 "" t_direct "" tcpu_none
+        redirect_to 12345; measured_download "$LAN" 198.19.2.2:9000 "" t_cs "$chainsocks_pid" tcpu_cs
+        redirect_to 12346; measured_download "$LAN" 198.19.2.2:9000 "" t_rs "$redsocks_pid" tcpu_rs
+        log "  throughput round $round: routing ${t_direct[-1]} chainsocks ${t_cs[-1]} redsocks ${t_rs[-1]} MB/s"
+    done
+    for round in $(seq "$RUNS"); do
+        redirect_to none; measured_cps c_direct "" ccpu_none
+        redirect_to 12345; measured_cps c_cs "$chainsocks_pid" ccpu_cs
+        redirect_to 12346; measured_cps c_rs "$redsocks_pid" ccpu_rs
+        log "  conn/s round $round: routing ${c_direct[-1]} chainsocks ${c_cs[-1]} redsocks ${c_rs[-1]}"
+    done
+    redirect_to none
+    stop_pid "$chainsocks_pid"; stop_pid "$redsocks_pid"
+
+    local m_cs=() m_small=() m_rs=()
+    for round in $(seq "$RUNS"); do
+        gateway_memory_run chainsocks; m_cs+=("$MEM_RESULT")
+        gateway_memory_run chainsocks-small; m_small+=("$MEM_RESULT")
+        gateway_memory_run redsocks; m_rs+=("$MEM_RESULT")
+        log "  memory round $round (KiB): chainsocks ${m_cs[-1]}; small ${m_small[-1]}; redsocks ${m_rs[-1]}"
+    done
+    stop_pid "$dante_pid"; stop_pid "$source"; stop_pid "$sink"
+    local ns
+    for ns in "$LAN" "$GW" "$WAN"; do delete_namespace "$ns"; done
+
+    local td tc tr cd cc cr
+    td=$(median "${t_direct[@]}"); tc=$(median "${t_cs[@]}"); tr=$(median "${t_rs[@]}")
+    cd=$(median "${c_direct[@]}"); cc=$(median "${c_cs[@]}"); cr=$(median "${c_rs[@]}")
+    begin_section gateway
+    out "Single stream, lan client downloading from wan (MB/s):"
+    out ""
+    out "| Path through gw | MB/s, $RUNS runs | Median MB/s | vs routing | vs redsocks | Redirector CPU ms per GB, median |"
+    out "|---|---|---:|---:|---:|---:|"
+    out "| routing only, no redirector (baseline) | ${t_direct[*]} | $td | 1.00 | $(ratio "$td" "$tr") | - |"
+    out "| REDIRECT -> chainsocks run -> danted | ${t_cs[*]} | $tc | $(ratio "$tc" "$td") | $(ratio "$tc" "$tr") | $(median "${tcpu_cs[@]}") |"
+    out "| REDIRECT -> redsocks -> danted | ${t_rs[*]} | $tr | $(ratio "$tr" "$td") | 1.00 | $(median "${tcpu_rs[@]}") |"
+    out ""
+    out "Short connections, $CPS_COUNT per run, $CPS_CONCURRENCY concurrent (connections per second; failed" \
+        "connections over all runs: $CPS_FAILED):"
+    out ""
+    out "| Path through gw | conn/s, $RUNS runs | Median conn/s | vs routing | vs redsocks | Redirector CPU ms per 1000 connections, median |"
+    out "|---|---|---:|---:|---:|---:|"
+    out "| routing only, no redirector (baseline) | ${c_direct[*]} | $cd | 1.00 | $(ratio "$cd" "$cr") | - |"
+    out "| REDIRECT -> chainsocks run -> danted | ${c_cs[*]} | $cc | $(ratio "$cc" "$cd") | $(ratio "$cc" "$cr") | $(median "${ccpu_cs[@]}") |"
+    out "| REDIRECT -> redsocks -> danted | ${c_rs[*]} | $cr | $(ratio "$cr" "$cd") | 1.00 | $(median "${ccpu_rs[@]}") |"
+    out ""
+    out "Memory of the redirector process with $IDLE_CONNECTIONS idle redirected connections (fresh start each run):"
+    out ""
+    out "| Redirector | Processes | RSS before, MiB | RSS with $IDLE_CONNECTIONS, MiB | Added MiB, $RUNS runs | Added, median MiB | PSS before / with, MiB |"
+    out "|---|---:|---:|---:|---|---:|---:|"
+    memory_table_rows "chainsocks run, \`java -jar\` (defaults)" m_cs
+    memory_table_rows "chainsocks run, \`java $SMALL_JVM_FLAGS -jar\`" m_small
+    memory_table_rows "redsocks" m_rs
+    publish_section gateway
+}
+
+section_clean() {
+    local ns
+    for ns in $(ip netns list | awk '{print $1}' | grep '^csb-' || true); do
+        log "removing leftover namespace $ns"
+        delete_namespace "$ns"
+    done
+}
+
+# ---------------------------------------------------------------------------------------------------- main
+
+command=${1:-all}
+case $command in
+    clean) section_clean; exit 0 ;;
+    all|clients|stream|memory|gateway) ;;
+    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+esac
+check_prerequisites
+[[ $command == clients || $command == all ]] && require socat ncat
+machine_section
+case $command in
+    all) section_clients; section_stream; section_memory; section_gateway ;;
+    clients) section_clients ;;
+    stream) section_stream ;;
+    memory) section_memory ;;
+    gateway) section_gateway ;;
+esac
+log "done; results in ${DOC#"$REPO"/}"

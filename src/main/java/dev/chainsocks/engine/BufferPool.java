@@ -5,7 +5,8 @@ import java.util.ArrayDeque;
 
 /**
  * Direct buffers for bytes in flight, owned by one event loop (no locking). A relay borrows a buffer only while
- * it holds bytes its peer has not taken yet, so an idle connection holds none. At most {@code maxPooled} free
+ * it holds bytes its peer has not taken yet, so an idle connection holds none. Handshakes, which read a few
+ * bytes, use small heap buffers instead (see {@link Exchange}). At most {@code maxPooled} free
  * buffers are kept; more are left to the garbage collector.
  */
 public final class BufferPool {
@@ -29,7 +30,14 @@ public final class BufferPool {
         return buffer != null ? buffer : ByteBuffer.allocateDirect(bufferSize);
     }
 
+    /**
+     * Gives a buffer back. Buffers that did not come from a pool of this size (small heap buffers that handshakes
+     * use) are simply dropped, so callers may release whatever buffer they were handed.
+     */
     public void release(ByteBuffer buffer) {
+        if (!buffer.isDirect() || buffer.capacity() != bufferSize) {
+            return;
+        }
         outstanding--;
         if (free.size() < maxPooled) {
             buffer.clear();

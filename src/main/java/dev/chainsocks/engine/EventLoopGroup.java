@@ -24,7 +24,7 @@ public final class EventLoopGroup implements AutoCloseable {
         }
         List<EventLoop> created = new ArrayList<>(threads);
         for (int i = 0; i < threads; i++) {
-            created.add(new EventLoop(prefix + "-loop-" + i, new BufferPool(BufferPool.DEFAULT_BUFFER_SIZE, 64)));
+            created.add(new EventLoop(prefix + "-loop-" + i, new BufferPool(BufferPool.DEFAULT_BUFFER_SIZE, 16)));
         }
         this.loops = List.copyOf(created);
         AtomicInteger resolverCount = new AtomicInteger();

@@ -16,8 +16,9 @@ import java.util.function.Supplier;
  * Drives a sans-I/O handshake over a socket on its event loop: sends what the state machine wants sent, feeds it
  * what arrives, until it says it is finished and everything it wanted sent has been sent, within a deadline.
  *
- * <p>The input buffer is borrowed from the loop's pool. When the exchange finishes, bytes past the handshake
- * (pipelined or early data) stay in it and are handed to {@link Callback#finished}, which then owns the buffer.
+ * <p>The input buffer is a small heap buffer that grows as a message needs (handshakes are a few bytes; a pooled
+ * 64 KiB buffer per dialing connection would add up in a burst). When the exchange finishes, bytes past the
+ * handshake (pipelined or early data) stay in it and are handed to {@link Callback#finished}, which then owns it.
  */
 public final class Exchange implements IoHandler {
 
@@ -32,6 +33,11 @@ public final class Exchange implements IoHandler {
         /** The socket failed, the peer closed, or the deadline passed; the channel is not closed by the exchange. */
         void failed(IOException cause);
     }
+
+    /** Handshake messages are small: start with this much and grow, up to {@link #MAX_INPUT_SIZE}. */
+    static final int FIRST_INPUT_SIZE = 1024;
+    /** Above the largest message any handshake accepts (an HTTP head is capped at 16 KiB by its codec). */
+    static final int MAX_INPUT_SIZE = 32 * 1024;
 
     private final EventLoop loop;
     private final SocketChannel channel;
@@ -59,7 +65,7 @@ public final class Exchange implements IoHandler {
      */
     public static Exchange start(EventLoop loop, SocketChannel channel, Machine machine, ByteBuffer input,
             Duration timeout, String description, Callback callback) {
-        ByteBuffer buffer = input != null ? input : loop.buffers().take().flip();
+        ByteBuffer buffer = input != null ? input : ByteBuffer.allocate(FIRST_INPUT_SIZE).flip();
         Exchange exchange = new Exchange(loop, channel, machine, buffer, description, callback);
         try {
             exchange.key = loop.register(channel, 0, exchange);
@@ -76,6 +82,9 @@ public final class Exchange implements IoHandler {
     @Override
     public void ready(SelectionKey key) throws IOException {
         if (key.isReadable()) {
+            if (input.remaining() == input.capacity() && input.capacity() < MAX_INPUT_SIZE) {
+                input = ByteBuffer.allocate(Math.min(MAX_INPUT_SIZE, input.capacity() * 2)).put(input).flip();
+            }
             input.compact();
             int n;
             try {
@@ -114,9 +123,9 @@ public final class Exchange implements IoHandler {
             }
             if (machine.finished().getAsBoolean()) {
                 key.interestOps(SelectionKey.OP_WRITE);
-            } else if (input.remaining() == input.capacity()) {
+            } else if (input.remaining() >= MAX_INPUT_SIZE) {
                 finishWithFailure(new IOException(description + ": handshake message larger than "
-                        + input.capacity() + " bytes"));
+                        + MAX_INPUT_SIZE + " bytes"));
             } else {
                 key.interestOps(flushed ? SelectionKey.OP_READ : SelectionKey.OP_WRITE | SelectionKey.OP_READ);
             }

@@ -49,6 +49,11 @@ public final class LinuxSockets implements NatLookup, KernelSocketOptions, OpenF
         return NativeAccess.available();
     }
 
+    /** Why the native calls cannot work here, when they cannot. */
+    public static java.util.Optional<String> unavailableReason() {
+        return java.util.Optional.ofNullable(NativeAccess.problem());
+    }
+
     /**
      * {@inheritDoc}
      *

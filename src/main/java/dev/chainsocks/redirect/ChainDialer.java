@@ -156,7 +156,7 @@ public final class ChainDialer {
                     channel = connected;
                     guarded(0, () -> {
                         if (chain.isDirect()) {
-                            succeed(loop.buffers().take().flip());
+                            succeed(ByteBuffer.allocate(0));
                         } else {
                             handshake(0, null);
                         }

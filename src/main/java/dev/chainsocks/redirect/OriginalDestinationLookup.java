@@ -15,8 +15,16 @@ public interface OriginalDestinationLookup {
 
     InetSocketAddress lookup(SocketChannel accepted) throws IOException;
 
-    /** REDIRECT/DNAT: {@code getsockopt(SO_ORIGINAL_DST)} or {@code IP6T_SO_ORIGINAL_DST} from conntrack. */
+    /**
+     * REDIRECT/DNAT: {@code getsockopt(SO_ORIGINAL_DST)} or {@code IP6T_SO_ORIGINAL_DST} from conntrack.
+     *
+     * @throws IllegalStateException at once, not at the first connection, when the native call cannot work here
+     */
     static OriginalDestinationLookup netfilter() {
+        LinuxSockets.unavailableReason().ifPresent(reason -> {
+            throw new IllegalStateException("cannot read original destinations (SO_ORIGINAL_DST): " + reason
+                    + " (if /tmp is mounted noexec, start java with -Djffi.extract.dir=<a writable, executable dir>)");
+        });
         LinuxSockets sockets = LinuxSockets.get();
         return new OriginalDestinationLookup() {
             @Override

@@ -64,6 +64,10 @@ final class RedirectSession {
         } catch (IOException e) {
             refuse("no original destination: " + e.getMessage() + " (is the firewall rule a REDIRECT to this port?)");
             return;
+        } catch (RuntimeException e) {
+            Logger.error(e, "session {}: original destination lookup failed", id);
+            refuse("no original destination: " + e);
+            return;
         }
         String loopReason = redirector.loopGuard().check(clientAddress, listener.config().listen().getPort(),
                 destination);

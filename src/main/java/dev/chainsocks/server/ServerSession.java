@@ -213,7 +213,7 @@ final class ServerSession {
      */
     private void flush(SocketChannel channel, ByteBuffer bytes, ByteBuffer carry, Consumer<ByteBuffer> then,
             Consumer<IOException> otherwise) {
-        ByteBuffer input = carry != null ? carry : loop.buffers().take().flip();
+        ByteBuffer input = carry != null ? carry : ByteBuffer.allocate(0);
         Exchange.start(loop, channel, new Exchange.Machine(in -> { }, () -> bytes, () -> true), input,
                 server.config().handshakeTimeout(), "reply to " + AccessLog.format(clientAddress),
                 new Exchange.Callback() {
@@ -318,7 +318,7 @@ final class ServerSession {
 
         BindWait(ServerSocketChannel listener, ByteBuffer leftover) {
             this.listener = listener;
-            this.clientBytes = leftover != null ? leftover : loop.buffers().take().flip();
+            this.clientBytes = leftover != null ? leftover : ByteBuffer.allocate(4096).flip();
         }
 
         @Override

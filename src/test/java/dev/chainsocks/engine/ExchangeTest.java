@@ -189,12 +189,13 @@ class ExchangeTest {
         start(Duration.ofSeconds(5), null);
 
         assertThat(peerReadsGreeting()).isEqualTo("HELLO\n");
-        peer.getOutputStream().write(new byte[BUFFER_SIZE + 10]);
+        // The input grows from 1 KiB as a message needs, up to a cap well above any handshake message.
+        peer.getOutputStream().write(new byte[Exchange.MAX_INPUT_SIZE + 10]);
 
         Throwable failure = failure();
         assertThat(failure).isInstanceOf(IOException.class);
-        assertThat(failure.getMessage()).isEqualTo("line exchange: handshake message larger than " + BUFFER_SIZE
-                + " bytes");
+        assertThat(failure.getMessage()).isEqualTo("line exchange: handshake message larger than "
+                + Exchange.MAX_INPUT_SIZE + " bytes");
         assertThat(outstandingBuffers()).isZero();
     }
 }

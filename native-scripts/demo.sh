@@ -13,7 +13,7 @@ if [[ $EUID -ne 0 ]]; then
     exit 1
 fi
 if [[ ! -f $JAR ]]; then
-    echo "${0##*/}: $JAR does not exist; build it first with: mvn -B clean verify" >&2
+    echo "${0##*/}: $JAR does not exist; build it first with: mvn -B -DskipTests package" >&2
     exit 1
 fi
 

@@ -53,8 +53,10 @@ final class RulesCommand implements Callable<Integer> {
         ChainsocksConfig config = source.load();
         Ruleset ruleset = RulesetGenerator.generate(config, backend, mode, Optional.ofNullable(lanInterface),
                 ownerUid == null ? OptionalInt.empty() : OptionalInt.of(ownerUid));
-        for (String warning : ruleset.warnings()) {
-            spec.commandLine().getErr().println("warning: " + warning);
+        if (!down) {
+            for (String warning : ruleset.warnings()) {
+                spec.commandLine().getErr().println("warning: " + warning);
+            }
         }
         spec.commandLine().getOut().print(down ? ruleset.down() : ruleset.up());
         spec.commandLine().getOut().flush();

@@ -71,8 +71,10 @@ public final class ConfigLoader {
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new ConfigException(file + ": permission denied (the service user must be able to read it)", e);
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read: " + e, e);
+            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
         String text;
         try {

@@ -237,7 +237,9 @@ public final class ChainDialer {
                                     }
                                 } else {
                                     release(leftover);
-                                    fail(index, "CONNECT " + next + ": " + outcome, null);
+                                    boolean lastHop = index + 1 == chain.hops().size();
+                                    fail(index, "CONNECT " + next + ": " + outcome, null,
+                                            lastHop && refusesDestination(outcome));
                                 }
                             });
                         }
@@ -257,6 +259,10 @@ public final class ChainDialer {
         }
 
         void fail(int index, String what, Throwable cause) {
+            fail(index, what, cause, false);
+        }
+
+        void fail(int index, String what, Throwable cause, boolean destinationRefused) {
             if (over) {
                 return;
             }
@@ -267,7 +273,7 @@ public final class ChainDialer {
             ChannelClose.quietly(channel);
             ProxyHop hop = hop(index);
             callback.failed(new DialException(chain, hop == null ? 0 : index + 1, hop,
-                    hop == null ? target : nextAfter(index), what, cause));
+                    hop == null ? target : nextAfter(index), what, cause, destinationRefused));
         }
 
         void release(ByteBuffer buffer) {
@@ -275,6 +281,14 @@ public final class ChainDialer {
                 loop.buffers().release(buffer);
             }
         }
+    }
+
+    /** A well-formed answer that blames the destination, not the proxy (see {@link DialException#destinationRefused}). */
+    private static boolean refusesDestination(HandshakeOutcome outcome) {
+        return outcome instanceof HandshakeOutcome.Refused refused && switch (refused.status()) {
+            case CONNECTION_REFUSED, HOST_UNREACHABLE, NETWORK_UNREACHABLE, TTL_EXPIRED -> true;
+            default -> false;
+        };
     }
 
     private static String message(Throwable cause) {

@@ -15,12 +15,19 @@ public final class DialException extends IOException {
 
     private final transient ProxyChain chain;
     private final int hopNumber;
+    private final boolean destinationRefused;
 
     public DialException(ProxyChain chain, int hopNumber, ProxyHop hop, Destination asked, String what,
             Throwable cause) {
+        this(chain, hopNumber, hop, asked, what, cause, false);
+    }
+
+    DialException(ProxyChain chain, int hopNumber, ProxyHop hop, Destination asked, String what, Throwable cause,
+            boolean destinationRefused) {
         super(describe(chain, hopNumber, hop, asked, what), cause);
         this.chain = chain;
         this.hopNumber = hopNumber;
+        this.destinationRefused = destinationRefused;
     }
 
     private static String describe(ProxyChain chain, int hopNumber, ProxyHop hop, Destination asked, String what) {
@@ -32,6 +39,15 @@ public final class DialException extends IOException {
 
     public ProxyChain chain() {
         return chain;
+    }
+
+    /**
+     * Whether the chain itself worked and it is the destination that cannot be reached: the last hop answered
+     * with a well-formed refusal (connection refused, host or network unreachable, timed out) for the destination.
+     * Another chain would most likely get the same answer, and the chain should not be marked down for it.
+     */
+    public boolean destinationRefused() {
+        return destinationRefused;
     }
 
     /** 1-based hop number that failed; 0 for the direct connection of an empty chain. */

@@ -42,6 +42,7 @@ final class RedirectSession {
     private volatile String state = "lookup";
     private volatile Relay relay;
     private String failures;
+    private boolean onlyDestinationRefusals = true;
     private boolean ended;
 
     RedirectSession(Redirector redirector, Redirector.ListenerRuntime listener, EventLoop loop, SocketChannel client,
@@ -112,15 +113,23 @@ final class RedirectSession {
 
             @Override
             public void failed(DialException failure) {
-                listener.selector().reportFailure(candidate, failure.getMessage());
-                Logger.warn("session {}: {}", id, failure.getMessage());
                 failures = failures == null ? failure.getMessage() : failures + "; " + failure.getMessage();
+                if (failure.destinationRefused()) {
+                    // The chain worked and the destination said no: not a reason to mark the chain down (one
+                    // program trying a closed port would take it out of service). Another chain is still tried,
+                    // since a proxy that has lost its own uplink also answers "unreachable".
+                    Logger.info("session {}: {}", id, failure.getMessage());
+                } else {
+                    onlyDestinationRefusals = false;
+                    listener.selector().reportFailure(candidate, failure.getMessage());
+                    Logger.warn("session {}: {}", id, failure.getMessage());
+                }
                 if (!ended && attempt + 1 < candidates.size()) {
                     dial(attempt + 1);
                 } else {
-                    redirector.counters().countFailure("dial");
+                    redirector.counters().countFailure(onlyDestinationRefusals ? "destination" : "dial");
                     ChannelClose.withReset(client);
-                    finish(0, 0, "dial failed: " + failures);
+                    finish(0, 0, (onlyDestinationRefusals ? "destination refused: " : "dial failed: ") + failures);
                 }
             }
         });

@@ -36,6 +36,9 @@ public final class ChainsocksService implements AutoCloseable {
 
     private final Redirector redirector;
     private final ConfigReader reader;
+    /** Settings read once at start; a reload cannot change them, so it compares new values with these. */
+    private final org.tinylog.Level logLevelInEffect;
+    private Path controlSocketInEffect;
     private final SystemdNotifier notifier;
     private final ScheduledExecutorService timers;
     private ControlServer control;
@@ -44,6 +47,7 @@ public final class ChainsocksService implements AutoCloseable {
     private ChainsocksService(Redirector redirector, ConfigReader reader, SystemdNotifier notifier) {
         this.redirector = redirector;
         this.reader = reader;
+        this.logLevelInEffect = redirector.config().service().logLevel();
         this.notifier = notifier;
         this.timers = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "service-timer");
@@ -82,6 +86,7 @@ public final class ChainsocksService implements AutoCloseable {
     }
 
     private void openControlSocket(Path socket, boolean explicit) throws IOException {
+        controlSocketInEffect = explicit ? null : socket;
         Path directory = socket.toAbsolutePath().getParent();
         if (!explicit && directory != null && !Files.isDirectory(directory)) {
             try {
@@ -146,10 +151,10 @@ public final class ChainsocksService implements AutoCloseable {
                     .append(" listener(s), ").append(next.chains().size()).append(" chain(s); ")
                     .append(redirector.activeSessions()).append(" session(s) carry on\n");
             reloadMetrics(previous, next, answer);
-            if (!previous.service().logLevel().equals(next.service().logLevel())) {
+            if (!logLevelInEffect.equals(next.service().logLevel())) {
                 restartNeeded(answer, "service.log-level");
             }
-            if (!previous.service().controlSocket().equals(next.service().controlSocket())) {
+            if (controlSocketInEffect != null && !controlSocketInEffect.equals(next.service().controlSocket())) {
                 restartNeeded(answer, "service.control-socket");
             }
             return answer.toString();

@@ -82,7 +82,13 @@ class RedirectorTest {
         client.getOutputStream().write(hello);
         assertThat(client.getInputStream().readNBytes(hello.length)).isEqualTo(hello);
 
+        // The relay counts a chunk once its write returns, which can be just after the client has read it.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
         List<SessionInfo> live = redirector.sessions();
+        while (live.size() == 1 && live.get(0).bytesDown() < hello.length && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            live = redirector.sessions();
+        }
         assertThat(live).hasSize(1);
         SessionInfo session = live.get(0);
         assertThat(session.client()).isEqualTo(client.getLocalSocketAddress());
@@ -114,7 +120,9 @@ class RedirectorTest {
 
     @Test
     void failoverUsesTheSecondChainAndSkipsTheDeadOneDuringItsBackoff() throws Exception {
-        FakeProxy dead = fake(FakeProxy.refusing());
+        // A proxy that answers garbage is a broken chain (a well-formed "connection refused" would blame the
+        // destination instead, and would not mark the chain down: see the test after this one).
+        FakeProxy dead = fake(FakeProxy.rogue(FakeProxy.Protocol.SOCKS5, true, "05 00", "07 00"));
         SocksServer live = server();
         start(listen -> listener(listen, "failover", "dead", "live") + "failover-backoff = \"30s\"\n"
                 + chain("dead", dead.uri(FakeProxy.Protocol.SOCKS5))
@@ -133,7 +141,7 @@ class RedirectorTest {
         assertThat(deadHealth.backoffUntil()).isPresent();
         assertThat(deadHealth.lastError()).hasValueSatisfying(error -> assertThat(error)
                 .contains("hop 1/1 " + dead.uri(FakeProxy.Protocol.SOCKS5))
-                .contains("CONNECTION_REFUSED(0x05)"));
+                .contains("0x07"));
         assertThat(health.get(1).up()).isTrue();
         assertThat(health.get(1).successes()).isEqualTo(1);
 
@@ -142,6 +150,24 @@ class RedirectorTest {
         assertThat(live.acceptedConnections()).isEqualTo(2);
         assertThat(redirector.counters().dialedCount()).isEqualTo(2);
         assertThat(redirector.counters().failuresByReason()).isEmpty();
+    }
+
+    @Test
+    void aDestinationRefusedByTheLastHopDoesNotMarkTheChainDown() throws Exception {
+        FakeProxy refusing = fake(FakeProxy.refusing());
+        SocksServer live = server();
+        start(listen -> listener(listen, "failover", "first", "second") + "failover-backoff = \"30s\"\n"
+                + chain("first", refusing.uri(FakeProxy.Protocol.SOCKS5))
+                + chain("second", "socks5://127.0.0.1:" + live.port()));
+
+        // The first chain's proxy says "connection refused" for the destination: the next chain is still tried
+        // (a proxy without uplink answers like that too) and carries the connection...
+        assertEchoes(connect(), "first");
+        // ...but the first chain stays up, so the next connection asks it first again.
+        assertThat(redirector.listeners().get(0).chains().get(0).up()).isTrue();
+        assertEchoes(connect(), "second");
+        assertThat(refusing.accepted()).isEqualTo(2);
+        assertThat(live.acceptedConnections()).isEqualTo(2);
     }
 
     @Test

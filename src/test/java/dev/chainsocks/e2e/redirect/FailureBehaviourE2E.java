@@ -136,7 +136,10 @@ class FailureBehaviourE2E {
         assertThat(attempt.elapsed()).as("time until curl saw the failure").isLessThan(PROMPT);
     }
 
-    /** The refusal as the last hop reports it: a SOCKS5 reply code, or the HTTP status of a refused CONNECT. */
+    /**
+     * The refusal as the last hop reports it: a SOCKS5 reply code, or the HTTP status of a refused CONNECT. The
+     * chain worked, so the outcome blames the destination.
+     */
     @ParameterizedTest(name = "{0}")
     @CsvSource({
         "one-hop, hop 1/1 socks5://198.19.2.2:1080, CONNECTION_REFUSED(0x05)",
@@ -151,7 +154,7 @@ class FailureBehaviourE2E {
         assertResetPromptly(attempt);
         assertThat(awaitEnd(chain, before))
                 .contains(" dst=" + WAN_V4 + ":" + CLOSED_PORT + " ")
-                .contains(" outcome=dial failed: chain " + chain + ": " + failingHop + " ")
+                .contains(" outcome=destination refused: chain " + chain + ": " + failingHop + " ")
                 .contains("CONNECT " + WAN_V4 + ":" + CLOSED_PORT)
                 .contains(reply);
     }

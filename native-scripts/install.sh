@@ -102,8 +102,10 @@ relocate "$ROOT/native-scripts/firewall" | install_text 0755 "$DESTDIR$libdir/fi
 
 install_text 0755 "$DESTDIR$bindir/chainsocks" <<EOF
 #!/bin/sh
-# chainsocks launcher, written by native-scripts/install.sh. JAVA selects the java binary.
-exec "\${JAVA:-java}" -jar $libdir/chainsocks.jar "\$@"
+# chainsocks launcher, written by native-scripts/install.sh. JAVA selects the java binary; JAVA_OPTS replaces the
+# default small-footprint JVM flags (the same as the systemd unit's; see docs/benchmarks.md).
+# shellcheck disable=SC2086
+exec "\${JAVA:-java}" \${JAVA_OPTS:--XX:+UseSerialGC -Xmn4m -Xss512k} -jar $libdir/chainsocks.jar "\$@"
 EOF
 
 for unit in chainsocks.service chainsocks-firewall.service; do

@@ -60,8 +60,8 @@ public final class Exchange implements IoHandler {
     }
 
     /**
-     * Starts on the loop thread. {@code input} is a pooled buffer in read mode that may already hold bytes for the
-     * machine (they are fed first), or null for a fresh one.
+     * Starts on the loop thread. {@code input} is a buffer in read mode that may already hold bytes for the machine
+     * (they are fed first; for example what a previous hop's handshake left), or null for a fresh one.
      */
     public static Exchange start(EventLoop loop, SocketChannel channel, Machine machine, ByteBuffer input,
             Duration timeout, String description, Callback callback) {
@@ -81,6 +81,9 @@ public final class Exchange implements IoHandler {
 
     @Override
     public void ready(SelectionKey key) throws IOException {
+        if (over) {
+            return;
+        }
         if (key.isReadable()) {
             if (input.remaining() == input.capacity() && input.capacity() < MAX_INPUT_SIZE) {
                 input = ByteBuffer.allocate(Math.min(MAX_INPUT_SIZE, input.capacity() * 2)).put(input).flip();

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * client that shut down its output still receives the whole echo. Counts connections and remembers where each
  * came from (the proxy's side of the relay).
  */
-final class EchoServer implements AutoCloseable {
+public final class EchoServer implements AutoCloseable {
 
     private final ServerSocket listener;
     private final Thread acceptor;
@@ -35,7 +35,7 @@ final class EchoServer implements AutoCloseable {
         this.acceptor.setDaemon(true);
     }
 
-    static EchoServer start(InetAddress address) throws IOException {
+    public static EchoServer start(InetAddress address) throws IOException {
         ServerSocket listener = new ServerSocket();
         listener.bind(new InetSocketAddress(address, 0), 512);
         EchoServer server = new EchoServer(listener);
@@ -43,31 +43,31 @@ final class EchoServer implements AutoCloseable {
         return server;
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return (InetSocketAddress) listener.getLocalSocketAddress();
     }
 
     /** Connections accepted so far. */
-    int connections() {
+    public int connections() {
         return peers.size();
     }
 
     /** Where the accepted connections came from, in order. */
-    List<InetSocketAddress> peers() {
+    public List<InetSocketAddress> peers() {
         return List.copyOf(peers);
     }
 
     /** Connections not yet closed on the echo side. */
-    int openConnections() {
+    public int openConnections() {
         return open.size();
     }
 
     /** Connections that ended with a reset or another I/O error instead of a clean EOF. */
-    int brokenConnections() {
+    public int brokenConnections() {
         return brokenConnections.get();
     }
 

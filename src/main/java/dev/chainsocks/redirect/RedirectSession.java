@@ -114,17 +114,16 @@ final class RedirectSession {
             @Override
             public void failed(DialException failure) {
                 failures = failures == null ? failure.getMessage() : failures + "; " + failure.getMessage();
-                if (failure.destinationRefused()) {
-                    // The chain worked and the destination said no: not a reason to mark the chain down (one
-                    // program trying a closed port would take it out of service). Another chain is still tried,
-                    // since a proxy that has lost its own uplink also answers "unreachable".
-                    Logger.info("session {}: {}", id, failure.getMessage());
-                } else {
+                if (!failure.destinationRefused()) {
+                    // The chain worked if the last hop blamed the destination: not a reason to mark it down (one
+                    // program trying a closed port would take it out of service).
                     onlyDestinationRefusals = false;
                     listener.selector().reportFailure(candidate, failure.getMessage());
-                    Logger.warn("session {}: {}", id, failure.getMessage());
                 }
                 if (!ended && attempt + 1 < candidates.size()) {
+                    // Another chain is tried, even after a destination refusal: a proxy that lost its own uplink
+                    // answers "unreachable" too. The end line repeats every reason, so only this one is logged now.
+                    Logger.warn("session {}: {}; trying the next chain", id, failure.getMessage());
                     dial(attempt + 1);
                 } else {
                     redirector.counters().countFailure(onlyDestinationRefusals ? "destination" : "dial");

@@ -70,7 +70,8 @@ class InstallScriptE2E {
         assertFile("usr/bin/chainsocks", "rwxr-xr-x");
         assertThat(Files.readString(destdir.resolve("usr/bin/chainsocks")))
                 .startsWith("#!/bin/sh\n")
-                .contains("exec \"${JAVA:-java}\" -jar /usr/lib/chainsocks/chainsocks.jar \"$@\"");
+                .contains("exec \"${JAVA:-java}\" ${JAVA_OPTS:--XX:+UseSerialGC -Xmn4m -Xss512k} -jar"
+                        + " /usr/lib/chainsocks/chainsocks.jar \"$@\"");
         assertFile("usr/lib/chainsocks/firewall", "rwxr-xr-x");
         assertThat(Files.mismatch(REPO.resolve("native-scripts/firewall"),
                 destdir.resolve("usr/lib/chainsocks/firewall"))).isEqualTo(-1L);

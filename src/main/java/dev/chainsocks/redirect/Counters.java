@@ -47,7 +47,10 @@ public final class Counters {
         return bytesDown.sum();
     }
 
-    /** Failures by reason: lookup (no original destination), loop (loop guard), dial (every chain failed). */
+    /**
+     * Failures by reason: lookup (no original destination), loop (loop guard), dial (every chain failed),
+     * destination (every chain worked and its last hop said the destination refused or was unreachable).
+     */
     public Map<String, Long> failuresByReason() {
         Map<String, Long> snapshot = new TreeMap<>();
         failures.forEach((reason, count) -> snapshot.put(reason, count.sum()));

@@ -1,9 +1,9 @@
 package dev.chainsocks.chain;
 
+import dev.chainsocks.syntax.DurationSyntax;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import dev.chainsocks.config.DurationSyntax;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package dev.chainsocks.cli;
 
-import dev.chainsocks.config.DurationSyntax;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.time.Duration;
 import picocli.CommandLine;
 

@@ -1,10 +1,10 @@
 package dev.chainsocks.cli;
 
-import dev.chainsocks.config.Cidr;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.server.SocksServer;
 import dev.chainsocks.server.SocksServerConfig;
 import dev.chainsocks.server.UserList;
+import dev.chainsocks.syntax.Cidr;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -2,6 +2,8 @@ package dev.chainsocks.config;
 
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -50,7 +52,7 @@ public final class ConfigRenderer {
 
         for (ListenerConfig listener : config.listeners()) {
             out.append("\n[[listener]]\n");
-            key(out, "listen", string(ListenerConfig.format(listener.listen())));
+            key(out, "listen", string(AddressSyntax.format(listener.listen())));
             key(out, "lookup", string(listener.lookup().configName()));
             key(out, "chains", listener.chains().stream().map(ConfigRenderer::string)
                     .collect(Collectors.joining(", ", "[", "]")));
@@ -69,7 +71,7 @@ public final class ConfigRenderer {
 
         config.metrics().ifPresent(metrics -> {
             out.append("\n[metrics]\n");
-            key(out, "listen", string(ListenerConfig.format(metrics.listen())));
+            key(out, "listen", string(AddressSyntax.format(metrics.listen())));
             key(out, "allow-remote", String.valueOf(metrics.allowRemote()));
         });
 

@@ -3,6 +3,9 @@ package dev.chainsocks.config;
 import dev.chainsocks.chain.ChainPolicy;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.Cidr;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -365,11 +368,11 @@ final class ConfigValidator {
             return null;
         }
         if (a.getAddress().equals(b.getAddress())) {
-            return ListenerConfig.format(a) + " is already the address of";
+            return AddressSyntax.format(a) + " is already the address of";
         }
         boolean sameFamily = a.getAddress().getClass() == b.getAddress().getClass();
         if (sameFamily && (a.getAddress().isAnyLocalAddress() || b.getAddress().isAnyLocalAddress())) {
-            return ListenerConfig.format(a) + " overlaps the wildcard address " + ListenerConfig.format(b) + " of";
+            return AddressSyntax.format(a) + " overlaps the wildcard address " + AddressSyntax.format(b) + " of";
         }
         return null;
     }
@@ -389,7 +392,7 @@ final class ConfigValidator {
         }
         boolean allowRemote = raw.allowRemote() != null && raw.allowRemote();
         if (!allowRemote && !listen.getAddress().isLoopbackAddress()) {
-            problem(List.of("metrics", "listen"), ListenerConfig.format(listen) + " is not a loopback address; set"
+            problem(List.of("metrics", "listen"), AddressSyntax.format(listen) + " is not a loopback address; set"
                     + " allow-remote = true to serve metrics beyond this host");
             return Optional.empty();
         }

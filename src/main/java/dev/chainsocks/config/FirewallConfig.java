@@ -1,5 +1,6 @@
 package dev.chainsocks.config;
 
+import dev.chainsocks.syntax.Cidr;
 import java.util.List;
 
 /**

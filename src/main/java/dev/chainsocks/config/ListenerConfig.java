@@ -1,6 +1,9 @@
 package dev.chainsocks.config;
 
 import dev.chainsocks.chain.ChainPolicy;
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.Cidr;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -99,16 +102,11 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
         return new InetSocketAddress(address, Integer.parseInt(port));
     }
 
-    /** The inverse of {@link #parseAddress}: {@code 0.0.0.0:12345}, {@code [::]:12345}. */
-    public static String format(InetSocketAddress address) {
-        String host = Cidr.literal(address.getAddress());
-        return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
-    }
 
     /** {@code 0.0.0.0:12345 netfilter failover [main, backup] backoff 30s}. */
     @Override
     public String toString() {
-        return format(listen) + " " + lookup + " " + policy + " " + chains
+        return AddressSyntax.format(listen) + " " + lookup + " " + policy + " " + chains
                 + (chains.size() > 1 ? " backoff " + DurationSyntax.format(failoverBackoff) : "");
     }
 }

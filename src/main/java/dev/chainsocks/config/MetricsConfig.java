@@ -1,5 +1,6 @@
 package dev.chainsocks.config;
 
+import dev.chainsocks.syntax.AddressSyntax;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -18,13 +19,13 @@ public record MetricsConfig(InetSocketAddress listen, boolean allowRemote) {
     public MetricsConfig {
         Objects.requireNonNull(listen, "listen");
         if (!allowRemote && !listen.getAddress().isLoopbackAddress()) {
-            throw new IllegalArgumentException(ListenerConfig.format(listen) + " is not a loopback address; set"
+            throw new IllegalArgumentException(AddressSyntax.format(listen) + " is not a loopback address; set"
                     + " allow-remote = true to serve metrics beyond this host");
         }
     }
 
     @Override
     public String toString() {
-        return "metrics on " + ListenerConfig.format(listen) + (allowRemote ? " (remote allowed)" : "");
+        return "metrics on " + AddressSyntax.format(listen) + (allowRemote ? " (remote allowed)" : "");
     }
 }

@@ -1,5 +1,6 @@
 package dev.chainsocks.config;
 
+import dev.chainsocks.syntax.DurationSyntax;
 import java.time.Duration;
 import java.util.Objects;
 

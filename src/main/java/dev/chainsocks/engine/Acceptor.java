@@ -1,11 +1,17 @@
 package dev.chainsocks.engine;
 
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.tinylog.Logger;
 
 /**
@@ -47,19 +53,56 @@ public final class Acceptor implements IoHandler, AutoCloseable {
     }
 
     /**
-     * Starts accepting on an already bound {@code server} channel. Connections count against the limit until the
-     * handler calls {@link #release()} once for each.
+     * Opens a listening socket: {@code setup} runs on the unbound channel (socket options such as SO_REUSEADDR,
+     * IP_TRANSPARENT), then it binds with the given backlog. The one way listeners are opened, for the redirector
+     * and the bundled server alike. On failure the channel is closed and the exception names the address.
      */
-    public static Acceptor start(EventLoopGroup group, ServerSocketChannel server, ConnectionLimit limit,
-            String name, Handler handler) throws IOException {
+    public static ServerSocketChannel bind(InetSocketAddress address, int backlog, ListenerSetup setup)
+            throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open(address.getAddress() instanceof Inet6Address
+                ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+        boolean success = false;
+        try {
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            setup.apply(channel);
+            channel.bind(address, backlog);
+            success = true;
+            return channel;
+        } catch (IOException e) {
+            throw new IOException("cannot listen on " + AddressSyntax.format(address) + ": " + e.getMessage(), e);
+        } finally {
+            if (!success) {
+                ChannelClose.quietly(channel);
+            }
+        }
+    }
+
+    /** Applied to a listening socket before it binds. */
+    public interface ListenerSetup {
+        ListenerSetup NONE = channel -> { };
+
+        void apply(ServerSocketChannel channel) throws IOException;
+    }
+
+    /**
+     * An acceptor for an already bound {@code server} channel that does not accept yet: whoever owns the handler
+     * finishes building what the handler needs, then calls {@link #start()}. Connections count against the limit
+     * until the handler calls {@link #release()} once for each.
+     */
+    public static Acceptor create(EventLoopGroup group, ServerSocketChannel server, ConnectionLimit limit,
+            String name, Handler handler) {
+        return new Acceptor(group, server, handler, limit, name);
+    }
+
+    /** Starts accepting; returns once the socket is registered on the accept loop. */
+    public void start() throws IOException {
         server.configureBlocking(false);
-        Acceptor acceptor = new Acceptor(group, server, handler, limit, name);
-        java.util.concurrent.CompletableFuture<Void> registered = new java.util.concurrent.CompletableFuture<>();
-        acceptor.acceptLoop.execute(() -> {
+        CompletableFuture<Void> registered = new CompletableFuture<>();
+        acceptLoop.execute(() -> {
             try {
-                acceptor.key = acceptor.acceptLoop.register(server, SelectionKey.OP_ACCEPT, acceptor);
+                key = acceptLoop.register(server, SelectionKey.OP_ACCEPT, this);
                 registered.complete(null);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 registered.completeExceptionally(e);
             }
         });
@@ -68,10 +111,9 @@ public final class Acceptor implements IoHandler, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting " + name, e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IOException("cannot start " + name + ": " + e.getCause().getMessage(), e.getCause());
         }
-        return acceptor;
     }
 
     public InetSocketAddress localAddress() {

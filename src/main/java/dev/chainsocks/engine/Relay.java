@@ -1,6 +1,6 @@
 package dev.chainsocks.engine;
 
-import dev.chainsocks.config.DurationSyntax;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;

@@ -1,11 +1,11 @@
 package dev.chainsocks.log;
 
-import dev.chainsocks.proto.Destination;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
-import org.tinylog.TaggedLogger;
 import org.tinylog.Logger;
+import org.tinylog.TaggedLogger;
 
 /**
  * One line when a session starts and one when it ends, with the same session id so the two can be joined:
@@ -28,33 +28,22 @@ public final class AccessLog {
     }
 
     public static void start(long id, InetSocketAddress client, Object destination, Object via) {
-        LOG.info("session {} start client={} dst={} via={}", id, format(client), destination, via);
+        LOG.info("session {} start client={} dst={} via={}", id, AddressSyntax.format(client), destination, via);
     }
 
     public static void end(long id, InetSocketAddress client, Object destination, Object via, long bytesUp,
             long bytesDown, Duration elapsed, String outcome) {
-        LOG.info("session {} end client={} dst={} via={} up={}B down={}B elapsed={} outcome={}", id, format(client),
+        LOG.info("session {} end client={} dst={} via={} up={}B down={}B elapsed={} outcome={}", id, AddressSyntax.format(client),
                 destination, via, bytesUp, bytesDown, seconds(elapsed), outcome);
     }
 
     /** The single line for a connection that ended before it asked for anything (bad protocol, auth failure). */
     public static void refused(long id, InetSocketAddress client, String reason) {
-        LOG.info("session {} refused client={} reason={}", id, format(client), reason);
+        LOG.info("session {} refused client={} reason={}", id, AddressSyntax.format(client), reason);
     }
 
     static String seconds(Duration elapsed) {
         return String.format(java.util.Locale.ROOT, "%.3fs", elapsed.toNanos() / 1e9);
     }
 
-    /** {@code 198.18.1.2:50412} or {@code [fd00:1::2]:50412}, without the host name lookups toString() may show. */
-    public static String format(InetSocketAddress address) {
-        if (address == null) {
-            return "-";
-        }
-        if (address.isUnresolved()) {
-            return address.getHostString() + ":" + address.getPort();
-        }
-        String host = Destination.literal(address.getAddress());
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
-    }
 }

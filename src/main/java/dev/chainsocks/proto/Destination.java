@@ -1,5 +1,6 @@
 package dev.chainsocks.proto;
 
+import dev.chainsocks.syntax.AddressSyntax;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -53,7 +54,7 @@ public sealed interface Destination permits Destination.Ip, Destination.Name {
 
         @Override
         public String hostString() {
-            String literal = literal(address);
+            String literal = AddressSyntax.literal(address);
             return isIpv6() ? "[" + literal + "]" : literal;
         }
 
@@ -90,48 +91,6 @@ public sealed interface Destination permits Destination.Ip, Destination.Name {
         public String toString() {
             return host + ":" + port;
         }
-    }
-
-    /** An address as text, IPv6 in the short form of RFC 5952 ({@code fc00::}), without brackets or zone. */
-    public static String literal(InetAddress address) {
-        if (address instanceof Inet4Address) {
-            return address.getHostAddress();
-        }
-        byte[] b = address.getAddress();
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = (b[2 * i] & 0xff) << 8 | (b[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLength = 1;
-        for (int i = 0; i < 8; ) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j;
-        }
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                out.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
-                out.append(':');
-            }
-            out.append(Integer.toHexString(groups[i]));
-        }
-        return out.toString();
     }
 
     private static void checkPort(int port) {

@@ -3,7 +3,6 @@ package dev.chainsocks.redirect;
 import dev.chainsocks.chain.HopProtocol;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
-import dev.chainsocks.config.DurationSyntax;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
@@ -16,6 +15,8 @@ import dev.chainsocks.proto.HandshakeOutcome;
 import dev.chainsocks.proto.http.HttpConnectClientHandshake;
 import dev.chainsocks.proto.socks4.Socks4ClientHandshake;
 import dev.chainsocks.proto.socks5.Socks5ClientHandshake;
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
@@ -167,7 +168,7 @@ public final class ChainDialer {
                 public void failed(IOException cause) {
                     Destination first = chain.isDirect() ? target : chain.hops().get(0).address();
                     String resolved = first instanceof Destination.Name
-                            ? " (resolved to " + Destination.literal(address.getAddress()) + ")" : "";
+                            ? " (resolved to " + AddressSyntax.literal(address.getAddress()) + ")" : "";
                     fail(0, "connect failed" + resolved + ": " + message(cause), cause);
                 }
             });

@@ -1,7 +1,6 @@
 package dev.chainsocks.redirect;
 
-import dev.chainsocks.log.AccessLog;
-import dev.chainsocks.proto.Destination;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -47,14 +46,14 @@ public final class LoopGuard {
     public String check(InetSocketAddress client, int listenerPort, InetSocketAddress destination) {
         String reason = null;
         if (destination.getPort() == listenerPort && isLocal(destination.getAddress())) {
-            reason = "the original destination is chainsocks' own listener " + AccessLog.format(destination)
+            reason = "the original destination is chainsocks' own listener " + AddressSyntax.format(destination)
                     + " (a direct connection to the port, or the firewall rule did not NAT it)";
         } else if (ownSourcePorts.contains(client.getPort()) && isLocal(client.getAddress())) {
-            reason = "the connection comes from chainsocks' own upstream socket " + AccessLog.format(client)
+            reason = "the connection comes from chainsocks' own upstream socket " + AddressSyntax.format(client)
                     + "; exempt our traffic in the firewall (service.mark or the service user)";
         }
         if (reason != null && warned.putIfAbsent(client.getAddress(), Boolean.TRUE) == null) {
-            Logger.warn("loop guard: refusing connections from {}: {}", Destination.literal(client.getAddress()), reason);
+            Logger.warn("loop guard: refusing connections from {}: {}", AddressSyntax.literal(client.getAddress()), reason);
         }
         return reason;
     }

@@ -4,11 +4,11 @@ import dev.chainsocks.chain.ChainSelector;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
-import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -79,7 +79,7 @@ final class RedirectSession {
         ChainSelector selector = listener.selector();
         candidates = selector.candidates();
         chain = candidates.get(0);
-        AccessLog.start(id, clientAddress, AccessLog.format(destination), chain);
+        AccessLog.start(id, clientAddress, AddressSyntax.format(destination), chain);
         state = "dialing";
         dial(0);
     }
@@ -158,7 +158,7 @@ final class RedirectSession {
         ended = true;
         ChannelClose.quietly(client);
         redirector.counters().countTransferred(up, down);
-        AccessLog.end(id, clientAddress, AccessLog.format(destination), chain, up, down,
+        AccessLog.end(id, clientAddress, AddressSyntax.format(destination), chain, up, down,
                 Duration.ofNanos(System.nanoTime() - startNanos), outcome);
         release();
     }

@@ -8,12 +8,13 @@ import dev.chainsocks.config.LookupKind;
 import dev.chainsocks.config.ServiceConfig;
 import dev.chainsocks.config.TimeoutsConfig;
 import dev.chainsocks.engine.Acceptor;
+import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.linux.LinuxSockets;
-import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -46,12 +47,12 @@ public final class Redirector implements AutoCloseable {
 
     /** A listening socket and the runtime its next connection will use. */
     static final class Listener {
-        final Acceptor acceptor;
         final boolean ipv6Only;
         volatile ListenerRuntime runtime;
+        /** Set once, before accepting starts; used to close the socket and to show its address. */
+        Acceptor acceptor;
 
-        Listener(Acceptor acceptor, boolean ipv6Only, ListenerRuntime runtime) {
-            this.acceptor = acceptor;
+        Listener(boolean ipv6Only, ListenerRuntime runtime) {
             this.ipv6Only = ipv6Only;
             this.runtime = runtime;
         }
@@ -137,40 +138,42 @@ public final class Redirector implements AutoCloseable {
         return new ListenerRuntime(listenerConfig, lookups.apply(listenerConfig.lookup()), selector);
     }
 
+    /**
+     * Binds a listener and starts accepting on it. The listener, with the runtime its connections use, is complete
+     * before the first accept: a connection already waiting in the backlog is served like any other.
+     */
     private Listener listen(ChainsocksConfig config, ListenerConfig listenerConfig) throws IOException {
         InetSocketAddress address = listenerConfig.listen();
-        boolean ipv6 = address.getAddress() instanceof Inet6Address;
         boolean ipv6Only = config.ipv6Only(listenerConfig);
-        ServerSocketChannel channel = ServerSocketChannel.open(ipv6 ? StandardProtocolFamily.INET6
-                : StandardProtocolFamily.INET);
+        ServerSocketChannel channel;
+        try {
+            channel = Acceptor.bind(address, 4096, socket -> {
+                if (ipv6Only) {
+                    LinuxSockets.get().setIpv6Only(socket, true);
+                }
+                if (listenerConfig.lookup() == LookupKind.TPROXY) {
+                    LinuxSockets.get().setTransparent(socket);
+                }
+            });
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (is another process using that port?)", e);
+        }
         boolean success = false;
         try {
-            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            if (ipv6Only) {
-                LinuxSockets.get().setIpv6Only(channel, true);
-            }
-            if (listenerConfig.lookup() == LookupKind.TPROXY) {
-                LinuxSockets.get().setTransparent(channel);
-            }
-            try {
-                channel.bind(address, 4096);
-            } catch (IOException e) {
-                throw new IOException("cannot listen on " + ListenerConfig.format(address) + ": " + e.getMessage()
-                        + " (is another process using that port?)", e);
-            }
             ListenerRuntime runtime = runtimeFor(config, listenerConfig);
             InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
-            Listener[] holder = new Listener[1];
-            Acceptor acceptor = Acceptor.start(group, channel, limit, "listener " + AccessLog.format(bound),
-                    (loop, client, from) -> accept(holder[0], loop, client, from));
-            holder[0] = new Listener(acceptor, ipv6Only, runtime);
+            Listener listener = new Listener(ipv6Only, runtime);
+            Acceptor acceptor = Acceptor.create(group, channel, limit, "listener " + AddressSyntax.format(bound),
+                    (loop, client, from) -> accept(listener, loop, client, from));
+            listener.acceptor = acceptor;
+            acceptor.start();
             success = true;
-            Logger.info("listening on {} ({}; {} {})", AccessLog.format(bound), runtime.lookup(),
+            Logger.info("listening on {} ({}; {} {})", AddressSyntax.format(bound), runtime.lookup(),
                     listenerConfig.policy(), runtime.selector().chains());
-            return holder[0];
+            return listener;
         } finally {
             if (!success) {
-                channel.close();
+                ChannelClose.quietly(channel);
             }
         }
     }
@@ -222,7 +225,7 @@ public final class Redirector implements AutoCloseable {
         for (Listener listener : listeners) {
             if (!kept.contains(listener)) {
                 Logger.info("no longer listening on {} (removed from the configuration)",
-                        AccessLog.format(listener.acceptor.localAddress()));
+                        AddressSyntax.format(listener.acceptor.localAddress()));
                 listener.acceptor.close();
             }
         }

@@ -3,11 +3,12 @@ package dev.chainsocks.rules;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.config.ChainsocksConfig;
-import dev.chainsocks.config.Cidr;
 import dev.chainsocks.config.ListenerConfig;
 import dev.chainsocks.config.LookupKind;
 import dev.chainsocks.config.ServiceConfig;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.Cidr;
 import java.net.Inet6Address;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -124,7 +125,7 @@ public final class RulesetGenerator {
         List<ListenerConfig> listeners = config.listeners();
         for (int i = 0; i < listeners.size(); i++) {
             if (listeners.get(i).lookup() == LookupKind.TPROXY) {
-                warnings.add("[[listener]] #" + (i + 1) + " " + ListenerConfig.format(listeners.get(i).listen())
+                warnings.add("[[listener]] #" + (i + 1) + " " + AddressSyntax.format(listeners.get(i).listen())
                         + " uses tproxy, which these REDIRECT rules do not feed (TPROXY needs mangle rules and policy"
                         + " routing)");
             }
@@ -160,12 +161,12 @@ public final class RulesetGenerator {
                 boolean loopback = listener.listen().getAddress().isLoopbackAddress();
                 if (mode == RedirectMode.LOCAL && !loopback) {
                     warnings.add(family.label + ": REDIRECT in local mode delivers to the loopback address, but"
-                            + " [[listener]] #" + (i + 1) + " listens on " + ListenerConfig.format(listener.listen())
+                            + " [[listener]] #" + (i + 1) + " listens on " + AddressSyntax.format(listener.listen())
                             + "; listen on a wildcard or loopback address");
                 } else if (mode == RedirectMode.GATEWAY) {
                     warnings.add(family.label + ": REDIRECT in gateway mode delivers to the primary address of the"
                             + " incoming interface, but [[listener]] #" + (i + 1) + " listens only on "
-                            + ListenerConfig.format(listener.listen()));
+                            + AddressSyntax.format(listener.listen()));
                 }
             }
             return Optional.of(new Plan(family, listener, i + 1, exemptions(config, family, warnings)));
@@ -232,7 +233,7 @@ public final class RulesetGenerator {
             String nat = plan.family().iptables + " -w -t nat ";
             String add = nat + "-A " + CHAIN + " ";
             out.append("\n# ").append(plan.family().label).append(": redirect TCP to [[listener]] #")
-                    .append(plan.listenerNumber()).append(' ').append(ListenerConfig.format(plan.listener().listen()))
+                    .append(plan.listenerNumber()).append(' ').append(AddressSyntax.format(plan.listener().listen()))
                     .append('\n');
             out.append(nat).append("-N ").append(CHAIN).append(" 2>/dev/null || ").append(nat).append("-F ")
                     .append(CHAIN).append('\n');
@@ -322,7 +323,7 @@ public final class RulesetGenerator {
         for (Plan plan : plans) {
             Family family = plan.family();
             out.append("\n# ").append(family.label).append(": redirect TCP to [[listener]] #")
-                    .append(plan.listenerNumber()).append(' ').append(ListenerConfig.format(plan.listener().listen()))
+                    .append(plan.listenerNumber()).append(' ').append(AddressSyntax.format(plan.listener().listen()))
                     .append('\n');
             out.append(resetTable(family));
             out.append("table ").append(family.nftFamily).append(" chainsocks {\n");

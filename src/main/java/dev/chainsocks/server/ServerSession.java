@@ -11,11 +11,11 @@ import dev.chainsocks.engine.Resolver;
 import dev.chainsocks.engine.Timer;
 import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.proto.Destination;
-import dev.chainsocks.proto.ProtocolSniffer;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -87,7 +87,7 @@ final class ServerSession {
         Exchange.Machine machine = new Exchange.Machine(this::receiveHandshake, this::handshakeOutbound,
                 this::handshakeFinished);
         Exchange.start(loop, client, machine, null, server.config().handshakeTimeout(),
-                "handshake with " + AccessLog.format(clientAddress), new Exchange.Callback() {
+                "handshake with " + AddressSyntax.format(clientAddress), new Exchange.Callback() {
                     @Override
                     public void finished(ByteBuffer leftover) {
                         guarded(() -> onHandshake(leftover));
@@ -138,7 +138,7 @@ final class ServerSession {
         via = request.protocol() + " " + request.command() + (request.user() == null ? "" : " user=" + request.user());
         AccessLog.start(id, clientAddress, request.destination(), via);
         if (!server.config().admits(clientAddress.getAddress())) {
-            replyFailure(new FailureReplies.DeniedException("client " + Destination.literal(clientAddress.getAddress())
+            replyFailure(new FailureReplies.DeniedException("client " + AddressSyntax.literal(clientAddress.getAddress())
                     + " is not in --allow-from"), leftover);
             return;
         }
@@ -215,7 +215,7 @@ final class ServerSession {
             Consumer<IOException> otherwise) {
         ByteBuffer input = carry != null ? carry : ByteBuffer.allocate(0);
         Exchange.start(loop, channel, new Exchange.Machine(in -> { }, () -> bytes, () -> true), input,
-                server.config().handshakeTimeout(), "reply to " + AccessLog.format(clientAddress),
+                server.config().handshakeTimeout(), "reply to " + AddressSyntax.format(clientAddress),
                 new Exchange.Callback() {
                     @Override
                     public void finished(ByteBuffer rest) {
@@ -337,8 +337,8 @@ final class ServerSession {
                     && !expected.address().equals(peerAddress.getAddress())) {
                 ChannelClose.withReset(peer);
                 handshake.reply(ReplyStatus.NOT_ALLOWED_BY_RULESET, ANY_IPV4);
-                String outcome = "BIND peer " + AccessLog.format(peerAddress) + " is not the expected "
-                        + Destination.literal(expected.address());
+                String outcome = "BIND peer " + AddressSyntax.format(peerAddress) + " is not the expected "
+                        + AddressSyntax.literal(expected.address());
                 ByteBuffer rest = clientBytes;
                 clientBytes = null;
                 release(rest);

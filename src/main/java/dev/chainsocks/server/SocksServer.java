@@ -3,12 +3,9 @@ package dev.chainsocks.server;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.EventLoopGroup;
-import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,18 +52,11 @@ public final class SocksServer implements AutoCloseable {
         boolean success = false;
         try {
             for (InetSocketAddress address : config.listen()) {
-                ServerSocketChannel channel = ServerSocketChannel.open(address.getAddress() instanceof Inet6Address
-                        ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-                try {
-                    channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                    channel.bind(address, 1024);
-                } catch (IOException e) {
-                    channel.close();
-                    throw new IOException("cannot listen on " + AccessLog.format(address) + ": " + e.getMessage(), e);
-                }
-                String name = "socks-server " + AccessLog.format((InetSocketAddress) channel.getLocalAddress());
-                server.acceptors.add(Acceptor.start(group, channel, server.limit, name,
-                        (loop, client, acceptor) -> server.accept(loop, client, acceptor)));
+                ServerSocketChannel channel = Acceptor.bind(address, 1024, Acceptor.ListenerSetup.NONE);
+                String name = "socks-server " + AddressSyntax.format((InetSocketAddress) channel.getLocalAddress());
+                Acceptor acceptor = Acceptor.create(group, channel, server.limit, name, server::accept);
+                server.acceptors.add(acceptor);
+                acceptor.start();
             }
             success = true;
         } finally {
@@ -76,7 +66,7 @@ public final class SocksServer implements AutoCloseable {
         }
         for (Acceptor acceptor : server.acceptors) {
             Logger.info("socks-server listening on {} (SOCKS4, SOCKS4a, SOCKS5, HTTP proxy; {}{})",
-                    AccessLog.format(acceptor.localAddress()), config.users(),
+                    AddressSyntax.format(acceptor.localAddress()), config.users(),
                     config.allowFrom().isEmpty() ? "" : "; clients from " + config.allowFrom());
         }
         return server;

@@ -1,6 +1,7 @@
 package dev.chainsocks.server;
 
-import dev.chainsocks.config.Cidr;
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.Cidr;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -85,7 +86,7 @@ public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, 
         for (InetSocketAddress address : listen) {
             if (!address.getAddress().isLoopbackAddress()) {
                 throw new IllegalArgumentException("refusing to run an open proxy on "
-                        + dev.chainsocks.log.AccessLog.format(address)
+                        + AddressSyntax.format(address)
                         + ": anyone who can reach it could use it. Add users (--user NAME:PASSWORD or --users FILE),"
                         + " restrict clients (--allow-from CIDR), or pass --open if that is really what you want");
             }

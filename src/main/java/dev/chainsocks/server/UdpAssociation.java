@@ -1,6 +1,5 @@
 package dev.chainsocks.server;
 
-import dev.chainsocks.config.DurationSyntax;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.IoHandler;
@@ -9,6 +8,7 @@ import dev.chainsocks.engine.Timer;
 import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.socks5.Socks5UdpDatagram;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;

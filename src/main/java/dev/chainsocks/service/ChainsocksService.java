@@ -1,13 +1,13 @@
 package dev.chainsocks.service;
 
 import dev.chainsocks.config.ChainsocksConfig;
-import dev.chainsocks.config.DurationSyntax;
 import dev.chainsocks.config.MetricsConfig;
 import dev.chainsocks.control.ControlServer;
 import dev.chainsocks.control.SystemdNotifier;
 import dev.chainsocks.engine.EventLoop;
-import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.redirect.Redirector;
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +71,7 @@ public final class ChainsocksService implements AutoCloseable {
             if (config.metrics().isPresent()) {
                 MetricsConfig metricsConfig = config.metrics().get();
                 service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector);
-                Logger.info("metrics on http://{}/metrics", AccessLog.format(service.metrics.address()));
+                Logger.info("metrics on http://{}/metrics", AddressSyntax.format(service.metrics.address()));
             }
             service.notifier.ready();
             service.notifier.status(service.statusLine());
@@ -178,7 +178,7 @@ public final class ChainsocksService implements AutoCloseable {
         if (next.metrics().isPresent()) {
             try {
                 metrics = MetricsEndpoint.start(next.metrics().get().listen(), redirector);
-                Logger.info("metrics moved to http://{}/metrics", AccessLog.format(metrics.address()));
+                Logger.info("metrics moved to http://{}/metrics", AddressSyntax.format(metrics.address()));
             } catch (IOException e) {
                 Logger.error("metrics endpoint not restarted: {}", e.getMessage());
                 answer.append("warning: metrics endpoint not restarted: ").append(e.getMessage()).append('\n');

@@ -2,10 +2,10 @@ package dev.chainsocks.service;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.chainsocks.chain.ChainHealth;
-import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.redirect.Counters;
 import dev.chainsocks.redirect.ListenerStatus;
 import dev.chainsocks.redirect.Redirector;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -72,7 +72,7 @@ final class MetricsEndpoint implements AutoCloseable {
         out.append("# TYPE chainsocks_chain_up gauge\n");
         for (ListenerStatus listener : redirector.listeners()) {
             for (ChainHealth health : listener.chains()) {
-                out.append("chainsocks_chain_up{listener=\"").append(AccessLog.format(listener.bound()))
+                out.append("chainsocks_chain_up{listener=\"").append(AddressSyntax.format(listener.bound()))
                         .append("\",chain=\"").append(health.chain().name()).append("\"} ")
                         .append(health.up() ? 1 : 0).append('\n');
             }

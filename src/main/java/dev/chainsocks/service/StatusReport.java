@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chainsocks.chain.ChainHealth;
 import dev.chainsocks.chain.ProxyHop;
-import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.redirect.Counters;
 import dev.chainsocks.redirect.ListenerStatus;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.redirect.SessionInfo;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +43,7 @@ final class StatusReport {
         out.append("bytes: up ").append(counters.bytesUp()).append(", down ").append(counters.bytesDown())
                 .append(" (finished sessions)\n");
         for (ListenerStatus listener : redirector.listeners()) {
-            out.append("listener ").append(AccessLog.format(listener.bound())).append(' ')
+            out.append("listener ").append(AddressSyntax.format(listener.bound())).append(' ')
                     .append(listener.config().lookup()).append(' ').append(listener.config().policy()).append('\n');
             for (ChainHealth health : listener.chains()) {
                 out.append("  chain ").append(health.chain().name()).append(health.up() ? " up" : " down")
@@ -82,7 +82,7 @@ final class StatusReport {
         ArrayNode listeners = root.putArray("listeners");
         for (ListenerStatus listener : redirector.listeners()) {
             ObjectNode node = listeners.addObject();
-            node.put("listen", AccessLog.format(listener.bound()));
+            node.put("listen", AddressSyntax.format(listener.bound()));
             node.put("lookup", listener.config().lookup().toString());
             node.put("policy", listener.config().policy().toString());
             ArrayNode chains = node.putArray("chains");
@@ -110,7 +110,7 @@ final class StatusReport {
                 "DESTINATION", "STATE", "UP", "DOWN", "AGE", "CHAIN"));
         for (SessionInfo session : sessions) {
             out.append(String.format(Locale.ROOT, "%-8d %-28s %-28s %-8s %12d %12d %9s  %s%n", session.id(),
-                    AccessLog.format(session.client()), AccessLog.format(session.destination()), session.state(),
+                    AddressSyntax.format(session.client()), AddressSyntax.format(session.destination()), session.state(),
                     session.bytesUp(), session.bytesDown(), human(session.age()), session.chain()));
         }
         out.append(sessions.size()).append(" session(s)\n");

@@ -3,6 +3,7 @@ package dev.chainsocks.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.chain.ChainPolicy;
 import dev.chainsocks.chain.HopProtocol;
 import dev.chainsocks.chain.ProxyHop;

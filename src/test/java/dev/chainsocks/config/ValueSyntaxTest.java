@@ -3,6 +3,9 @@ package dev.chainsocks.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.Cidr;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -51,9 +54,9 @@ class ValueSyntaxTest {
 
     @Test
     void listenAddresses() {
-        assertThat(ListenerConfig.format(ListenerConfig.parseAddress("0.0.0.0:12345"))).isEqualTo("0.0.0.0:12345");
-        assertThat(ListenerConfig.format(ListenerConfig.parseAddress("[::]:12345"))).isEqualTo("[::]:12345");
-        assertThat(ListenerConfig.format(ListenerConfig.parseAddress("[::1]:1"))).isEqualTo("[::1]:1");
+        assertThat(AddressSyntax.format(ListenerConfig.parseAddress("0.0.0.0:12345"))).isEqualTo("0.0.0.0:12345");
+        assertThat(AddressSyntax.format(ListenerConfig.parseAddress("[::]:12345"))).isEqualTo("[::]:12345");
+        assertThat(AddressSyntax.format(ListenerConfig.parseAddress("[::1]:1"))).isEqualTo("[::1]:1");
         assertThatThrownBy(() -> ListenerConfig.parseAddress("12345")).hasMessageStartingWith("missing port");
         assertThatThrownBy(() -> ListenerConfig.parseAddress(":::1")).hasMessageStartingWith("IPv6 address without");
         assertThatThrownBy(() -> ListenerConfig.parseAddress("0.0.0.0:0")).hasMessageStartingWith("invalid port");

@@ -33,13 +33,13 @@ public final class AcceptorUnderFdLimit {
     public static void main(String[] args) throws Exception {
         Logging.configure("info", false);
         EventLoopGroup group = new EventLoopGroup("child", 1);
-        ServerSocketChannel server = ServerSocketChannel.open()
-                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+        ServerSocketChannel server = Acceptor.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128,
+                Acceptor.ListenerSetup.NONE);
         List<SocketChannel> held = new CopyOnWriteArrayList<>();
-        Acceptor.start(group, server, new ConnectionLimit(10_000), "child listener", (loop, channel, acceptor) -> {
+        Acceptor.create(group, server, new ConnectionLimit(10_000), "child listener", (loop, channel, acceptor) -> {
             held.add(channel);
             System.out.println("accepted " + held.size());
-        });
+        }).start();
         warmUp(group.loops().get(0));
         System.out.println("listening " + ((InetSocketAddress) server.getLocalAddress()).getPort());
 

@@ -178,8 +178,11 @@ class ClientAgainstServerTest {
     @EnumSource(Rejection.class)
     void authenticationFailuresReachTheClient(Rejection rejection) {
         ClientHandshake client = rejection.client.get();
-        ServerHandshake server = ProtocolSniffer.handshakeFor(client.outbound().get(0), TestAuthenticator.USERS)
-                .orElseThrow();
+        ServerHandshake server = switch (client.outbound().get(0)) {
+            case 0x04 -> new Socks4ServerHandshake(TestAuthenticator.USERS);
+            case 0x05 -> new Socks5ServerHandshake(TestAuthenticator.USERS);
+            default -> new HttpProxyServerHandshake(TestAuthenticator.USERS);
+        };
         Result result = converse(client, server, ReplyStatus.SUCCEEDED);
         assertThat(result.server()).isInstanceOf(ServerOutcome.Rejected.class);
         assertThat(result.client()).isEqualTo(rejection.expected);

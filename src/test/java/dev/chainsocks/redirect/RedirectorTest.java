@@ -312,6 +312,41 @@ class RedirectorTest {
 
     // ---- helpers ----
 
+    /**
+     * A connection that is already waiting in the backlog when the listener starts accepting is served like any
+     * other: the listener is complete before its first accept. (The listener was once assigned only after accepting
+     * had started, and such a connection met a null listener.)
+     */
+    @Test
+    void aConnectionWaitingInTheBacklogAtStartIsServed() throws Exception {
+        InetSocketAddress target = echo.address();
+        for (int round = 0; round < 40; round++) {
+            int port = closedPort();
+            List<Socket> early = new ArrayList<>();
+            String toml = listener("127.0.0.1:" + port, "strict", "direct") + "[chain.direct]\nhops = []\n";
+            Redirector started = Redirector.start(config(toml), kind -> {
+                // Called while the listener is being set up: its socket is bound and listening, not yet accepting.
+                try {
+                    Socket socket = new Socket();
+                    socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
+                    socket.setSoTimeout(10_000);
+                    early.add(socket);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return accepted -> target;
+            });
+            try {
+                assertThat(early).hasSize(1);
+                Socket client = early.get(0);
+                clients.add(client);
+                assertEchoes(client, "round " + round);
+            } finally {
+                started.close();
+            }
+        }
+    }
+
     private void start(Function<String, String> tomlForListen) throws Exception {
         InetSocketAddress target = echo.address();
         start(tomlForListen, accepted -> target);

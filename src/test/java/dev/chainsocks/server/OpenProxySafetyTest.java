@@ -1,9 +1,9 @@
 package dev.chainsocks.server;
 
-import dev.chainsocks.config.Cidr;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.chainsocks.syntax.Cidr;
 import java.net.InetSocketAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;

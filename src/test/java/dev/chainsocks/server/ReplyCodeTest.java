@@ -1,9 +1,9 @@
 package dev.chainsocks.server;
 
-import dev.chainsocks.config.Cidr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Hex;
+import dev.chainsocks.syntax.Cidr;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

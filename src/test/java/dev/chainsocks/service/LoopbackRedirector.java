@@ -3,9 +3,9 @@ package dev.chainsocks.service;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.ConfigException;
 import dev.chainsocks.config.ConfigLoader;
-import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.redirect.OriginalDestinationLookup;
 import dev.chainsocks.redirect.Redirector;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -52,7 +52,7 @@ final class LoopbackRedirector implements AutoCloseable {
 
             @Override
             public String toString() {
-                return "fixed destination " + AccessLog.format(destination);
+                return "fixed destination " + AddressSyntax.format(destination);
             }
         };
         this.redirector = Redirector.start(config, kind -> fixed);

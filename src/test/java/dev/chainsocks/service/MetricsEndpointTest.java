@@ -2,7 +2,7 @@ package dev.chainsocks.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -29,7 +29,7 @@ class MetricsEndpointTest {
     void freshServiceRendersEveryFamilyWithHelpTypeAndZeroes() throws Exception {
         try (LoopbackRedirector fixture = LoopbackRedirector.toEchoServer()) {
             String text = MetricsEndpoint.render(fixture.redirector());
-            String listener = AccessLog.format(fixture.listener());
+            String listener = AddressSyntax.format(fixture.listener());
             assertThat(text).endsWith("\n");
             assertThat(text.lines().map(MetricsEndpointTest::withoutUptime).toList()).containsExactly(
                     "# HELP chainsocks_uptime_seconds Seconds since the service started.",
@@ -93,7 +93,7 @@ class MetricsEndpointTest {
             assertThat(text.lines().filter(line -> !line.startsWith("#"))).allMatch(line -> line.matches(SAMPLE));
             assertThat(samples(text))
                     .containsEntry("chainsocks_connections_failed_total{reason=\"dial\"}", 1L)
-                    .containsEntry("chainsocks_chain_up{listener=\"" + AccessLog.format(fixture.listener())
+                    .containsEntry("chainsocks_chain_up{listener=\"" + AddressSyntax.format(fixture.listener())
                             + "\",chain=\"direct\"}", 0L);
         }
     }
@@ -106,7 +106,7 @@ class MetricsEndpointTest {
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             InetSocketAddress address = endpoint.address();
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create("http://" + AccessLog.format(address) + "/metrics")).timeout(Duration.ofSeconds(5))
+                    URI.create("http://" + AddressSyntax.format(address) + "/metrics")).timeout(Duration.ofSeconds(5))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.headers().firstValue("Content-Type"))
@@ -116,7 +116,7 @@ class MetricsEndpointTest {
                             .map(MetricsEndpointTest::withoutUptime).toList());
 
             HttpResponse<String> elsewhere = http.send(HttpRequest.newBuilder(
-                    URI.create("http://" + AccessLog.format(address) + "/")).timeout(Duration.ofSeconds(5)).build(),
+                    URI.create("http://" + AddressSyntax.format(address) + "/")).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(elsewhere.statusCode()).isEqualTo(404);
         }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -26,7 +26,7 @@ class StatusReportTest {
         try (LoopbackRedirector fixture = LoopbackRedirector.toEchoServer();
                 Socket client = fixture.connect()) {
             exchange(client, "ping");
-            String listener = AccessLog.format(fixture.listener());
+            String listener = AddressSyntax.format(fixture.listener());
 
             List<String> text = StatusReport.text(fixture.redirector()).lines().toList();
             assertThat(text.get(0)).matches("chainsocks up \\d+\\.\\ds");
@@ -48,7 +48,7 @@ class StatusReportTest {
                 assertThat(columns).hasSize(8);
                 assertThat(columns[0]).matches("\\d+");
                 assertThat(columns[1]).isEqualTo(clientAddress);
-                assertThat(columns[2]).isEqualTo(AccessLog.format(fixture.echoAddress()));
+                assertThat(columns[2]).isEqualTo(AddressSyntax.format(fixture.echoAddress()));
                 assertThat(columns[3]).isEqualTo("relay");
                 assertThat(columns[4]).isEqualTo("4");
                 assertThat(columns[5]).isEqualTo("4");

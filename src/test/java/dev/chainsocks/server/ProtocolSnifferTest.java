@@ -1,14 +1,15 @@
-package dev.chainsocks.proto;
+package dev.chainsocks.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.chainsocks.proto.ProtocolSniffer.Guess;
+import dev.chainsocks.proto.Authenticator;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
 import dev.chainsocks.proto.socks4.Socks4ServerHandshake;
 import dev.chainsocks.proto.socks5.Socks5ServerHandshake;
+import dev.chainsocks.server.ProtocolSniffer.Guess;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class ProtocolSnifferTest {
 

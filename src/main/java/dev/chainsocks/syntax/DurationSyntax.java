@@ -1,4 +1,4 @@
-package dev.chainsocks.config;
+package dev.chainsocks.syntax;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

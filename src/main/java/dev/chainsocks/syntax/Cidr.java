@@ -1,6 +1,5 @@
-package dev.chainsocks.config;
+package dev.chainsocks.syntax;
 
-import dev.chainsocks.proto.Destination;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -27,8 +26,8 @@ public record Cidr(InetAddress network, int prefixLength) {
         }
         byte[] masked = mask(network.getAddress(), prefixLength);
         if (!java.util.Arrays.equals(masked, network.getAddress())) {
-            throw new IllegalArgumentException("host bits set in " + literal(network) + "/" + prefixLength
-                    + "; did you mean " + literal(address(masked)) + "/" + prefixLength + "?");
+            throw new IllegalArgumentException("host bits set in " + AddressSyntax.literal(network) + "/" + prefixLength
+                    + "; did you mean " + AddressSyntax.literal(address(masked)) + "/" + prefixLength + "?");
         }
     }
 
@@ -78,13 +77,13 @@ public record Cidr(InetAddress network, int prefixLength) {
     /** {@code 10.0.0.0/8}, {@code fc00::/7}. */
     @Override
     public String toString() {
-        return literal(network) + "/" + prefixLength;
+        return AddressSyntax.literal(network) + "/" + prefixLength;
     }
 
     /**
      * An IP literal or null: dotted-quad IPv4 or IPv6 (no zone); never a DNS lookup.
      */
-    static InetAddress parseLiteral(String text) {
+    public static InetAddress parseLiteral(String text) {
         if (!IPV4.matcher(text).matches() && !IPV6.matcher(text).matches()) {
             return null;
         }
@@ -93,11 +92,6 @@ public record Cidr(InetAddress network, int prefixLength) {
         } catch (UnknownHostException e) {
             return null;
         }
-    }
-
-    /** An address as text, IPv6 in the short form of RFC 5952 ({@code fc00::}), without brackets or zone. */
-    static String literal(InetAddress address) {
-        return Destination.literal(address);
     }
 
     private static byte[] mask(byte[] address, int prefixLength) {

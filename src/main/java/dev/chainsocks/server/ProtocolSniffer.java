@@ -1,5 +1,7 @@
-package dev.chainsocks.proto;
+package dev.chainsocks.server;
 
+import dev.chainsocks.proto.Authenticator;
+import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
 import dev.chainsocks.proto.socks4.Socks4ServerHandshake;
 import dev.chainsocks.proto.socks5.Socks5ServerHandshake;

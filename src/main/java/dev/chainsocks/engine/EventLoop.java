@@ -111,7 +111,7 @@ public final class EventLoop implements Executor, AutoCloseable {
                 runTimers();
             }
         } catch (Throwable t) {
-            Logger.error(t, "event loop {} stopped by an unexpected error", name());
+            FatalError.exit("event loop " + name() + " stopped by an unexpected error", t);
         } finally {
             closeAllKeys();
             try {

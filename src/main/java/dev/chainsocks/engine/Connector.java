@@ -1,8 +1,11 @@
 package dev.chainsocks.engine;
 
 import java.io.IOException;
+import java.net.BindException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -28,17 +31,16 @@ public final class Connector {
     private Connector() {
     }
 
-    /** Loop thread only. The channel passed to {@code connected} is already registered on {@code loop}. */
+    /**
+     * Loop thread only. The channel passed to {@code connected} is already registered on {@code loop}. A failure
+     * to create or prepare our own socket (including no free local port) is a {@link LocalSocketException}.
+     */
     public static void connect(EventLoop loop, InetSocketAddress target, Duration timeout, SocketSetup setup,
             Callback callback) {
         SocketChannel channel = null;
         boolean handedOff = false;
         try {
-            channel = SocketChannel.open(target.getAddress() instanceof java.net.Inet6Address
-                    ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
-            channel.configureBlocking(false);
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            setup.apply(channel);
+            channel = open(target, setup);
             if (channel.connect(target)) {
                 loop.register(channel, 0, new Pending(channel, callback, null));
                 handedOff = true;
@@ -49,12 +51,30 @@ public final class Connector {
             loop.register(channel, SelectionKey.OP_CONNECT, pending);
             pending.timer = loop.schedule(timeout, pending::timedOut);
             handedOff = true;
+        } catch (BindException e) {
+            // connect() without a free local port (EADDRNOTAVAIL), or a bind in the setup
+            callback.failed(new LocalSocketException(e));
         } catch (IOException e) {
             callback.failed(e);
         } finally {
             if (!handedOff) {
                 ChannelClose.quietly(channel);
             }
+        }
+    }
+
+    private static SocketChannel open(InetSocketAddress target, SocketSetup setup) throws LocalSocketException {
+        SocketChannel channel = null;
+        try {
+            channel = SocketChannel.open(target.getAddress() instanceof Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            setup.apply(channel);
+            return channel;
+        } catch (IOException e) {
+            ChannelClose.quietly(channel);
+            throw new LocalSocketException(e);
         }
     }
 

@@ -23,15 +23,35 @@ import java.util.function.Consumer;
  */
 public final class Relay {
 
-    /** How a relay ended; bytes are counted when delivered. {@code outcome} is "ok" for a clean end. */
-    public record Result(long bytesUp, long bytesDown, String outcome) {
+    /** Why a relay ended. */
+    public enum Ending {
+        /** Both directions reached EOF and every byte was delivered. */
+        COMPLETED,
+        /** No byte either way for the idle timeout. */
+        IDLE_TIMEOUT,
+        /** A read or write failed on one side (reset, broken pipe); the other side was reset too. */
+        FAILED,
+        /** Ended from outside: shutdown, operator. */
+        ABORTED
+    }
+
+    /**
+     * How a relay ended; bytes are counted when delivered. {@code detail} says what happened in words for the
+     * access log ("idle timeout 5m", "client Connection reset by peer"); empty for {@link Ending#COMPLETED}.
+     */
+    public record Result(long bytesUp, long bytesDown, Ending ending, String detail) {
         public boolean clean() {
-            return "ok".equals(outcome);
+            return ending == Ending.COMPLETED;
+        }
+
+        /** The access log's outcome field: {@code ok}, or the detail. */
+        public String outcome() {
+            return clean() ? "ok" : detail;
         }
 
         @Override
         public String toString() {
-            return "up=" + bytesUp + "B down=" + bytesDown + "B outcome=" + outcome;
+            return "up=" + bytesUp + "B down=" + bytesDown + "B outcome=" + outcome();
         }
     }
 
@@ -85,7 +105,7 @@ public final class Relay {
 
     /** Ends the relay from outside (shutdown, operator); safe from any thread. */
     public void abort(String reason) {
-        loop.execute(() -> fail(reason, false));
+        loop.execute(() -> fail(Ending.ABORTED, reason, false));
     }
 
     private void begin(ByteBuffer toUpstream, ByteBuffer toClient) {
@@ -96,7 +116,7 @@ public final class Relay {
         } catch (IOException e) {
             release(toUpstream);
             release(toClient);
-            fail("cannot register channels: " + e, false);
+            fail(Ending.FAILED, "cannot register channels: " + e, false);
             return;
         }
         up.pending = nonEmptyOrRelease(toUpstream);
@@ -109,7 +129,7 @@ public final class Relay {
                 down.flush();
             }
         } catch (IOException e) {
-            fail("write failed: " + e.getMessage(), true);
+            fail(Ending.FAILED, "write failed: " + e.getMessage(), true);
             return;
         }
         if (!ended) {
@@ -141,7 +161,7 @@ public final class Relay {
         }
         long idleFor = loop.now() - lastActivity;
         if (idleFor >= idleNanos) {
-            fail("idle timeout " + DurationSyntax.format(Duration.ofNanos(idleNanos)), false);
+            fail(Ending.IDLE_TIMEOUT, "idle timeout " + DurationSyntax.format(Duration.ofNanos(idleNanos)), false);
         } else {
             idleTimer = loop.schedule(Duration.ofNanos(idleNanos - idleFor), this::checkIdle);
         }
@@ -149,17 +169,17 @@ public final class Relay {
 
     private void maybeFinish() {
         if (up.done && down.done && !ended) {
-            end("ok");
+            end(Ending.COMPLETED, "");
             ChannelClose.quietly(client.channel);
             ChannelClose.quietly(upstream.channel);
         }
     }
 
-    private void fail(String reason, boolean reset) {
+    private void fail(Ending ending, String reason, boolean reset) {
         if (ended) {
             return;
         }
-        end(reason);
+        end(ending, reason);
         if (reset) {
             ChannelClose.withReset(client.channel);
             ChannelClose.withReset(upstream.channel);
@@ -169,14 +189,14 @@ public final class Relay {
         }
     }
 
-    private void end(String outcome) {
+    private void end(Ending ending, String detail) {
         ended = true;
         if (idleTimer != null) {
             idleTimer.cancel();
         }
         up.releaseBuffer();
         down.releaseBuffer();
-        onEnd.accept(new Result(up.bytes, down.bytes, outcome));
+        onEnd.accept(new Result(up.bytes, down.bytes, ending, detail));
     }
 
     /** One socket of the pair; its key's attachment. */
@@ -210,7 +230,7 @@ public final class Relay {
 
         @Override
         public void failed(Throwable cause) {
-            fail(role + " " + describe(cause), true);
+            fail(Ending.FAILED, role + " " + describe(cause), true);
         }
 
         void updateInterest() {

@@ -1,5 +1,6 @@
 package dev.chainsocks.log;
 
+import dev.chainsocks.proto.Destination;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,14 +28,20 @@ public final class AccessLog {
         return IDS.incrementAndGet();
     }
 
-    public static void start(long id, InetSocketAddress client, Object destination, Object via) {
+    /**
+     * @param destination where the client is going, as asked for or as the kernel said
+     * @param via         the chain ({@code main[socks5://...]}) or the bundled server's protocol and command
+     */
+    public static void start(long id, InetSocketAddress client, Destination destination, String via) {
         LOG.info("session {} start client={} dst={} via={}", id, AddressSyntax.format(client), destination, via);
     }
 
-    public static void end(long id, InetSocketAddress client, Object destination, Object via, long bytesUp,
+    /** The end line; {@code destination} may be null when the session never learned it ({@code dst=-}). */
+    public static void end(long id, InetSocketAddress client, Destination destination, String via, long bytesUp,
             long bytesDown, Duration elapsed, String outcome) {
-        LOG.info("session {} end client={} dst={} via={} up={}B down={}B elapsed={} outcome={}", id, AddressSyntax.format(client),
-                destination, via, bytesUp, bytesDown, seconds(elapsed), outcome);
+        LOG.info("session {} end client={} dst={} via={} up={}B down={}B elapsed={} outcome={}", id,
+                AddressSyntax.format(client), destination == null ? "-" : destination, via, bytesUp, bytesDown,
+                seconds(elapsed), outcome);
     }
 
     /** The single line for a connection that ended before it asked for anything (bad protocol, auth failure). */

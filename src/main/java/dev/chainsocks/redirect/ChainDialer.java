@@ -7,6 +7,7 @@ import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Exchange;
+import dev.chainsocks.engine.LocalSocketException;
 import dev.chainsocks.engine.Resolver;
 import dev.chainsocks.engine.Timer;
 import dev.chainsocks.proto.ClientHandshake;
@@ -240,7 +241,8 @@ public final class ChainDialer {
                                     release(leftover);
                                     boolean lastHop = index + 1 == chain.hops().size();
                                     fail(index, "CONNECT " + next + ": " + outcome, null,
-                                            lastHop && refusesDestination(outcome));
+                                            lastHop && refusesDestination(outcome) ? DialException.Blame.DESTINATION
+                                                    : DialException.Blame.CHAIN);
                                 }
                             });
                         }
@@ -260,10 +262,11 @@ public final class ChainDialer {
         }
 
         void fail(int index, String what, Throwable cause) {
-            fail(index, what, cause, false);
+            fail(index, what, cause, cause instanceof LocalSocketException ? DialException.Blame.LOCAL
+                    : DialException.Blame.CHAIN);
         }
 
-        void fail(int index, String what, Throwable cause, boolean destinationRefused) {
+        void fail(int index, String what, Throwable cause, DialException.Blame blame) {
             if (over) {
                 return;
             }
@@ -274,7 +277,7 @@ public final class ChainDialer {
             ChannelClose.quietly(channel);
             ProxyHop hop = hop(index);
             callback.failed(new DialException(chain, hop == null ? 0 : index + 1, hop,
-                    hop == null ? target : nextAfter(index), what, cause, destinationRefused));
+                    hop == null ? target : nextAfter(index), what, cause, blame));
         }
 
         void release(ByteBuffer buffer) {
@@ -284,7 +287,7 @@ public final class ChainDialer {
         }
     }
 
-    /** A well-formed answer that blames the destination, not the proxy (see {@link DialException#destinationRefused}). */
+    /** A well-formed answer that blames the destination, not the proxy: {@link DialException.Blame#DESTINATION}. */
     private static boolean refusesDestination(HandshakeOutcome outcome) {
         return outcome instanceof HandshakeOutcome.Refused refused && switch (refused.status()) {
             case CONNECTION_REFUSED, HOST_UNREACHABLE, NETWORK_UNREACHABLE, TTL_EXPIRED -> true;

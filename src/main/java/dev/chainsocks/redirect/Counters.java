@@ -1,8 +1,7 @@
 package dev.chainsocks.redirect;
 
+import java.util.EnumMap;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Service-wide totals for status and metrics; cheap to bump from any loop. */
@@ -12,7 +11,13 @@ public final class Counters {
     private final LongAdder dialed = new LongAdder();
     private final LongAdder bytesUp = new LongAdder();
     private final LongAdder bytesDown = new LongAdder();
-    private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+    private final Map<FailureReason, LongAdder> failures = new EnumMap<>(FailureReason.class);
+
+    Counters() {
+        for (FailureReason reason : FailureReason.values()) {
+            failures.put(reason, new LongAdder());
+        }
+    }
 
     void countAccepted() {
         accepted.increment();
@@ -22,8 +27,8 @@ public final class Counters {
         dialed.increment();
     }
 
-    void countFailure(String reason) {
-        failures.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    void countFailure(FailureReason reason) {
+        failures.get(reason).increment();
     }
 
     void countTransferred(long up, long down) {
@@ -47,13 +52,15 @@ public final class Counters {
         return bytesDown.sum();
     }
 
-    /**
-     * Failures by reason: lookup (no original destination), loop (loop guard), dial (every chain failed),
-     * destination (every chain worked and its last hop said the destination refused or was unreachable).
-     */
-    public Map<String, Long> failuresByReason() {
-        Map<String, Long> snapshot = new TreeMap<>();
-        failures.forEach((reason, count) -> snapshot.put(reason, count.sum()));
+    /** Failures by reason, in the enum's order; reasons that never happened are left out. */
+    public Map<FailureReason, Long> failuresByReason() {
+        Map<FailureReason, Long> snapshot = new EnumMap<>(FailureReason.class);
+        failures.forEach((reason, count) -> {
+            long sum = count.sum();
+            if (sum > 0) {
+                snapshot.put(reason, sum);
+            }
+        });
         return snapshot;
     }
 }

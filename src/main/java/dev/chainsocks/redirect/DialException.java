@@ -13,21 +13,38 @@ public final class DialException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Whose failure it was: what decides whether the chain is marked down and which counter counts it. */
+    public enum Blame {
+        /** A proxy of the chain failed, refused or could not be reached: the chain is marked down. */
+        CHAIN,
+        /**
+         * The chain worked and its last hop gave a well-formed refusal for the destination (connection refused,
+         * host or network unreachable, timed out). Another chain would most likely get the same answer, and the
+         * chain is not marked down for it (one program trying a closed port would take it out of service).
+         */
+        DESTINATION,
+        /**
+         * This host could not make a socket (out of file descriptors, no local port): nothing was learned about
+         * the chain, and it is not marked down.
+         */
+        LOCAL
+    }
+
     private final transient ProxyChain chain;
     private final int hopNumber;
-    private final boolean destinationRefused;
+    private final Blame blame;
 
     public DialException(ProxyChain chain, int hopNumber, ProxyHop hop, Destination asked, String what,
             Throwable cause) {
-        this(chain, hopNumber, hop, asked, what, cause, false);
+        this(chain, hopNumber, hop, asked, what, cause, Blame.CHAIN);
     }
 
     DialException(ProxyChain chain, int hopNumber, ProxyHop hop, Destination asked, String what, Throwable cause,
-            boolean destinationRefused) {
+            Blame blame) {
         super(describe(chain, hopNumber, hop, asked, what), cause);
         this.chain = chain;
         this.hopNumber = hopNumber;
-        this.destinationRefused = destinationRefused;
+        this.blame = blame;
     }
 
     private static String describe(ProxyChain chain, int hopNumber, ProxyHop hop, Destination asked, String what) {
@@ -41,13 +58,8 @@ public final class DialException extends IOException {
         return chain;
     }
 
-    /**
-     * Whether the chain itself worked and it is the destination that cannot be reached: the last hop answered
-     * with a well-formed refusal (connection refused, host or network unreachable, timed out) for the destination.
-     * Another chain would most likely get the same answer, and the chain should not be marked down for it.
-     */
-    public boolean destinationRefused() {
-        return destinationRefused;
+    public Blame blame() {
+        return blame;
     }
 
     /** 1-based hop number that failed; 0 for the direct connection of an empty chain. */

@@ -1,6 +1,5 @@
 package dev.chainsocks.redirect;
 
-import dev.chainsocks.chain.ChainSelector;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
@@ -8,47 +7,49 @@ import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.proto.Destination;
-import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.tinylog.Logger;
 
 /**
- * One intercepted connection: find where it was going, dial that through the listener's chains (trying the
- * policy's alternatives in order), relay, and log one line at the start and one at the end.
+ * One intercepted connection, from accept to its end line, on one event loop. {@link #start()} reads as the life
+ * of the connection in order: where was it going (the original destination), not to ourselves (the loop guard),
+ * which chains (the policy's order), dial them in turn until one works, relay, one end line.
+ *
+ * <p>Everything the session needs from the redirector is in its {@link SessionContext}, fixed at accept time: a
+ * reload that happens meanwhile changes nothing for it.
  *
  * <p>When no chain can be dialed the client is reset (RST), as redsocks' {@code on_proxy_fail=close}: the program
  * sees a failure at once rather than a clean close it might mistake for an empty answer.
  */
 final class RedirectSession {
 
-    private final Redirector redirector;
-    private final Redirector.ListenerRuntime listener;
+    private final SessionContext context;
     private final EventLoop loop;
     private final SocketChannel client;
     private final Acceptor acceptor;
     private final long id = AccessLog.nextSessionId();
     private final long startNanos = System.nanoTime();
     private final List<Integer> upstreamPorts = new ArrayList<>(2);
+    private final List<DialException> failures = new ArrayList<>(1);
     private InetSocketAddress clientAddress;
-    private InetSocketAddress destination;
-    private List<ProxyChain> candidates;
-    private ProxyChain chain;
-    private volatile String state = "lookup";
+    private Destination destination;
+    private InetSocketAddress destinationAddress;
+    private Iterator<ProxyChain> untried;
+    private volatile ProxyChain chain;
+    private volatile SessionState state = SessionState.LOOKUP;
     private volatile Relay relay;
-    private String failures;
-    private boolean onlyDestinationRefusals = true;
     private boolean ended;
 
-    RedirectSession(Redirector redirector, Redirector.ListenerRuntime listener, EventLoop loop, SocketChannel client,
-            Acceptor acceptor) {
-        this.redirector = redirector;
-        this.listener = listener;
+    RedirectSession(SessionContext context, EventLoop loop, SocketChannel client, Acceptor acceptor) {
+        this.context = context;
         this.loop = loop;
         this.client = client;
         this.acceptor = acceptor;
@@ -58,96 +59,120 @@ final class RedirectSession {
         return id;
     }
 
+    /** Loop thread. */
     void start() {
+        context.live().put(id, this);
         try {
             clientAddress = (InetSocketAddress) client.getRemoteAddress();
-            destination = listener.lookup().lookup(client);
+            destinationAddress = context.listener().lookup().lookup(client);
         } catch (IOException e) {
-            refuse("no original destination: " + e.getMessage() + " (is the firewall rule a REDIRECT to this port?)");
+            refuse(FailureReason.LOOKUP, "no original destination: " + e.getMessage()
+                    + " (is the firewall rule a REDIRECT to this port?)");
             return;
         } catch (RuntimeException e) {
             Logger.error(e, "session {}: original destination lookup failed", id);
-            refuse("no original destination: " + e);
+            refuse(FailureReason.LOOKUP, "no original destination: " + e);
             return;
         }
-        String loopReason = redirector.loopGuard().check(clientAddress, listener.config().listen().getPort(),
-                destination);
+        destination = Destination.ip(destinationAddress.getAddress(), destinationAddress.getPort());
+        String loopReason = context.loopGuard().check(clientAddress, context.listener().config().listen().getPort(),
+                destinationAddress);
         if (loopReason != null) {
-            refuse("loop: " + loopReason);
+            refuse(FailureReason.LOOP, "loop: " + loopReason);
             return;
         }
-        ChainSelector selector = listener.selector();
-        candidates = selector.candidates();
-        chain = candidates.get(0);
-        AccessLog.start(id, clientAddress, AddressSyntax.format(destination), chain);
-        state = "dialing";
-        dial(0);
+        List<ProxyChain> candidates = context.listener().selector().candidates();
+        untried = candidates.iterator();
+        AccessLog.start(id, clientAddress, destination, candidates.get(0).toString());
+        state = SessionState.DIALING;
+        dialNextChain();
     }
 
-    private void dial(int attempt) {
-        ProxyChain candidate = candidates.get(attempt);
+    /** Dials the next chain in the policy's order; {@link #dialFailed} comes back here while chains are left. */
+    private void dialNextChain() {
+        ProxyChain candidate = untried.next();
         chain = candidate;
-        ChainDialer dialer = new ChainDialer(loop, redirector.group().blocking(), this::prepareUpstream);
-        Destination target = Destination.ip(destination.getAddress(), destination.getPort());
-        dialer.dial(candidate, target, redirector.timeoutsFor(candidate), new ChainDialer.Callback() {
+        ChainDialer dialer = new ChainDialer(loop, context.blocking(), this::prepareUpstream);
+        dialer.dial(candidate, destination, context.timeoutsFor(candidate), new ChainDialer.Callback() {
             @Override
             public void connected(SocketChannel upstream, ByteBuffer earlyData, Duration latency) {
-                listener.selector().reportSuccess(candidate, latency);
-                redirector.counters().countDialed();
-                if (ended) {
-                    ChannelClose.quietly(upstream);
-                    loop.buffers().release(earlyData);
-                    return;
-                }
-                state = "relay";
-                try {
-                    relay = Relay.start(loop, client, upstream, null, earlyData, redirector.idleTimeout(),
-                            result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
-                } catch (RuntimeException e) {
-                    Logger.error(e, "session {}: cannot start the relay", id);
-                    ChannelClose.quietly(upstream);
-                    ChannelClose.withReset(client);
-                    finish(0, 0, "internal error: " + e);
-                }
+                dialed(candidate, upstream, earlyData, latency);
             }
 
             @Override
             public void failed(DialException failure) {
-                failures = failures == null ? failure.getMessage() : failures + "; " + failure.getMessage();
-                if (!failure.destinationRefused()) {
-                    // The chain worked if the last hop blamed the destination: not a reason to mark it down (one
-                    // program trying a closed port would take it out of service).
-                    onlyDestinationRefusals = false;
-                    listener.selector().reportFailure(candidate, failure.getMessage());
-                }
-                if (!ended && attempt + 1 < candidates.size()) {
-                    // Another chain is tried, even after a destination refusal: a proxy that lost its own uplink
-                    // answers "unreachable" too. The end line repeats every reason, so only this one is logged now.
-                    Logger.warn("session {}: {}; trying the next chain", id, failure.getMessage());
-                    dial(attempt + 1);
-                } else {
-                    redirector.counters().countFailure(onlyDestinationRefusals ? "destination" : "dial");
-                    ChannelClose.withReset(client);
-                    finish(0, 0, (onlyDestinationRefusals ? "destination refused: " : "dial failed: ") + failures);
-                }
+                dialFailed(candidate, failure);
             }
         });
     }
 
+    private void dialed(ProxyChain dialedChain, SocketChannel upstream, ByteBuffer earlyData, Duration latency) {
+        context.listener().selector().reportSuccess(dialedChain, latency);
+        context.counters().countDialed();
+        if (ended) {
+            ChannelClose.quietly(upstream);
+            loop.buffers().release(earlyData);
+            return;
+        }
+        state = SessionState.RELAY;
+        try {
+            relay = Relay.start(loop, client, upstream, null, earlyData, context.idleTimeout(),
+                    result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
+        } catch (RuntimeException e) {
+            Logger.error(e, "session {}: cannot start the relay", id);
+            ChannelClose.quietly(upstream);
+            ChannelClose.withReset(client);
+            finish(0, 0, "internal error: " + e);
+        }
+    }
+
+    private void dialFailed(ProxyChain failedChain, DialException failure) {
+        failures.add(failure);
+        if (failure.blame() == DialException.Blame.CHAIN) {
+            context.listener().selector().reportFailure(failedChain, failure.getMessage());
+        }
+        // Another chain is tried even after a destination refusal: a proxy that lost its own uplink answers
+        // "unreachable" too. Not after a local failure: the next chain would need a socket just the same.
+        if (!ended && failure.blame() != DialException.Blame.LOCAL && untried.hasNext()) {
+            // The end line repeats every reason, so only this one is logged now.
+            Logger.warn("session {}: {}; trying the next chain", id, failure.getMessage());
+            dialNextChain();
+            return;
+        }
+        FailureReason reason = reasonFor(failures);
+        context.counters().countFailure(reason);
+        ChannelClose.withReset(client);
+        String reasons = failures.stream().map(DialException::getMessage).collect(Collectors.joining("; "));
+        finish(0, 0, switch (reason) {
+            case DESTINATION -> "destination refused: ";
+            case LOCAL -> "local failure: ";
+            default -> "dial failed: ";
+        } + reasons);
+    }
+
+    /** Local if the last attempt could not get a socket; destination if every chain blamed it; else dial. */
+    private static FailureReason reasonFor(List<DialException> failures) {
+        if (failures.get(failures.size() - 1).blame() == DialException.Blame.LOCAL) {
+            return FailureReason.LOCAL;
+        }
+        return failures.stream().allMatch(f -> f.blame() == DialException.Blame.DESTINATION)
+                ? FailureReason.DESTINATION : FailureReason.DIAL;
+    }
+
     /** Marks the socket for the firewall and binds it first, so the loop guard knows its source port. */
     private void prepareUpstream(SocketChannel upstream) throws IOException {
-        redirector.upstreamSetup().apply(upstream);
+        context.upstreamSetup().apply(upstream);
         upstream.bind(null);
         int port = ((InetSocketAddress) upstream.getLocalAddress()).getPort();
         upstreamPorts.add(port);
-        redirector.loopGuard().ownSocketBound(port);
+        context.loopGuard().ownSocketBound(port);
     }
 
-    private void refuse(String reason) {
+    private void refuse(FailureReason reason, String why) {
         ended = true;
         ChannelClose.quietly(client);
-        redirector.counters().countFailure(reason.startsWith("loop") ? "loop" : "lookup");
-        AccessLog.refused(id, clientAddress, reason);
+        context.counters().countFailure(reason);
+        AccessLog.refused(id, clientAddress, why);
         release();
     }
 
@@ -157,18 +182,18 @@ final class RedirectSession {
         }
         ended = true;
         ChannelClose.quietly(client);
-        redirector.counters().countTransferred(up, down);
-        AccessLog.end(id, clientAddress, AddressSyntax.format(destination), chain, up, down,
+        context.counters().countTransferred(up, down);
+        AccessLog.end(id, clientAddress, destination, chain.toString(), up, down,
                 Duration.ofNanos(System.nanoTime() - startNanos), outcome);
         release();
     }
 
     private void release() {
         for (int port : upstreamPorts) {
-            redirector.loopGuard().ownSocketClosed(port);
+            context.loopGuard().ownSocketClosed(port);
         }
         acceptor.release();
-        redirector.sessionEnded(this);
+        context.live().remove(id);
     }
 
     /** Closes the session from another thread (shutdown after the grace period). */
@@ -186,8 +211,9 @@ final class RedirectSession {
 
     SessionInfo info() {
         Relay live = relay;
-        return new SessionInfo(id, clientAddress, destination, chain == null ? "-" : chain.toString(), state,
-                live == null ? 0 : live.bytesUp(), live == null ? 0 : live.bytesDown(),
+        ProxyChain current = chain;
+        return new SessionInfo(id, clientAddress, destinationAddress, current == null ? "-" : current.toString(),
+                state, live == null ? 0 : live.bytesUp(), live == null ? 0 : live.bytesDown(),
                 Duration.ofNanos(System.nanoTime() - startNanos));
     }
 }

@@ -6,7 +6,6 @@ import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.ListenerConfig;
 import dev.chainsocks.config.LookupKind;
 import dev.chainsocks.config.ServiceConfig;
-import dev.chainsocks.config.TimeoutsConfig;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.ConnectionLimit;
@@ -180,9 +179,10 @@ public final class Redirector implements AutoCloseable {
 
     private void accept(Listener listener, EventLoop loop, SocketChannel client, Acceptor acceptor) {
         counters.countAccepted();
-        RedirectSession session = new RedirectSession(this, listener.runtime, loop, client, acceptor);
-        sessions.put(session.id(), session);
-        session.start();
+        Settings now = settings;
+        SessionContext context = new SessionContext(listener.runtime, now.config(), now.upstreamSetup(), loopGuard,
+                counters, group.blocking(), sessions);
+        new RedirectSession(context, loop, client, acceptor).start();
     }
 
     /**
@@ -241,31 +241,6 @@ public final class Redirector implements AutoCloseable {
         ListenerConfig previous = runtime.config();
         return previous.policy() == next.policy() && previous.failoverBackoff().equals(next.failoverBackoff())
                 && runtime.selector().chains().equals(config.chainsOf(next));
-    }
-
-    void sessionEnded(RedirectSession session) {
-        sessions.remove(session.id());
-    }
-
-    EventLoopGroup group() {
-        return group;
-    }
-
-    LoopGuard loopGuard() {
-        return loopGuard;
-    }
-
-    Connector.SocketSetup upstreamSetup() {
-        return settings.upstreamSetup();
-    }
-
-    Duration idleTimeout() {
-        return settings.config().timeouts().idle();
-    }
-
-    ChainDialer.Timeouts timeoutsFor(ProxyChain chain) {
-        TimeoutsConfig timeouts = settings.config().timeoutsFor(chain.name());
-        return new ChainDialer.Timeouts(timeouts.connect(), timeouts.handshake(), timeouts.dial());
     }
 
     /** The configuration new connections use. */

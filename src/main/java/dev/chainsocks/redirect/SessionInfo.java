@@ -5,5 +5,5 @@ import java.time.Duration;
 
 /** A live session as {@code chainsocks connections} lists it. */
 public record SessionInfo(long id, InetSocketAddress client, InetSocketAddress destination, String chain,
-        String state, long bytesUp, long bytesDown, Duration age) {
+        SessionState state, long bytesUp, long bytesDown, Duration age) {
 }

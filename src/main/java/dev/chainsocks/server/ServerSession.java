@@ -438,7 +438,7 @@ final class ServerSession {
         ended = true;
         ChannelClose.quietly(client);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-        AccessLog.end(id, clientAddress, request == null ? "-" : request.destination(), via, bytesUp, bytesDown,
+        AccessLog.end(id, clientAddress, request == null ? null : request.destination(), via, bytesUp, bytesDown,
                 elapsed, outcome);
         acceptor.release();
         server.sessionEnded(this);

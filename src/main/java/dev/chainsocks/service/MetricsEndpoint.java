@@ -3,6 +3,7 @@ package dev.chainsocks.service;
 import com.sun.net.httpserver.HttpServer;
 import dev.chainsocks.chain.ChainHealth;
 import dev.chainsocks.redirect.Counters;
+import dev.chainsocks.redirect.FailureReason;
 import dev.chainsocks.redirect.ListenerStatus;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.syntax.AddressSyntax;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -62,8 +64,12 @@ final class MetricsEndpoint implements AutoCloseable {
                 counters.dialedCount());
         out.append("# HELP chainsocks_connections_failed_total Connections that ended before a relay, by reason.\n");
         out.append("# TYPE chainsocks_connections_failed_total counter\n");
-        counters.failuresByReason().forEach((reason, count) -> out.append("chainsocks_connections_failed_total{reason=\"")
-                .append(reason).append("\"} ").append(count).append('\n'));
+        Map<FailureReason, Long> failures = counters.failuresByReason();
+        for (FailureReason reason : FailureReason.values()) {
+            // every reason, zeros included, so that rate() and increase() see a series from the start
+            out.append("chainsocks_connections_failed_total{reason=\"").append(reason.label()).append("\"} ")
+                    .append(failures.getOrDefault(reason, 0L)).append('\n');
+        }
         out.append("# HELP chainsocks_bytes_total Bytes relayed by finished sessions, by direction.\n");
         out.append("# TYPE chainsocks_bytes_total counter\n");
         out.append("chainsocks_bytes_total{direction=\"up\"} ").append(counters.bytesUp()).append('\n');

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chainsocks.chain.ChainHealth;
 import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.redirect.Counters;
+import dev.chainsocks.redirect.FailureReason;
 import dev.chainsocks.redirect.ListenerStatus;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.redirect.SessionInfo;
@@ -31,7 +32,7 @@ final class StatusReport {
         out.append("connections: ").append(counters.accepted()).append(" accepted, ")
                 .append(redirector.activeSessions()).append(" active, ").append(counters.dialedCount())
                 .append(" dialed\n");
-        Map<String, Long> failures = counters.failuresByReason();
+        Map<FailureReason, Long> failures = counters.failuresByReason();
         out.append("failed: ");
         if (failures.isEmpty()) {
             out.append("none");
@@ -75,7 +76,7 @@ final class StatusReport {
         totals.put("active", redirector.activeSessions());
         totals.put("dialed", counters.dialedCount());
         ObjectNode failed = totals.putObject("failed");
-        counters.failuresByReason().forEach(failed::put);
+        counters.failuresByReason().forEach((reason, count) -> failed.put(reason.label(), count));
         ObjectNode bytes = root.putObject("bytes");
         bytes.put("up", counters.bytesUp());
         bytes.put("down", counters.bytesDown());

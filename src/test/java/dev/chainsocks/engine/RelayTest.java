@@ -86,7 +86,7 @@ class RelayTest {
         upstreamApp.shutdownOutput();
         assertThat(clientApp.getInputStream().read()).isEqualTo(-1);
         Relay.Result end = result.get(5, TimeUnit.SECONDS);
-        assertThat(end).isEqualTo(new Relay.Result(4, 5, "ok"));
+        assertThat(end).isEqualTo(new Relay.Result(4, 5, Relay.Ending.COMPLETED, ""));
         assertThat(loop.buffers().outstanding()).isZero();
     }
 
@@ -103,7 +103,7 @@ class RelayTest {
         upstreamApp.getOutputStream().write(reply);
         upstreamApp.shutdownOutput();
         assertThat(received.get(10, TimeUnit.SECONDS)).isEqualTo(reply);
-        assertThat(result.get(5, TimeUnit.SECONDS)).isEqualTo(new Relay.Result(request.length, reply.length, "ok"));
+        assertThat(result.get(5, TimeUnit.SECONDS)).isEqualTo(new Relay.Result(request.length, reply.length, Relay.Ending.COMPLETED, ""));
     }
 
     @Test
@@ -116,7 +116,7 @@ class RelayTest {
         CompletableFuture<byte[]> sentDown = CompletableFuture.supplyAsync(() -> sendRandom(upstreamApp, 2, size));
         assertThat(upstreamDigest.get(20, TimeUnit.SECONDS)).isEqualTo(sentUp.get());
         assertThat(clientDigest.get(20, TimeUnit.SECONDS)).isEqualTo(sentDown.get());
-        assertThat(result.get(5, TimeUnit.SECONDS)).isEqualTo(new Relay.Result(size, size, "ok"));
+        assertThat(result.get(5, TimeUnit.SECONDS)).isEqualTo(new Relay.Result(size, size, Relay.Ending.COMPLETED, ""));
         assertThat(loop.buffers().outstanding()).isZero();
     }
 
@@ -161,6 +161,7 @@ class RelayTest {
     void idleRelayIsClosedAfterTheTimeout() throws Exception {
         relay(Duration.ofMillis(300), null, null);
         Relay.Result end = result.get(5, TimeUnit.SECONDS);
+        assertThat(end.ending()).isEqualTo(Relay.Ending.IDLE_TIMEOUT);
         assertThat(end.outcome()).startsWith("idle timeout");
         assertThat(clientApp.getInputStream().read()).isEqualTo(-1);
         assertThat(upstreamApp.getInputStream().read()).isEqualTo(-1);
@@ -172,7 +173,7 @@ class RelayTest {
         upstreamApp.setSoLinger(true, 0);
         upstreamApp.close();
         Relay.Result end = result.get(5, TimeUnit.SECONDS);
-        assertThat(end.clean()).isFalse();
+        assertThat(end.ending()).isEqualTo(Relay.Ending.FAILED);
         InputStream in = clientApp.getInputStream();
         try {
             assertThat(in.read()).isEqualTo(-1);

@@ -348,6 +348,7 @@ class ChainDialerTest {
         assertThat(failure.getMessage()).isEqualTo("chain test: hop 1/1 " + refusing.uri(Protocol.SOCKS5)
                 + " CONNECT 127.0.0.1:" + echo.port() + ": refused CONNECTION_REFUSED(0x05)");
         assertThat(refusing.requests()).containsExactly(new Request(Protocol.SOCKS5, 1, "127.0.0.1", echo.port()));
+        assertThat(failure.blame()).as("the last hop refused the destination").isEqualTo(DialException.Blame.DESTINATION);
     }
 
     @Test
@@ -375,6 +376,24 @@ class ChainDialerTest {
         assertThat(failure.hopNumber()).isEqualTo(1);
         assertThat(failure.getMessage()).startsWith("chain test: hop 1/2 socks5://127.0.0.1:" + closed
                 + " connect failed: ");
+        assertThat(failure.blame()).isEqualTo(DialException.Blame.CHAIN);
+    }
+
+    @Test
+    void aSocketThisHostCannotMakeIsALocalFailureAndNotTheChains() throws Exception {
+        SocksServer hop = server(SocksServerConfig.loopback());
+        // What SocketChannel.open() or bind() throws when the process is out of descriptors.
+        Connector.SocketSetup exhausted = channel -> {
+            throw new IOException("Too many open files");
+        };
+
+        DialException failure = failureOf(dial(chain("socks5://127.0.0.1:" + hop.port()), echoTarget(), TIMEOUTS,
+                exhausted));
+
+        assertThat(failure.blame()).isEqualTo(DialException.Blame.LOCAL);
+        assertThat(failure.getMessage()).isEqualTo("chain test: hop 1/1 socks5://127.0.0.1:" + hop.port()
+                + " connect failed: Too many open files");
+        assertThat(hop.acceptedConnections()).isZero();
     }
 
     // ---- resources ----
@@ -469,9 +488,14 @@ class ChainDialerTest {
     }
 
     private CompletableFuture<Dialed> dial(ProxyChain chain, Destination target, ChainDialer.Timeouts timeouts) {
+        return dial(chain, target, timeouts, Connector.SocketSetup.NONE);
+    }
+
+    private CompletableFuture<Dialed> dial(ProxyChain chain, Destination target, ChainDialer.Timeouts timeouts,
+            Connector.SocketSetup setup) {
         CompletableFuture<Dialed> result = new CompletableFuture<>();
         AtomicInteger calls = new AtomicInteger();
-        loop.execute(() -> new ChainDialer(loop, blocking, Connector.SocketSetup.NONE).dial(chain, target, timeouts,
+        loop.execute(() -> new ChainDialer(loop, blocking, setup).dial(chain, target, timeouts,
                 new ChainDialer.Callback() {
                     @Override
                     public void connected(SocketChannel channel, ByteBuffer earlyData, Duration latency) {
@@ -511,9 +535,12 @@ class ChainDialerTest {
 
     private DialException dialFails(ProxyChain chain, Destination target, ChainDialer.Timeouts timeouts)
             throws Exception {
-        CompletableFuture<Dialed> result = dial(chain, target, timeouts);
+        return failureOf(dial(chain, target, timeouts));
+    }
+
+    private static DialException failureOf(CompletableFuture<Dialed> result) throws Exception {
         assertThatThrownBy(() -> result.get(30, TimeUnit.SECONDS))
-                .as("dial through %s", chain).isInstanceOf(ExecutionException.class)
+                .isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(DialException.class);
         try {
             result.get();

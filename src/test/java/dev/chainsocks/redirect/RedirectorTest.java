@@ -94,7 +94,7 @@ class RedirectorTest {
         assertThat(session.client()).isEqualTo(client.getLocalSocketAddress());
         assertThat(session.destination()).isEqualTo(echo.address());
         assertThat(session.chain()).startsWith("main[");
-        assertThat(session.state()).isEqualTo("relay");
+        assertThat(session.state()).isEqualTo(SessionState.RELAY);
         assertThat(session.bytesUp()).isEqualTo(hello.length);
         assertThat(session.bytesDown()).isEqualTo(hello.length);
 
@@ -203,7 +203,7 @@ class RedirectorTest {
         assertConnectionIsReset();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
 
-        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault("dial", 0L) == 1);
+        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.DIAL, 0L) == 1);
         assertThat(redirector.counters().dialedCount()).isZero();
         assertThat(redirector.listeners().get(0).chains()).allSatisfy(h -> assertThat(h.up()).isFalse());
         await("session ended", () -> redirector.sessions().isEmpty());
@@ -218,7 +218,7 @@ class RedirectorTest {
         Socket client = connect();
         assertThat(client.getInputStream().read()).as("the redirector closes the connection").isEqualTo(-1);
 
-        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault("loop", 0L) == 1);
+        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.LOOP, 0L) == 1);
         assertThat(redirector.counters().accepted()).isEqualTo(1);
         assertThat(redirector.counters().dialedCount()).isZero();
         assertThat(hop.acceptedConnections()).as("connections to the chain's hop").isZero();

@@ -79,6 +79,9 @@ public final class SocksServer implements AutoCloseable {
                     AccessLog.format(acceptor.localAddress()), config.users(),
                     config.allowFrom().isEmpty() ? "" : "; clients from " + config.allowFrom());
         }
+        for (String warning : config.warnings()) {
+            Logger.warn("socks-server: {}", warning);
+        }
         return server;
     }
 

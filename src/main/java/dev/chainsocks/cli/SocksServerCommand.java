@@ -26,7 +26,9 @@ import picocli.CommandLine.ParentCommand;
                 "Binds 127.0.0.1:1080 by default. It refuses a non-loopback address unless clients must "
                         + "authenticate (--user/--users), are restricted (--allow-from), or --open is given.",
                 "With users, SOCKS4 and SOCKS4a requests are refused: they carry a user id but no password "
-                        + "(see --socks4-userid-only)."})
+                        + "(see --socks4-userid-only).",
+                "A request to connect to the server's own listening port is refused (SOCKS5 0x02, SOCKS4 0x5b, "
+                        + "HTTP 403)."})
 final class SocksServerCommand implements Callable<Integer> {
 
     @ParentCommand

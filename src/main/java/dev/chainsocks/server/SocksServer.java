@@ -1,6 +1,7 @@
 package dev.chainsocks.server;
 
 import dev.chainsocks.engine.Acceptor;
+import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.log.AccessLog;
@@ -12,6 +13,7 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,10 +39,12 @@ public final class SocksServer implements AutoCloseable {
     private final Set<ServerSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong accepted = new AtomicLong();
     private final ConnectionLimit limit;
+    private final OwnListeners ownListeners;
 
-    private SocksServer(SocksServerConfig config, EventLoopGroup group) {
+    private SocksServer(SocksServerConfig config, EventLoopGroup group, OwnListeners ownListeners) {
         this.config = config;
         this.group = group;
+        this.ownListeners = ownListeners;
         this.limit = new ConnectionLimit(config.maxConnections());
     }
 
@@ -50,28 +54,29 @@ public final class SocksServer implements AutoCloseable {
      */
     public static SocksServer start(SocksServerConfig config) throws IOException {
         config.checkSafe();
-        EventLoopGroup group = new EventLoopGroup("socks", config.threads());
-        SocksServer server = new SocksServer(config, group);
-        boolean success = false;
+        // Every address is bound before the first accept, so every session knows all of the server's own ports.
+        List<ServerSocketChannel> channels = bindAll(config.listen());
+        List<InetSocketAddress> bound = new ArrayList<>();
+        SocksServer server = null;
+        int handedOver = 0;
         try {
-            for (InetSocketAddress address : config.listen()) {
-                ServerSocketChannel channel = ServerSocketChannel.open(address.getAddress() instanceof Inet6Address
-                        ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-                try {
-                    channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                    channel.bind(address, 1024);
-                } catch (IOException e) {
-                    channel.close();
-                    throw new IOException("cannot listen on " + AccessLog.format(address) + ": " + e.getMessage(), e);
-                }
-                String name = "socks-server " + AccessLog.format((InetSocketAddress) channel.getLocalAddress());
-                server.acceptors.add(Acceptor.start(group, channel, server.limit, name,
-                        (loop, client, acceptor) -> server.accept(loop, client, acceptor)));
+            for (ServerSocketChannel channel : channels) {
+                bound.add((InetSocketAddress) channel.getLocalAddress());
             }
-            success = true;
+            server = new SocksServer(config, new EventLoopGroup("socks", config.threads()), OwnListeners.of(bound));
+            for (ServerSocketChannel channel : channels) {
+                String name = "socks-server " + AccessLog.format((InetSocketAddress) channel.getLocalAddress());
+                SocksServer serving = server;
+                server.acceptors.add(Acceptor.start(server.group, channel, server.limit, name,
+                        (loop, client, acceptor) -> serving.accept(loop, client, acceptor)));
+                handedOver++;
+            }
         } finally {
-            if (!success) {
-                server.close();
+            if (handedOver < channels.size()) {
+                channels.subList(handedOver, channels.size()).forEach(ChannelClose::quietly);
+                if (server != null) {
+                    server.close();
+                }
             }
         }
         for (Acceptor acceptor : server.acceptors) {
@@ -83,6 +88,31 @@ public final class SocksServer implements AutoCloseable {
             Logger.warn("socks-server: {}", warning);
         }
         return server;
+    }
+
+    /** Opens and binds each address; on a failure closes those already bound. */
+    private static List<ServerSocketChannel> bindAll(List<InetSocketAddress> addresses) throws IOException {
+        List<ServerSocketChannel> channels = new ArrayList<>();
+        boolean success = false;
+        try {
+            for (InetSocketAddress address : addresses) {
+                ServerSocketChannel channel = ServerSocketChannel.open(address.getAddress() instanceof Inet6Address
+                        ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                channels.add(channel);
+                try {
+                    channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                    channel.bind(address, 1024);
+                } catch (IOException e) {
+                    throw new IOException("cannot listen on " + AccessLog.format(address) + ": " + e.getMessage(), e);
+                }
+            }
+            success = true;
+            return channels;
+        } finally {
+            if (!success) {
+                channels.forEach(ChannelClose::quietly);
+            }
+        }
     }
 
     private void accept(dev.chainsocks.engine.EventLoop loop, java.nio.channels.SocketChannel client,
@@ -99,6 +129,11 @@ public final class SocksServer implements AutoCloseable {
 
     SocksServerConfig config() {
         return config;
+    }
+
+    /** The listener a connection to {@code target} would arrive at: this server itself. */
+    Optional<InetSocketAddress> ownListenerReachedBy(InetSocketAddress target) {
+        return ownListeners.reachedBy(target);
     }
 
     EventLoopGroup group() {

@@ -1,6 +1,7 @@
 package dev.chainsocks.cli;
 
 import dev.chainsocks.engine.EventLoopGroup;
+import dev.chainsocks.proto.Socks4Policy;
 import dev.chainsocks.server.SocksServer;
 import dev.chainsocks.server.SocksServerConfig;
 import dev.chainsocks.server.UserList;
@@ -23,7 +24,11 @@ import picocli.CommandLine.ParentCommand;
         description = {"Runs the bundled proxy server: SOCKS4, SOCKS4a, SOCKS5 (CONNECT, BIND, UDP ASSOCIATE) and an "
                 + "HTTP proxy on the same port, until SIGTERM or SIGINT.",
                 "Binds 127.0.0.1:1080 by default. It refuses a non-loopback address unless clients must "
-                        + "authenticate (--user/--users), are restricted (--allow-from), or --open is given."})
+                        + "authenticate (--user/--users), are restricted (--allow-from), or --open is given.",
+                "With users, SOCKS4 and SOCKS4a requests are refused: they carry a user id but no password "
+                        + "(see --socks4-userid-only).",
+                "A request to connect to the server's own listening port is refused (SOCKS5 0x02, SOCKS4 0x5b, "
+                        + "HTTP 403)."})
 final class SocksServerCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -39,6 +44,12 @@ final class SocksServerCommand implements Callable<Integer> {
 
     @Option(names = "--users", paramLabel = "FILE", description = "File of NAME:PASSWORD lines (# comments).")
     Path usersFile;
+
+    @Option(names = "--socks4-userid-only",
+            description = {"With users: admit a SOCKS4/4a request whose user id names a user, with no password.",
+                    "Weak: anyone who knows a user name gets in. Without it SOCKS4/4a is refused when there are "
+                            + "users."})
+    boolean socks4UseridOnly;
 
     @Option(names = "--allow-from", paramLabel = "CIDR", description = "Client address block admitted (repeatable).")
     List<String> allowFrom = new ArrayList<>();
@@ -89,6 +100,13 @@ final class SocksServerCommand implements Callable<Integer> {
             }
         } catch (java.nio.file.NoSuchFileException e) {
             throw new Main.UsageException("users file not found: " + e.getFile());
+        }
+        if (socks4UseridOnly) {
+            if (!userList.required()) {
+                throw new Main.UsageException("--socks4-userid-only needs users (--user or --users): without users"
+                        + " every SOCKS4 client is admitted anyway");
+            }
+            userList = userList.withSocks4Policy(Socks4Policy.USERID_ONLY);
         }
         List<Cidr> blocks = allowFrom.stream().map(Cidr::parse).toList();
         return new SocksServerConfig(addresses, userList, blocks, open, handshakeTimeout, connectTimeout,

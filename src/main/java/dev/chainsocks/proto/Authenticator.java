@@ -2,8 +2,8 @@ package dev.chainsocks.proto;
 
 /**
  * The server handshakes' view of the user list: a pure decision, no I/O. SOCKS5 uses RFC 1929 username/password,
- * HTTP uses Basic credentials, SOCKS4 has only a userid (no password) and is admitted when that userid names a
- * known user.
+ * HTTP uses Basic credentials. SOCKS4 has only a userid and no password: what happens to it is a
+ * {@link Socks4Policy}, refusal unless the operator chose otherwise.
  */
 public interface Authenticator {
 
@@ -20,8 +20,8 @@ public interface Authenticator {
         }
 
         @Override
-        public boolean knowsUser(String user) {
-            return true;
+        public Socks4Admission admitSocks4(String userId) {
+            return Socks4Admission.ADMITTED;
         }
 
         @Override
@@ -36,6 +36,9 @@ public interface Authenticator {
     /** Whether the user/password pair is valid (constant-time comparison of the password). */
     boolean verify(String user, String password);
 
-    /** Whether a user of this name exists (for SOCKS4 userids). */
-    boolean knowsUser(String user);
+    /**
+     * What to do with a SOCKS4 or SOCKS4a request that carries {@code userId} ({@code ""} when it sent none).
+     * Always {@link Socks4Admission#ADMITTED} when authentication is not required.
+     */
+    Socks4Admission admitSocks4(String userId);
 }

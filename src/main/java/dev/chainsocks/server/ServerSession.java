@@ -36,7 +36,8 @@ import org.tinylog.Logger;
  *
  * <p>The first byte picks the protocol (0x04 SOCKS4/4a, 0x05 SOCKS5, a letter HTTP); the matching server
  * handshake parses the request; then the session connects, binds or associates, answers with a reply that tells
- * the truth about what happened, and relays.
+ * the truth about what happened, and relays. It never connects to the server's own listeners: a client could
+ * otherwise nest tunnels through this server inside each other.
  */
 final class ServerSession {
 
@@ -153,6 +154,13 @@ final class ServerSession {
     private void connect(InetSocketAddress target, ByteBuffer leftover) {
         if (ended) {
             release(leftover);
+            return;
+        }
+        InetSocketAddress self = server.ownListenerReachedBy(target).orElse(null);
+        if (self != null) {
+            replyFailure(new FailureReplies.DeniedException("destination " + AddressSyntax.format(target)
+                    + " is this server's own listener " + AddressSyntax.format(self)
+                    + ": a proxy tunnel into itself is refused"), leftover);
             return;
         }
         Connector.connect(loop, target, server.config().connectTimeout(), Connector.SocketSetup.NONE,

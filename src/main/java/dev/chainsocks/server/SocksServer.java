@@ -1,6 +1,7 @@
 package dev.chainsocks.server;
 
 import dev.chainsocks.engine.Acceptor;
+import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.syntax.AddressSyntax;
@@ -9,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,10 +36,12 @@ public final class SocksServer implements AutoCloseable {
     private final Set<ServerSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong accepted = new AtomicLong();
     private final ConnectionLimit limit;
+    private final OwnListeners ownListeners;
 
-    private SocksServer(SocksServerConfig config, EventLoopGroup group) {
+    private SocksServer(SocksServerConfig config, EventLoopGroup group, OwnListeners ownListeners) {
         this.config = config;
         this.group = group;
+        this.ownListeners = ownListeners;
         this.limit = new ConnectionLimit(config.maxConnections());
     }
 
@@ -47,21 +51,29 @@ public final class SocksServer implements AutoCloseable {
      */
     public static SocksServer start(SocksServerConfig config) throws IOException {
         config.checkSafe();
-        EventLoopGroup group = new EventLoopGroup("socks", config.threads());
-        SocksServer server = new SocksServer(config, group);
-        boolean success = false;
+        // Every address is bound before the first accept, so every session knows all of the server's own ports.
+        List<ServerSocketChannel> channels = bindAll(config.listen());
+        List<InetSocketAddress> bound = new ArrayList<>();
+        SocksServer server = null;
+        int handedOver = 0;
         try {
-            for (InetSocketAddress address : config.listen()) {
-                ServerSocketChannel channel = Acceptor.bind(address, 1024, Acceptor.ListenerSetup.NONE);
+            for (ServerSocketChannel channel : channels) {
+                bound.add((InetSocketAddress) channel.getLocalAddress());
+            }
+            server = new SocksServer(config, new EventLoopGroup("socks", config.threads()), OwnListeners.of(bound));
+            for (ServerSocketChannel channel : channels) {
                 String name = "socks-server " + AddressSyntax.format((InetSocketAddress) channel.getLocalAddress());
-                Acceptor acceptor = Acceptor.create(group, channel, server.limit, name, server::accept);
+                Acceptor acceptor = Acceptor.create(server.group, channel, server.limit, name, server::accept);
                 server.acceptors.add(acceptor);
+                handedOver++;
                 acceptor.start();
             }
-            success = true;
         } finally {
-            if (!success) {
-                server.close();
+            if (handedOver < channels.size()) {
+                channels.subList(handedOver, channels.size()).forEach(ChannelClose::quietly);
+                if (server != null) {
+                    server.close();
+                }
             }
         }
         for (Acceptor acceptor : server.acceptors) {
@@ -69,7 +81,27 @@ public final class SocksServer implements AutoCloseable {
                     AddressSyntax.format(acceptor.localAddress()), config.users(),
                     config.allowFrom().isEmpty() ? "" : "; clients from " + config.allowFrom());
         }
+        for (String warning : config.warnings()) {
+            Logger.warn("socks-server: {}", warning);
+        }
         return server;
+    }
+
+    /** Opens and binds each address; on a failure closes those already bound. */
+    private static List<ServerSocketChannel> bindAll(List<InetSocketAddress> addresses) throws IOException {
+        List<ServerSocketChannel> channels = new ArrayList<>();
+        boolean success = false;
+        try {
+            for (InetSocketAddress address : addresses) {
+                channels.add(Acceptor.bind(address, 1024, Acceptor.ListenerSetup.NONE));
+            }
+            success = true;
+            return channels;
+        } finally {
+            if (!success) {
+                channels.forEach(ChannelClose::quietly);
+            }
+        }
     }
 
     private void accept(dev.chainsocks.engine.EventLoop loop, java.nio.channels.SocketChannel client,
@@ -86,6 +118,11 @@ public final class SocksServer implements AutoCloseable {
 
     SocksServerConfig config() {
         return config;
+    }
+
+    /** The listener a connection to {@code target} would arrive at: this server itself. */
+    Optional<InetSocketAddress> ownListenerReachedBy(InetSocketAddress target) {
+        return ownListeners.reachedBy(target);
     }
 
     EventLoopGroup group() {

@@ -1,5 +1,6 @@
 package dev.chainsocks.server;
 
+import dev.chainsocks.proto.Socks4Policy;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import java.net.InetAddress;
@@ -12,7 +13,8 @@ import java.util.Objects;
  * How the bundled SOCKS/HTTP proxy server runs.
  *
  * @param listen           addresses to listen on; port 0 picks a free port
- * @param users            who may use it; empty means no authentication
+ * @param users            who may use it, and how SOCKS4 clients (no password) are treated; empty means no
+ *                         authentication
  * @param allowFrom        client address blocks admitted; empty admits every client
  * @param open             allow a non-loopback listener with neither users nor allowFrom
  * @param handshakeTimeout how long a client may take to send a complete request
@@ -91,6 +93,15 @@ public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, 
                         + " restrict clients (--allow-from CIDR), or pass --open if that is really what you want");
             }
         }
+    }
+
+    /** What the operator must be told at start about a weakened rule; each is logged as a warning. */
+    public List<String> warnings() {
+        if (users.required() && users.socks4Policy() == Socks4Policy.USERID_ONLY) {
+            return List.of("SOCKS4 and SOCKS4a clients are admitted by user name alone (--socks4-userid-only):"
+                    + " SOCKS4 carries no password, so ANYONE WHO KNOWS A USER NAME GETS IN");
+        }
+        return List.of();
     }
 
     public boolean admits(InetAddress client) {

@@ -1,6 +1,8 @@
 package dev.chainsocks.server;
 
 import dev.chainsocks.proto.Authenticator;
+import dev.chainsocks.proto.Socks4Admission;
+import dev.chainsocks.proto.Socks4Policy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,21 +11,40 @@ import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Users allowed to use the bundled server, from {@code --user name:password} flags or a file with one
  * {@code name:password} per line ({@code #} starts a comment). Passwords are compared in constant time.
+ *
+ * <p>SOCKS4 and SOCKS4a clients, which cannot send a password, are refused when there are users
+ * ({@link Socks4Policy#REFUSE}) unless {@link #withSocks4Policy} says otherwise.
  */
 public final class UserList implements Authenticator {
 
     private final Map<String, byte[]> passwords;
+    private final Socks4Policy socks4Policy;
+
+    private UserList(Map<String, byte[]> passwords, Socks4Policy socks4Policy) {
+        this.passwords = Map.copyOf(passwords);
+        this.socks4Policy = Objects.requireNonNull(socks4Policy, "socks4Policy");
+    }
 
     private UserList(Map<String, byte[]> passwords) {
-        this.passwords = Map.copyOf(passwords);
+        this(passwords, Socks4Policy.REFUSE);
     }
 
     public static UserList empty() {
         return new UserList(Map.of());
+    }
+
+    /** The same users, with SOCKS4/4a requests decided by {@code policy}. */
+    public UserList withSocks4Policy(Socks4Policy policy) {
+        return new UserList(passwords, policy);
+    }
+
+    public Socks4Policy socks4Policy() {
+        return socks4Policy;
     }
 
     /** Parses {@code name:password} entries; the password may itself contain colons. */
@@ -51,7 +72,7 @@ public final class UserList implements Authenticator {
     public UserList plus(UserList other) {
         Map<String, byte[]> merged = new LinkedHashMap<>(passwords);
         merged.putAll(other.passwords);
-        return new UserList(merged);
+        return new UserList(merged, socks4Policy);
     }
 
     private static void add(Map<String, byte[]> users, String entry, String where) {
@@ -95,12 +116,18 @@ public final class UserList implements Authenticator {
     }
 
     @Override
-    public boolean knowsUser(String user) {
-        return passwords.containsKey(user);
+    public Socks4Admission admitSocks4(String userId) {
+        return passwords.isEmpty() ? Socks4Admission.ADMITTED : socks4Policy.admit(userId, passwords::containsKey);
     }
 
     @Override
     public String toString() {
-        return passwords.isEmpty() ? "no authentication" : passwords.size() + " user(s)";
+        if (passwords.isEmpty()) {
+            return "no authentication";
+        }
+        return passwords.size() + " user(s), " + switch (socks4Policy) {
+            case REFUSE -> "SOCKS4 refused (no password)";
+            case USERID_ONLY -> "SOCKS4 admitted by user id alone";
+        };
     }
 }

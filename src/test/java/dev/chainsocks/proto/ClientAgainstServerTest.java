@@ -82,8 +82,8 @@ class ClientAgainstServerTest {
     static List<Pair> grantedPairs() {
         Authenticator users = TestAuthenticator.USERS;
         return List.of(
-                new Pair("socks4 as Fred", () -> new Socks4ClientHandshake(IPV4, "Fred"),
-                        () -> new Socks4ServerHandshake(users),
+                new Pair("socks4 as Fred, userid-only admission", () -> new Socks4ClientHandshake(IPV4, "Fred"),
+                        () -> new Socks4ServerHandshake(TestAuthenticator.USERS_SOCKS4_BY_USERID),
                         new ServerOutcome.Request(ProxyProtocol.SOCKS4, Command.CONNECT, IPV4, "Fred"), BOUND),
                 new Pair("socks4a name", () -> Socks4ClientHandshake.socks4a(NAME, ""),
                         () -> new Socks4ServerHandshake(Authenticator.NONE),
@@ -152,6 +152,10 @@ class ClientAgainstServerTest {
     }
 
     enum Rejection {
+        SOCKS4_KNOWN_USER_HAS_NO_PASSWORD(() -> new Socks4ClientHandshake(IPV4, "fred"),
+                new HandshakeOutcome.Refused(ReplyStatus.GENERAL_FAILURE, "REJECTED(0x5b)")),
+        SOCKS4A_KNOWN_USER_HAS_NO_PASSWORD(() -> Socks4ClientHandshake.socks4a(NAME, "fred"),
+                new HandshakeOutcome.Refused(ReplyStatus.GENERAL_FAILURE, "REJECTED(0x5b)")),
         SOCKS4_UNKNOWN_USER(() -> new Socks4ClientHandshake(IPV4, "mallory"),
                 new HandshakeOutcome.Refused(ReplyStatus.GENERAL_FAILURE, "REJECTED(0x5b)")),
         SOCKS5_WITHOUT_CREDENTIALS(() -> new Socks5ClientHandshake(NAME),

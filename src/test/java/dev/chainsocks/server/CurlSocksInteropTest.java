@@ -2,6 +2,7 @@ package dev.chainsocks.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.proto.Socks4Policy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -81,11 +82,32 @@ class CurlSocksInteropTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--socks4", "--socks4a", "--socks5", "--socks5-hostname"})
+    @ValueSource(strings = {"--socks5", "--socks5-hostname"})
     void fetchesThePageAsAKnownUser(String flag) throws IOException {
         SocksServer server = start(SocksServerConfig.loopback().withUsers(UserList.of(List.of(ALICE))));
         Curl.Response response = curl.fetch(flag, proxy(server), "--proxy-user", ALICE, urlFor(flag));
         assertFetched(response, server, originFor(flag), 0, 0);
+    }
+
+    /** curl sends the user name as the SOCKS4 USERID; it passes only where the operator chose user-id admission. */
+    @ParameterizedTest
+    @ValueSource(strings = {"--socks4", "--socks4a"})
+    void socks4FetchesAsAKnownUseridOnlyWithUseridAdmission(String flag) throws IOException {
+        SocksServer server = start(SocksServerConfig.loopback().withUsers(UserList.of(List.of(ALICE))
+                .withSocks4Policy(Socks4Policy.USERID_ONLY)));
+        Curl.Response response = curl.fetch(flag, proxy(server), "--proxy-user", ALICE, urlFor(flag));
+        assertFetched(response, server, originFor(flag), 0, 0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--socks4", "--socks4a"})
+    void socks4WithAKnownUseridIsRefusedWhenUsersAreConfigured(String flag) throws IOException {
+        SocksServer server = start(SocksServerConfig.loopback().withUsers(UserList.of(List.of(ALICE))));
+        Curl.Response response = curl.fetch(flag, proxy(server), "--proxy-user", ALICE, urlFor(flag));
+        assertThat(response.exitCode()).as(response.describe()).isNotZero();
+        assertThat(response.body()).isEmpty();
+        assertThat(server.acceptedConnections()).as("curl did reach the server").isEqualTo(1);
+        assertThat(originFor(flag).requests()).isEmpty();
     }
 
     @ParameterizedTest
@@ -114,7 +136,8 @@ class CurlSocksInteropTest {
     @ParameterizedTest
     @ValueSource(strings = {"--socks4", "--socks4a"})
     void socks4UseridThatIsNotAUserIsRejected(String flag) throws IOException {
-        SocksServer server = start(SocksServerConfig.loopback().withUsers(UserList.of(List.of(ALICE))));
+        SocksServer server = start(SocksServerConfig.loopback().withUsers(UserList.of(List.of(ALICE))
+                .withSocks4Policy(Socks4Policy.USERID_ONLY)));
         Curl.Response response = curl.fetch(flag, proxy(server), "--proxy-user", "mallory:s3cret", urlFor(flag));
         assertThat(response.exitCode()).as(response.describe()).isNotZero();
         assertThat(server.acceptedConnections()).isEqualTo(1);

@@ -2,6 +2,7 @@ package dev.chainsocks.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.proto.Socks4Policy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -48,10 +49,23 @@ class SocatInteropTest {
     }
 
     @Test
-    void socks4WithAKnownUserid() throws IOException {
+    void socks4WithAKnownUseridIsRefusedWhenUsersAreConfigured() throws IOException {
         EchoServer echo = teardown.add(EchoServer.start(Loopback.V4));
         SocksServer server = teardown.add(SocksServer.start(
                 SocksServerConfig.loopback().withUsers(UserList.of(List.of("alice:s3cret")))));
+        ExternalClient.Result result = roundTrip("SOCKS4:127.0.0.1:127.0.0.1:" + echo.port() + ",socksport="
+                + server.port() + ",socksuser=alice");
+        assertThat(result.exitCode()).as(result.describe()).isNotZero();
+        assertThat(result.stdout()).isEmpty();
+        assertThat(server.acceptedConnections()).isEqualTo(1);
+        assertThat(echo.connections()).isZero();
+    }
+
+    @Test
+    void socks4WithAKnownUseridAndUseridAdmission() throws IOException {
+        EchoServer echo = teardown.add(EchoServer.start(Loopback.V4));
+        SocksServer server = teardown.add(SocksServer.start(SocksServerConfig.loopback()
+                .withUsers(UserList.of(List.of("alice:s3cret")).withSocks4Policy(Socks4Policy.USERID_ONLY))));
         ExternalClient.Result result = roundTrip("SOCKS4:127.0.0.1:127.0.0.1:" + echo.port() + ",socksport="
                 + server.port() + ",socksuser=alice").requireSuccess();
         assertThat(result.stdout()).isEqualTo(LINE);
@@ -61,8 +75,8 @@ class SocatInteropTest {
     @Test
     void socks4WithAnUnknownUseridIsRejected() throws IOException {
         EchoServer echo = teardown.add(EchoServer.start(Loopback.V4));
-        SocksServer server = teardown.add(SocksServer.start(
-                SocksServerConfig.loopback().withUsers(UserList.of(List.of("alice:s3cret")))));
+        SocksServer server = teardown.add(SocksServer.start(SocksServerConfig.loopback()
+                .withUsers(UserList.of(List.of("alice:s3cret")).withSocks4Policy(Socks4Policy.USERID_ONLY))));
         ExternalClient.Result result = roundTrip("SOCKS4:127.0.0.1:127.0.0.1:" + echo.port() + ",socksport="
                 + server.port() + ",socksuser=mallory");
         assertThat(result.exitCode()).as(result.describe()).isNotZero();

@@ -13,9 +13,10 @@ import java.util.Objects;
 /**
  * The server side of SOCKS4 and SOCKS4a: parse one request, answer with 8-byte replies.
  *
- * <p>SOCKS4 has no passwords; when the {@link Authenticator} requires authentication the USERID must name a known
- * user, otherwise the request is answered with {@link Socks4ReplyCode#REJECTED} and the outcome is
- * {@link ServerOutcome.Rejected}. Malformed requests get the same answer. CONNECT and BIND are the only commands.
+ * <p>SOCKS4 has no passwords, so the {@link Authenticator} decides ({@link Authenticator#admitSocks4}): a server with
+ * users refuses SOCKS4 by default, or admits a USERID that names a known user when its operator chose that. A
+ * refused request is answered with {@link Socks4ReplyCode#REJECTED} and the outcome is {@link ServerOutcome.Rejected}.
+ * Malformed requests get the same answer. CONNECT and BIND are the only commands.
  * {@link #reply} encodes {@code 0x5a} for SUCCEEDED and {@code 0x5b} for any failure; a non-IPv4 bound address is
  * reported as 0.0.0.0 with its port.
  */
@@ -44,22 +45,29 @@ public final class Socks4ServerHandshake implements ServerHandshake {
 
     private void accept(Socks4Request request) {
         String userId = request.userId();
-        if (authenticator.required() && (userId.isEmpty() || !authenticator.knowsUser(userId))) {
-            reject(userId.isEmpty()
-                    ? "SOCKS4 request without a userid, authentication is required"
-                    : "SOCKS4 userid \"" + userId + "\" is not a known user");
-            return;
-        }
-        outcome = new ServerOutcome.Request(
-                request.isSocks4a() ? ServerOutcome.ProxyProtocol.SOCKS4A : ServerOutcome.ProxyProtocol.SOCKS4,
-                request.command() == Socks4Command.BIND ? ServerOutcome.Command.BIND : ServerOutcome.Command.CONNECT,
-                request.destination(),
-                userId.isEmpty() ? null : userId);
+        String version = request.isSocks4a() ? "SOCKS4a" : "SOCKS4";
+        outcome = switch (authenticator.admitSocks4(userId)) {
+            case ADMITTED -> new ServerOutcome.Request(
+                    request.isSocks4a() ? ServerOutcome.ProxyProtocol.SOCKS4A : ServerOutcome.ProxyProtocol.SOCKS4,
+                    request.command() == Socks4Command.BIND ? ServerOutcome.Command.BIND
+                            : ServerOutcome.Command.CONNECT,
+                    request.destination(),
+                    userId.isEmpty() ? null : userId);
+            case REFUSED_NO_PASSWORD -> rejected(version + " has no password; the server requires one"
+                    + " (--socks4-userid-only to admit a known user id)");
+            case REFUSED_NO_USERID -> rejected(version + " request without a userid, authentication is required");
+            case REFUSED_UNKNOWN_USERID -> rejected(version + " userid \"" + userId + "\" is not a known user");
+        };
     }
 
     private void reject(String reason) {
+        outcome = rejected(reason);
+    }
+
+    /** Queues the 0x5b answer; the caller makes the returned outcome final. */
+    private ServerOutcome.Rejected rejected(String reason) {
         outbound.append(Socks4Codec.encodeReply(new Socks4Reply(Socks4ReplyCode.REJECTED, null)));
-        outcome = new ServerOutcome.Rejected(reason);
+        return new ServerOutcome.Rejected(reason);
     }
 
     @Override

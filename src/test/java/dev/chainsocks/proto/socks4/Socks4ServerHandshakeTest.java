@@ -11,6 +11,7 @@ import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.ServerOutcome.Command;
 import dev.chainsocks.proto.ServerOutcome.ProxyProtocol;
+import dev.chainsocks.proto.Socks4Admission;
 import dev.chainsocks.proto.TestAuthenticator;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -41,7 +42,10 @@ class Socks4ServerHandshakeTest {
                 Arguments.of(Authenticator.NONE, "04 01 0050 00000001 00 'example.com' 00",
                         new ServerOutcome.Request(ProxyProtocol.SOCKS4A, Command.CONNECT,
                                 Destination.name("example.com", 80), null)),
-                Arguments.of(TestAuthenticator.USERS, "04 01 0050 00000001 'Fred' 00 'example.com' 00",
+                Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_USERID, "04 01 0050 42660763 'Fred' 00",
+                        new ServerOutcome.Request(ProxyProtocol.SOCKS4, Command.CONNECT, ip("66.102.7.99", 80), "Fred")),
+                Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_USERID,
+                        "04 01 0050 00000001 'Fred' 00 'example.com' 00",
                         new ServerOutcome.Request(ProxyProtocol.SOCKS4A, Command.CONNECT,
                                 Destination.name("example.com", 80), "Fred")));
         return rows.flatMap(row -> Stream.of(Feeding.values())
@@ -58,12 +62,42 @@ class Socks4ServerHandshakeTest {
         assertThat(handshake.outbound().remaining()).isZero();
     }
 
+    static final String NO_PASSWORD = " has no password; the server requires one"
+            + " (--socks4-userid-only to admit a known user id)";
+
+    /** Well-formed requests that the authenticator's SOCKS4 policy turns away. */
+    static Stream<Arguments> refusals() {
+        Stream<Arguments> rows = Stream.of(
+                Arguments.of(TestAuthenticator.USERS, "04 01 0050 42660763 'Fred' 00", "SOCKS4" + NO_PASSWORD),
+                Arguments.of(TestAuthenticator.USERS, "04 01 0050 00000001 'Fred' 00 'example.com' 00",
+                        "SOCKS4a" + NO_PASSWORD),
+                Arguments.of(TestAuthenticator.USERS, "04 02 0050 42660763 'Fred' 00", "SOCKS4" + NO_PASSWORD),
+                Arguments.of(TestAuthenticator.USERS, "04 01 0050 42660763 'Mallory' 00", "SOCKS4" + NO_PASSWORD),
+                Arguments.of(TestAuthenticator.USERS, "04 01 0050 42660763 00", "SOCKS4" + NO_PASSWORD),
+                Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_USERID, "04 01 0050 42660763 'Mallory' 00",
+                        "SOCKS4 userid \"Mallory\" is not a known user"),
+                Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_USERID, "04 01 0050 00000001 'fred ' 00 'a.example' 00",
+                        "SOCKS4a userid \"fred \" is not a known user"),
+                Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_USERID, "04 01 0050 42660763 00",
+                        "SOCKS4 request without a userid, authentication is required"));
+        return rows.flatMap(row -> Stream.of(Feeding.values())
+                .map(f -> Arguments.of(row.get()[0], row.get()[1], row.get()[2], f)));
+    }
+
+    @ParameterizedTest(name = "{1} with {0}, {3}")
+    @MethodSource("refusals")
+    void policyRefusalIs0x5bAndNoRequest(Authenticator authenticator, String vector, String reason,
+            Feeding feeding) {
+        Socks4ServerHandshake handshake = new Socks4ServerHandshake(authenticator);
+        ByteBuffer left = feeding.feed(Hex.bytes(vector), handshake::receive);
+        assertThat(handshake.outcome()).isEqualTo(new ServerOutcome.Rejected(reason));
+        assertThat(left.remaining()).as("the whole request was read").isZero();
+        assertThat(Hex.of(handshake.outbound())).isEqualTo(Hex.normalized(REJECTED));
+        assertThatThrownBy(() -> handshake.reply(ReplyStatus.SUCCEEDED, null)).isInstanceOf(IllegalStateException.class);
+    }
+
     static Stream<Arguments> rejections() {
         return Stream.of(
-                Arguments.of(TestAuthenticator.USERS, "04 01 0050 42660763 'Mallory' 00",
-                        "SOCKS4 userid \"Mallory\" is not a known user"),
-                Arguments.of(TestAuthenticator.USERS, "04 01 0050 42660763 00",
-                        "SOCKS4 request without a userid, authentication is required"),
                 Arguments.of(Authenticator.NONE, "04 01 0050 42660763 " + "41".repeat(300),
                         "SOCKS4 userid longer than 255 bytes without a NUL terminator"),
                 Arguments.of(Authenticator.NONE, "04 09 0050 42660763 00", "SOCKS4 request: unknown command 0x09"));
@@ -77,6 +111,13 @@ class Socks4ServerHandshakeTest {
         assertThat(handshake.outcome()).isEqualTo(new ServerOutcome.Rejected(reason));
         assertThat(Hex.of(handshake.outbound())).isEqualTo(Hex.normalized(REJECTED));
         assertThatThrownBy(() -> handshake.reply(ReplyStatus.SUCCEEDED, null)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void policyAdmitsWhateverUseridWhenNoUsersAreConfigured() {
+        for (String userId : new String[] {"", "Fred", "Mallory"}) {
+            assertThat(Authenticator.NONE.admitSocks4(userId)).isEqualTo(Socks4Admission.ADMITTED);
+        }
     }
 
     @Test

@@ -15,9 +15,9 @@ import jnr.ffi.byref.IntByReference;
  * The Linux socket calls chainsocks needs and the JDK lacks, on JDK channels: {@code SO_ORIGINAL_DST},
  * {@code SO_MARK}, {@code IPV6_V6ONLY}, {@code IP_TRANSPARENT} and {@code RLIMIT_NOFILE}.
  *
- * <p>Use {@link #get()} and hand it on as a {@link NatLookup}, {@link KernelSocketOptions} or {@link OpenFileLimit},
- * so code above can be tested with its own implementations. Failures of a call are {@link ErrnoException}s; where
- * libc is not available (not Linux) every method throws {@link UnsupportedOperationException} saying so.
+ * <p>Code above reaches it through its own seams (the redirector's {@code OriginalDestinationLookup}), so tests can
+ * put their own answers in its place. Failures of a call are {@link ErrnoException}s; where libc is not available
+ * (not Linux) every method throws {@link UnsupportedOperationException} saying so.
  *
  * <pre>{@code
  * LinuxSockets linux = LinuxSockets.get();
@@ -25,7 +25,7 @@ import jnr.ffi.byref.IntByReference;
  * InetSocketAddress target = linux.originalDestination(accepted);
  * }</pre>
  */
-public final class LinuxSockets implements NatLookup, KernelSocketOptions, OpenFileLimit {
+public final class LinuxSockets {
     private static final LinuxSockets INSTANCE = new LinuxSockets();
 
     private static final String ORIGINAL_DST_FEATURE =
@@ -63,8 +63,10 @@ public final class LinuxSockets implements NatLookup, KernelSocketOptions, OpenF
      *
      * <p>A connection that was not NATed gives {@code ENOENT}, or, where conntrack tracks it anyway, the
      * listener's own address; callers should treat "original destination equals my listener" as not redirected.
+     *
+     * @param accepted a connection accepted by our listener, still open
+     * @throws ErrnoException when the kernel has no NAT record for it ({@code ENOENT}) or the call fails
      */
-    @Override
     public InetSocketAddress originalDestination(SocketChannel accepted) throws IOException {
         LibC libc = NativeAccess.libc(ORIGINAL_DST_FEATURE);
         SocketAddress local = accepted.getLocalAddress();
@@ -104,14 +106,22 @@ public final class LinuxSockets implements NatLookup, KernelSocketOptions, OpenF
         return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
     }
 
-    @Override
+    /**
+     * Sets {@code SO_MARK}, so routing rules and iptables can recognise (and not redirect again) our own outgoing
+     * connections. Needs {@code CAP_NET_ADMIN} (or {@code CAP_NET_RAW} on Linux 5.17 and later).
+     */
     public void setMark(NetworkChannel channel, int mark) throws IOException {
         LibC libc = NativeAccess.libc("SO_MARK needs Linux");
         setInt(libc, channel, LibC.SOL_SOCKET, LibC.SO_MARK, mark, "setsockopt(SO_MARK)",
                 MARK_HINT);
     }
 
-    @Override
+    /**
+     * Sets {@code IPV6_V6ONLY} on an IPv6 socket before bind. With {@code true}, {@code [::]:P} no longer claims the
+     * IPv4 side, so {@code 0.0.0.0:P} can be bound by a second socket.
+     *
+     * @throws IllegalArgumentException when the channel is not an IPv6 socket
+     */
     public void setIpv6Only(NetworkChannel channel, boolean ipv6Only) throws IOException {
         LibC libc = NativeAccess.libc("IPV6_V6ONLY needs Linux");
         int domain = intOption(channel, LibC.SOL_SOCKET, LibC.SO_DOMAIN, "getsockopt(SO_DOMAIN)");
@@ -122,7 +132,10 @@ public final class LinuxSockets implements NatLookup, KernelSocketOptions, OpenF
         setInt(libc, channel, LibC.SOL_IPV6, LibC.IPV6_V6ONLY, ipv6Only ? 1 : 0, "setsockopt(IPV6_V6ONLY)", null);
     }
 
-    @Override
+    /**
+     * Sets {@code IP_TRANSPARENT} (and {@code IPV6_TRANSPARENT} on IPv6 sockets) so a TPROXY listener can accept
+     * connections addressed to other hosts. Needs {@code CAP_NET_ADMIN} (or {@code CAP_NET_RAW}).
+     */
     public void setTransparent(NetworkChannel channel) throws IOException {
         LibC libc = NativeAccess.libc("IP_TRANSPARENT (TPROXY) needs Linux");
         int domain = intOption(channel, LibC.SOL_SOCKET, LibC.SO_DOMAIN, "getsockopt(SO_DOMAIN)");
@@ -135,8 +148,20 @@ public final class LinuxSockets implements NatLookup, KernelSocketOptions, OpenF
                 "IP_TRANSPARENT " + TRANSPARENT_HINT);
     }
 
-    /** {@inheritDoc} Raising the soft limit up to the hard one needs no privilege. */
-    @Override
+    /** The soft {@code RLIMIT_NOFILE} in force now: how many descriptors the process may hold; -1 for unlimited. */
+    public long openFilesLimit() throws IOException {
+        LibC libc = NativeAccess.libc("RLIMIT_NOFILE needs Linux");
+        Rlimit current = new Rlimit(NativeAccess.runtime());
+        if (libc.getrlimit(LibC.RLIMIT_NOFILE, current) != 0) {
+            throw NativeAccess.lastError("getrlimit(RLIMIT_NOFILE)", null);
+        }
+        return current.soft.get();
+    }
+
+    /**
+     * Raises the soft {@code RLIMIT_NOFILE} to the hard limit and says what it was and is now. Raising the soft
+     * limit up to the hard one needs no privilege.
+     */
     public NoFileLimit raiseNoFileLimit() throws IOException {
         LibC libc = NativeAccess.libc("RLIMIT_NOFILE needs Linux");
         Rlimit current = new Rlimit(NativeAccess.runtime());

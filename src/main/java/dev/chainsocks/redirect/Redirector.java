@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.tinylog.Logger;
 
 /**
@@ -76,13 +77,16 @@ public final class Redirector implements AutoCloseable {
     private final Map<Long, RedirectSession> sessions = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final long startedNanos = System.nanoTime();
+    private final LongSupplier openFilesLimit;
     private volatile Settings settings;
 
     private Redirector(ChainsocksConfig config, EventLoopGroup group,
-            Function<LookupKind, OriginalDestinationLookup> lookups, Connector.SocketSetup upstreamSetup) {
+            Function<LookupKind, OriginalDestinationLookup> lookups, Connector.SocketSetup upstreamSetup,
+            LongSupplier openFilesLimit) {
         this.group = group;
         this.lookups = lookups;
-        this.limit = new ConnectionLimit(config.service().maxConnections());
+        this.openFilesLimit = openFilesLimit;
+        this.limit = new ConnectionLimit(maxConnections(config));
         this.settings = new Settings(config, upstreamSetup);
     }
 
@@ -95,9 +99,15 @@ public final class Redirector implements AutoCloseable {
     /** Starts with the given lookups: tests pass a fixed one to run without netfilter. */
     public static Redirector start(ChainsocksConfig config, Function<LookupKind, OriginalDestinationLookup> lookups)
             throws IOException {
+        return start(config, lookups, Redirector::processOpenFilesLimit);
+    }
+
+    /** As above, with the open files limit the connection limit must fit under (tests give their own). */
+    static Redirector start(ChainsocksConfig config, Function<LookupKind, OriginalDestinationLookup> lookups,
+            LongSupplier openFilesLimit) throws IOException {
         Connector.SocketSetup upstreamSetup = upstreamSetup(config);
         EventLoopGroup group = new EventLoopGroup("redirect", EventLoopGroup.defaultThreads());
-        Redirector redirector = new Redirector(config, group, lookups, upstreamSetup);
+        Redirector redirector = new Redirector(config, group, lookups, upstreamSetup, openFilesLimit);
         boolean success = false;
         try {
             for (ListenerConfig listener : config.listeners()) {
@@ -128,6 +138,43 @@ public final class Redirector implements AutoCloseable {
             throw new IOException("service.mark = " + ServiceConfig.hex(mark) + " cannot be set: " + e.getMessage(), e);
         }
         return channel -> sockets.setMark(channel, mark);
+    }
+
+    /** The soft RLIMIT_NOFILE, or unlimited (-1) where it cannot be read. */
+    private static long processOpenFilesLimit() {
+        if (!LinuxSockets.available()) {
+            return -1;
+        }
+        try {
+            return LinuxSockets.get().openFilesLimit();
+        } catch (IOException e) {
+            Logger.warn("cannot read the open files limit ({}); max-connections is not checked against it",
+                    e.getMessage());
+            return -1;
+        }
+    }
+
+    /**
+     * {@code service.max-connections}, lowered to what the open files limit can hold (2 descriptors per relayed
+     * connection plus the process's own), so that connections beyond it are reset at once instead of failing
+     * later for want of a socket, or waiting in the backlog while accept() fails.
+     */
+    private int maxConnections(ChainsocksConfig config) {
+        int configured = config.service().maxConnections();
+        long files = openFilesLimit.getAsLong();
+        int fitting = ConnectionLimit.fitting(files, 2);
+        if (fitting < configured) {
+            Logger.warn("max-connections {} needs more file descriptors than the open files limit {} allows"
+                    + " (2 per connection, {} for the process itself): using {}; raise LimitNOFILE= (systemd) or"
+                    + " ulimit -n to allow more", configured, files, files - 2L * fitting, fitting);
+            return fitting;
+        }
+        return configured;
+    }
+
+    /** The connection limit in force: max-connections, or less when the open files limit cannot hold that many. */
+    public int maxConnections() {
+        return limit.max();
     }
 
     private ListenerRuntime runtimeFor(ChainsocksConfig config, ListenerConfig listenerConfig) {
@@ -221,7 +268,7 @@ public final class Redirector implements AutoCloseable {
         Settings next = new Settings(config, nextSetup);
         swaps.forEach(Runnable::run);
         settings = next;
-        limit.setMax(config.service().maxConnections());
+        limit.setMax(maxConnections(config));
         for (Listener listener : listeners) {
             if (!kept.contains(listener)) {
                 Logger.info("no longer listening on {} (removed from the configuration)",

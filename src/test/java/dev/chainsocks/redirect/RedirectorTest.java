@@ -312,6 +312,24 @@ class RedirectorTest {
 
     // ---- helpers ----
 
+    @Test
+    void theConnectionLimitFollowsTheOpenFilesLimit() throws Exception {
+        // 300 descriptors: 100 + 6 for the process, 2 per relayed connection -> 97 connections.
+        String toml = listener("127.0.0.1:" + closedPort(), "strict", "direct") + "[chain.direct]\nhops = []\n";
+        InetSocketAddress target = echo.address();
+        redirector = Redirector.start(config(toml), kind -> accepted -> target, () -> 300);
+        assertThat(redirector.maxConnections()).isEqualTo(97);
+        redirector.close();
+
+        redirector = Redirector.start(config("[service]\nmax-connections = 2\n" + toml), kind -> accepted -> target,
+                () -> 300);
+        assertThat(redirector.maxConnections()).as("a configured limit below the ceiling stays").isEqualTo(2);
+        redirector.close();
+
+        redirector = Redirector.start(config(toml), kind -> accepted -> target, () -> -1);
+        assertThat(redirector.maxConnections()).as("unlimited open files").isEqualTo(10_000);
+    }
+
     /**
      * A connection that is already waiting in the backlog when the listener starts accepting is served like any
      * other: the listener is complete before its first accept. (The listener was once assigned only after accepting

@@ -3,8 +3,8 @@ package dev.chainsocks.linux;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.chainsocks.testsupport.Prerequisite;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -116,7 +116,7 @@ class LinuxSocketsTest {
 
     @Test
     void markIsSetWithCapNetAdmin() throws IOException {
-        assumeTrue(ChildProcesses.isRoot(), "setting SO_MARK needs root (CAP_NET_ADMIN)");
+        Prerequisite.require(ChildProcesses.isRoot(), "setting SO_MARK needs root (CAP_NET_ADMIN)");
         try (SocketChannel channel = SocketChannel.open()) {
             linux.setMark(channel, 0x2a);
             assertThat(LinuxSockets.intOption(channel, LibC.SOL_SOCKET, LibC.SO_MARK, "getsockopt(SO_MARK)"))
@@ -137,7 +137,7 @@ class LinuxSocketsTest {
         }
         // As root, run the attempt in a child JVM without CAP_NET_ADMIN and CAP_NET_RAW (Linux 5.17+ accepts
         // either for SO_MARK).
-        assumeTrue(ChildProcesses.onPath("setpriv"), "setpriv (util-linux) is needed to drop capabilities");
+        Prerequisite.require(ChildProcesses.onPath("setpriv"), "setpriv (util-linux) is needed to drop capabilities");
         List<String> command = new ArrayList<>(List.of("setpriv", "--inh-caps=-net_admin,-net_raw",
                 "--ambient-caps=-net_admin,-net_raw", "--bounding-set=-net_admin,-net_raw", "--"));
         command.addAll(ChildProcesses.javaCommand(OriginalDestinationProbe.class, "set-mark"));
@@ -148,7 +148,7 @@ class LinuxSocketsTest {
 
     @Test
     void transparentIsSetOnIpv4AndIpv6Sockets() throws IOException {
-        assumeTrue(ChildProcesses.isRoot(), "IP_TRANSPARENT needs root (CAP_NET_ADMIN)");
+        Prerequisite.require(ChildProcesses.isRoot(), "IP_TRANSPARENT needs root (CAP_NET_ADMIN)");
         try (ServerSocketChannel v4 = ServerSocketChannel.open(StandardProtocolFamily.INET);
              ServerSocketChannel v6 = ServerSocketChannel.open(StandardProtocolFamily.INET6)) {
             linux.setTransparent(v4);

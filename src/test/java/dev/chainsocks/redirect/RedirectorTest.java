@@ -6,9 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.chainsocks.chain.ChainHealth;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.ConfigLoader;
-import dev.chainsocks.server.EchoServer;
 import dev.chainsocks.server.SocksServer;
 import dev.chainsocks.server.SocksServerConfig;
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,12 +83,9 @@ class RedirectorTest {
         assertThat(client.getInputStream().readNBytes(hello.length)).isEqualTo(hello);
 
         // The relay counts a chunk once its write returns, which can be just after the client has read it.
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        Eventually.until("the echo counted down", () -> redirector.sessions().size() != 1
+                || redirector.sessions().get(0).bytesDown() >= hello.length);
         List<SessionInfo> live = redirector.sessions();
-        while (live.size() == 1 && live.get(0).bytesDown() < hello.length && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-            live = redirector.sessions();
-        }
         assertThat(live).hasSize(1);
         SessionInfo session = live.get(0);
         assertThat(session.client()).isEqualTo(client.getLocalSocketAddress());
@@ -106,9 +103,9 @@ class RedirectorTest {
         client.shutdownOutput();
         assertThat(reply.get(20, TimeUnit.SECONDS)).isEqualTo(body);
 
-        await("session ended", () -> redirector.sessions().isEmpty());
+        Eventually.until("session ended", () -> redirector.sessions().isEmpty());
         long total = hello.length + body.length;
-        await("bytes counted", () -> redirector.counters().bytesUp() == total);
+        Eventually.until("bytes counted", () -> redirector.counters().bytesUp() == total);
         assertThat(redirector.counters().accepted()).isEqualTo(1);
         assertThat(redirector.counters().dialedCount()).isEqualTo(1);
         assertThat(redirector.counters().bytesDown()).isEqualTo(total);
@@ -203,10 +200,10 @@ class RedirectorTest {
         assertConnectionIsReset();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
 
-        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.DIAL, 0L) == 1);
+        Eventually.until("failure counted", () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.DIAL, 0L) == 1);
         assertThat(redirector.counters().dialedCount()).isZero();
         assertThat(redirector.listeners().get(0).chains()).allSatisfy(h -> assertThat(h.up()).isFalse());
-        await("session ended", () -> redirector.sessions().isEmpty());
+        Eventually.until("session ended", () -> redirector.sessions().isEmpty());
     }
 
     @Test
@@ -218,12 +215,12 @@ class RedirectorTest {
         Socket client = connect();
         assertThat(client.getInputStream().read()).as("the redirector closes the connection").isEqualTo(-1);
 
-        await("failure counted", () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.LOOP, 0L) == 1);
+        Eventually.until("failure counted", () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.LOOP, 0L) == 1);
         assertThat(redirector.counters().accepted()).isEqualTo(1);
         assertThat(redirector.counters().dialedCount()).isZero();
         assertThat(hop.acceptedConnections()).as("connections to the chain's hop").isZero();
         assertThat(echo.connections()).isZero();
-        await("session ended", () -> redirector.sessions().isEmpty());
+        Eventually.until("session ended", () -> redirector.sessions().isEmpty());
     }
 
     @Test
@@ -256,7 +253,7 @@ class RedirectorTest {
         established.shutdownOutput();
         assertThat(reply.get(20, TimeUnit.SECONDS)).isEqualTo(rest);
         assertThat(before.acceptedConnections()).isEqualTo(1);
-        await("sessions ended", () -> redirector.sessions().isEmpty());
+        Eventually.until("sessions ended", () -> redirector.sessions().isEmpty());
         assertThat(redirector.counters().failuresByReason()).isEmpty();
     }
 
@@ -303,7 +300,7 @@ class RedirectorTest {
                 .isEqualTo(2);
 
         one.close();
-        await("first session ended", () -> redirector.activeSessions() == 1);
+        Eventually.until("first session ended", () -> redirector.activeSessions() == 1);
         Socket four = connect();
         assertEchoes(four, "four");
         assertEchoes(two, "two still works");
@@ -454,16 +451,6 @@ class RedirectorTest {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(10);
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chainsocks.proto.Hex;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -87,7 +88,7 @@ class BindTest {
         assertThat(client.readHex(10)).as("second reply: the peer's address")
                 .isEqualTo(Hex.normalized("05 00 00 01 7f 00 00 01 " + WireClient.port(peer.getLocalPort())));
         assertBytesFlowBothWays(client, peer);
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @Test
@@ -98,7 +99,7 @@ class BindTest {
         assertThat(client.readHex(8))
                 .isEqualTo(Hex.normalized("00 5a " + WireClient.port(peer.getLocalPort()) + " 7f 00 00 01"));
         assertBytesFlowBothWays(client, peer);
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @Test
@@ -128,7 +129,7 @@ class BindTest {
         assertTurnedAway(Loopback.V4_OTHER, port);
         assertThat(client.readHex(10)).isEqualTo("05 02 00 01 00 00 00 00 00 00");
         assertThat(client.awaitClose()).isEqualTo("eof");
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @Test
@@ -162,7 +163,7 @@ class BindTest {
         try (WireClient client = WireClient.connect(server)) {
             port = socks5Bind(client, "7f 00 00 01");
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
         assertThatThrownBy(() -> {
             try (Socket late = new Socket()) {
                 late.connect(new InetSocketAddress(Loopback.V4, port), 2000);

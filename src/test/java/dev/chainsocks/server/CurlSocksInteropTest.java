@@ -3,6 +3,7 @@ package dev.chainsocks.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -130,7 +131,7 @@ class CurlSocksInteropTest {
         assertThat(response.body()).isEmpty();
         assertThat(server.acceptedConnections()).isEqualTo(1);
         assertThat(originFor(flag).requests()).isEmpty();
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @ParameterizedTest

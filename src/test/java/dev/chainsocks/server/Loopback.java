@@ -1,11 +1,11 @@
 package dev.chainsocks.server;
 
+import dev.chainsocks.testsupport.Prerequisite;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
-import org.junit.jupiter.api.Assumptions;
 
 /** The loopback addresses these tests use; nothing here ever leaves the machine. */
 final class Loopback {
@@ -31,7 +31,7 @@ final class Loopback {
         try (ServerSocket probe = new ServerSocket()) {
             probe.bind(new InetSocketAddress(V6, 0));
         } catch (IOException e) {
-            Assumptions.abort("no IPv6 loopback (::1) on this machine: " + e.getMessage());
+            throw Prerequisite.missing("no IPv6 loopback (::1) on this machine: " + e.getMessage());
         }
         return V6;
     }

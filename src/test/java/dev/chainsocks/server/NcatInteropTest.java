@@ -2,6 +2,8 @@ package dev.chainsocks.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -60,7 +62,7 @@ class NcatInteropTest {
         assertThat(server.acceptedConnections()).isEqualTo(1);
         assertThat(echo.connections()).isEqualTo(1);
         assertThat(echo.brokenConnections()).isZero();
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @ParameterizedTest

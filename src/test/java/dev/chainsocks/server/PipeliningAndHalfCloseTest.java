@@ -2,6 +2,8 @@ package dev.chainsocks.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -139,7 +141,7 @@ class PipeliningAndHalfCloseTest {
             assertThat(echoed.length).isEqualTo(payload.length);
             assertThat(echoed).isEqualTo(payload);
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
         assertThat(echo.brokenConnections()).as("the echo side saw a clean EOF, not a reset").isZero();
     }
 
@@ -152,6 +154,6 @@ class PipeliningAndHalfCloseTest {
             client.read(6);
             assertThat(new String(client.readToEnd(), StandardCharsets.US_ASCII)).isEqualTo("last words");
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 }

@@ -2,6 +2,8 @@ package dev.chainsocks.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -120,6 +122,6 @@ class PySocksInteropTest {
         assertThat(received).allSatisfy(datagram ->
                 assertThat(datagram.sender()).as("all from the server's one relay socket")
                         .isEqualTo(received.get(0).sender()));
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Hex;
 import dev.chainsocks.syntax.Cidr;
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -80,7 +82,7 @@ class ReplyCodeTest {
         }
         assertThat(server.acceptedConnections()).isEqualTo(1);
         assertThat(echo.connections()).as("nothing reached the echo server").isZero();
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @Test
@@ -91,7 +93,7 @@ class ReplyCodeTest {
             assertThat(client.readHex(2)).isEqualTo("05 ff");
             assertThat(client.awaitClose()).isEqualTo("eof");
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @Test

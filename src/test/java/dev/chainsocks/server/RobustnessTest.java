@@ -3,6 +3,8 @@ package dev.chainsocks.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Hex;
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -96,7 +98,7 @@ class RobustnessTest {
                 }
             }
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
         assertStillServing();
         assertThat(echo.connections()).as("no garbage reached the echo server").isEqualTo(1);
     }
@@ -109,7 +111,7 @@ class RobustnessTest {
             Duration waited = Duration.ofNanos(System.nanoTime() - start);
             assertThat(waited).isBetween(HANDSHAKE_TIMEOUT.minusMillis(50), Duration.ofSeconds(3));
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
         assertStillServing();
     }
 
@@ -134,7 +136,7 @@ class RobustnessTest {
             assertThat(client.awaitClose(Duration.ofMillis(100))).as("closed while the client was still sending")
                     .isIn("eof", "reset");
         } finally {
-            Eventually.noActiveSessions(server);
+            Eventually.noneActive("active connections", server::activeConnections);
         }
     }
 
@@ -153,7 +155,7 @@ class RobustnessTest {
                         .isLessThan(Duration.ofSeconds(3));
             }
         }
-        Eventually.noActiveSessions(patient);
+        Eventually.noneActive("active connections", patient::activeConnections);
         assertStillServing();
     }
 
@@ -184,7 +186,7 @@ class RobustnessTest {
                 client.close();
             }
         }
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
         Eventually.until(Duration.ofSeconds(10), () -> echo.openConnections() == 0,
                 () -> "echo side closed too, still " + echo.openConnections());
         assertThat(server.acceptedConnections()).isEqualTo(200);
@@ -206,7 +208,7 @@ class RobustnessTest {
                 assertThat(resetWhileConnecting).hasMessageContaining("reset");
             }
         }
-        Eventually.noActiveSessions(limited);
+        Eventually.noneActive("active connections", limited::activeConnections);
         try (WireClient later = WireClient.connect(limited)) {
             later.send("05 01 00");
             assertThat(later.readHex(2)).isEqualTo("05 00");
@@ -236,8 +238,8 @@ class RobustnessTest {
     }
 
     private void settle(SocksServer withUsers) {
-        Eventually.noActiveSessions(server);
-        Eventually.noActiveSessions(withUsers);
+        Eventually.noneActive("active connections", server::activeConnections);
+        Eventually.noneActive("active connections", withUsers::activeConnections);
         Eventually.until(Duration.ofSeconds(10), () -> echo.openConnections() == 0,
                 () -> "echo side closed, still " + echo.openConnections());
     }
@@ -321,6 +323,6 @@ class RobustnessTest {
             client.send("ff");
             assertThat(client.awaitClose()).isEqualTo("eof");
         }
-        Eventually.noActiveSessions(server6);
+        Eventually.noneActive("active connections", server6::activeConnections);
     }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Hex;
 import dev.chainsocks.syntax.Cidr;
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -128,7 +130,7 @@ class SelfConnectTest {
         assertThat(server.acceptedConnections()).as("only the test's own clients were accepted")
                 .isEqualTo(clients + 1);
         assertThat(echo.connections()).isEqualTo(echoedBefore + 1);
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.chainsocks.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,7 +47,7 @@ class SocatInteropTest {
         assertThat(result.stdout()).isEqualTo(LINE);
         assertThat(server.acceptedConnections()).isEqualTo(1);
         assertThat(echo.connections()).isEqualTo(1);
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
     }
 
     @Test

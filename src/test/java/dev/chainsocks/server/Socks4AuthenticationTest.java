@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Hex;
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -97,7 +99,7 @@ class Socks4AuthenticationTest {
         refused(server, socks4Connect("mallory"));
         refused(server, socks4Connect(""));
         assertThat(server.acceptedConnections()).isEqualTo(5);
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
 
         socks5AsAliceEchoes(server);
         assertThat(echo.connections()).as("only the SOCKS5 request reached the destination").isEqualTo(1);

@@ -3,6 +3,7 @@ package dev.chainsocks.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.proto.Hex;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -123,7 +124,7 @@ class UdpAssociateTest {
         assertThat(echo.received()).as("another source port after the first datagram is dropped").hasSize(2);
 
         control.close();
-        Eventually.noActiveSessions(server);
+        Eventually.noneActive("active connections", server::activeConnections);
         send(client, relay, "00 00 00 " + toEcho() + " 'after the end'");
         assertNothingArrives(client);
         assertThat(echo.received()).as("the association ended with its control connection").hasSize(2);

@@ -132,6 +132,26 @@ final class WireClient implements AutoCloseable {
         }
     }
 
+    /** "eof" or "reset" when the proxy closes the connection within {@code wait}, null while it stays open. */
+    String closedWithin(Duration wait) throws IOException {
+        socket.setSoTimeout((int) wait.toMillis());
+        try {
+            int b = in.read();
+            if (b >= 0) {
+                throw new AssertionError("expected the proxy to close or stay silent, got byte " + String.format("%02x", b));
+            }
+            return "eof";
+        } catch (SocketTimeoutException e) {
+            return null;
+        } catch (SocketException e) {
+            return "reset";
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout((int) READ_TIMEOUT.toMillis());
+            }
+        }
+    }
+
     String awaitClose() throws IOException {
         return awaitClose(READ_TIMEOUT);
     }

@@ -2,8 +2,8 @@ package dev.chainsocks.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
+import dev.chainsocks.testsupport.Prerequisite;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -119,10 +119,7 @@ class InstallScriptE2E {
     private void verifyUnits() throws Exception {
         Path analyze = systemdAnalyze().orElseGet(() -> {
             String reason = "systemd-analyze is not installed (Debian package systemd); cannot verify the units";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(reason + " (CI=true, so this is a failure, not a skip)");
-            }
-            return abort(reason);
+            throw Prerequisite.missing(reason);
         });
         stageDependencies();
         List<String> command = new ArrayList<>(List.of(analyze.toString(), "verify", "--root=" + destdir));

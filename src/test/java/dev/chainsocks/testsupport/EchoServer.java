@@ -1,4 +1,4 @@
-package dev.chainsocks.server;
+package dev.chainsocks.testsupport;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -18,7 +18,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "rules", mixinStandardHelpOptions = true,
         description = {"Prints the shell script that installs (or with --down removes) the REDIRECT rules for the "
                 + "configured listeners: a dedicated CHAINSOCKS chain that skips exempt networks, every first-hop "
-                + "proxy and our own marked or owned traffic, then redirects the rest.",
+                + "proxy and our own marked or owned traffic, then redirects the rest. Either backend's script also "
+                + "removes the other backend's chainsocks rules (and only those), so switching --backend leaves one "
+                + "set.",
                 "Apply with: chainsocks rules --config FILE | sh -e   (or native-scripts/firewall up)"})
 final class RulesCommand implements Callable<Integer> {
 

@@ -15,7 +15,8 @@ import java.util.concurrent.Executors;
 
 /**
  * Prometheus text exposition (format 0.0.4) of the same counters {@code chainsocks status} shows, on
- * {@code GET /metrics}. One daemon thread; meant for a loopback address.
+ * {@code GET /metrics}; {@code HEAD} gets the same headers without the body, other methods 405. One daemon
+ * thread; meant for a loopback address.
  */
 final class MetricsEndpoint implements AutoCloseable {
 
@@ -30,11 +31,29 @@ final class MetricsEndpoint implements AutoCloseable {
     static MetricsEndpoint start(InetSocketAddress address, Redirector redirector) throws IOException {
         HttpServer server = HttpServer.create(address, 16);
         server.createContext("/metrics", exchange -> {
-            byte[] body = render(redirector).getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
+            try {
+                String method = exchange.getRequestMethod();
+                boolean head = method.equals("HEAD");
+                if (!head && !method.equals("GET")) {
+                    exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                    exchange.sendResponseHeaders(405, -1);
+                    return;
+                }
+                byte[] body = render(redirector).getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                if (head) {
+                    // The headers GET would send, no body. The JDK server logs a warning when a length is passed
+                    // for HEAD, so -1 ("no body") goes to it and the length goes in the header.
+                    exchange.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
+                    exchange.sendResponseHeaders(200, -1);
+                    return;
+                }
+                exchange.sendResponseHeaders(200, body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            } finally {
+                exchange.close();
             }
         });
         ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {

@@ -2,6 +2,7 @@ package dev.chainsocks.service;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.chainsocks.chain.ChainHealth;
+import dev.chainsocks.chain.ChainState;
 import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.redirect.Counters;
 import dev.chainsocks.redirect.ListenerStatus;
@@ -87,16 +88,36 @@ final class MetricsEndpoint implements AutoCloseable {
         out.append("# TYPE chainsocks_bytes_total counter\n");
         out.append("chainsocks_bytes_total{direction=\"up\"} ").append(counters.bytesUp()).append('\n');
         out.append("chainsocks_bytes_total{direction=\"down\"} ").append(counters.bytesDown()).append('\n');
-        out.append("# HELP chainsocks_chain_up Whether a chain's last dial succeeded (1) or failed (0).\n");
+        // chain_up only for what a dial showed: a chain no connection has used yet has no sample, so neither an
+        // alert on == 0 nor a dashboard of up chains reads a health nobody observed. chain_state says why.
+        out.append("# HELP chainsocks_chain_up Whether a chain's last dial succeeded (1) or failed (0);"
+                + " no sample until the chain is first dialed.\n");
         out.append("# TYPE chainsocks_chain_up gauge\n");
         for (ListenerStatus listener : redirector.listeners()) {
             for (ChainHealth health : listener.chains()) {
-                out.append("chainsocks_chain_up{listener=\"").append(AccessLog.format(listener.bound()))
-                        .append("\",chain=\"").append(health.chain().name()).append("\"} ")
-                        .append(health.up() ? 1 : 0).append('\n');
+                if (health.state() != ChainState.UNTRIED) {
+                    out.append("chainsocks_chain_up").append(chainLabels(listener, health)).append("} ")
+                            .append(health.up() ? 1 : 0).append('\n');
+                }
+            }
+        }
+        out.append("# HELP chainsocks_chain_state A chain's state: 1 for the one it is in (untried until it is"
+                + " first dialed, then up or down), 0 for the others.\n");
+        out.append("# TYPE chainsocks_chain_state gauge\n");
+        for (ListenerStatus listener : redirector.listeners()) {
+            for (ChainHealth health : listener.chains()) {
+                for (ChainState state : ChainState.values()) {
+                    out.append("chainsocks_chain_state").append(chainLabels(listener, health)).append(",state=\"")
+                            .append(state).append("\"} ").append(health.state() == state ? 1 : 0).append('\n');
+                }
             }
         }
         return out.toString();
+    }
+
+    /** An opening brace and the chain's labels, {@code listener="127.0.0.1:12345",chain="main"}: more may follow. */
+    private static String chainLabels(ListenerStatus listener, ChainHealth health) {
+        return "{listener=\"" + AccessLog.format(listener.bound()) + "\",chain=\"" + health.chain().name() + "\"";
     }
 
     private static void metric(StringBuilder out, String name, String type, String help, long value) {

@@ -63,9 +63,15 @@ class MetricsEndpointTest {
                     "# TYPE chainsocks_bytes_total counter",
                     "chainsocks_bytes_total{direction=\"up\"} 0",
                     "chainsocks_bytes_total{direction=\"down\"} 0",
-                    "# HELP chainsocks_chain_up Whether a chain's last dial succeeded (1) or failed (0).",
+                    "# HELP chainsocks_chain_up Whether a chain's last dial succeeded (1) or failed (0); no sample"
+                            + " until the chain is first dialed.",
                     "# TYPE chainsocks_chain_up gauge",
-                    "chainsocks_chain_up{listener=\"" + listener + "\",chain=\"direct\"} 1");
+                    "# HELP chainsocks_chain_state A chain's state: 1 for the one it is in (untried until it is first"
+                            + " dialed, then up or down), 0 for the others.",
+                    "# TYPE chainsocks_chain_state gauge",
+                    "chainsocks_chain_state{listener=\"" + listener + "\",chain=\"direct\",state=\"untried\"} 1",
+                    "chainsocks_chain_state{listener=\"" + listener + "\",chain=\"direct\",state=\"up\"} 0",
+                    "chainsocks_chain_state{listener=\"" + listener + "\",chain=\"direct\",state=\"down\"} 0");
         }
     }
 
@@ -90,6 +96,11 @@ class MetricsEndpointTest {
                     .containsEntry("chainsocks_connections_dialed_total", 1L)
                     .containsEntry("chainsocks_bytes_total{direction=\"up\"}", 10L)
                     .containsEntry("chainsocks_bytes_total{direction=\"down\"}", 10L);
+            String chain = "{listener=\"" + AccessLog.format(fixture.listener()) + "\",chain=\"direct\"";
+            assertThat(samples(text)).containsEntry("chainsocks_chain_up" + chain + "}", 1L)
+                    .containsEntry("chainsocks_chain_state" + chain + ",state=\"untried\"}", 0L)
+                    .containsEntry("chainsocks_chain_state" + chain + ",state=\"up\"}", 1L)
+                    .containsEntry("chainsocks_chain_state" + chain + ",state=\"down\"}", 0L);
         }
     }
 
@@ -107,7 +118,9 @@ class MetricsEndpointTest {
             assertThat(samples(text))
                     .containsEntry("chainsocks_connections_failed_total{reason=\"dial\"}", 1L)
                     .containsEntry("chainsocks_chain_up{listener=\"" + AccessLog.format(fixture.listener())
-                            + "\",chain=\"direct\"}", 0L);
+                            + "\",chain=\"direct\"}", 0L)
+                    .containsEntry("chainsocks_chain_state{listener=\"" + AccessLog.format(fixture.listener())
+                            + "\",chain=\"direct\",state=\"down\"}", 1L);
         }
     }
 
@@ -205,7 +218,7 @@ class MetricsEndpointTest {
                     loopback(oldMetrics));
             HttpResponse<String> moved = getMetrics(newMetrics);
             assertThat(moved.statusCode()).isEqualTo(200);
-            assertThat(moved.body()).contains("chainsocks_chain_up{listener=\"127.0.0.1:" + oldMetrics + "\"");
+            assertThat(moved.body()).contains("chainsocks_chain_state{listener=\"127.0.0.1:" + oldMetrics + "\"");
         }
     }
 

@@ -8,6 +8,7 @@ import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -63,17 +64,18 @@ final class RedirectSession {
             clientAddress = (InetSocketAddress) client.getRemoteAddress();
             destination = listener.lookup().lookup(client);
         } catch (IOException e) {
-            refuse("no original destination: " + e.getMessage() + " (is the firewall rule a REDIRECT to this port?)");
+            refuse(RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e.getMessage()
+                    + " (is the firewall rule a REDIRECT to this port?)");
             return;
         } catch (RuntimeException e) {
             Logger.error(e, "session {}: original destination lookup failed", id);
-            refuse("no original destination: " + e);
+            refuse(RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e);
             return;
         }
         String loopReason = redirector.loopGuard().check(clientAddress, listener.config().listen().getPort(),
                 destination);
         if (loopReason != null) {
-            refuse("loop: " + loopReason);
+            refuse(RefusalKind.LOOP, "loop: " + loopReason);
             return;
         }
         ChainSelector selector = listener.selector();
@@ -143,11 +145,11 @@ final class RedirectSession {
         redirector.loopGuard().ownSocketBound(port);
     }
 
-    private void refuse(String reason) {
+    private void refuse(RefusalKind kind, String reason) {
         ended = true;
         ChannelClose.quietly(client);
-        redirector.counters().countFailure(reason.startsWith("loop") ? "loop" : "lookup");
-        AccessLog.refused(id, clientAddress, reason);
+        redirector.counters().countFailure(kind == RefusalKind.LOOP ? "loop" : "lookup");
+        AccessLog.refused(id, clientAddress, kind, reason);
         release();
     }
 

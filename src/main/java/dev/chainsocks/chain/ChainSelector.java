@@ -54,7 +54,8 @@ public final class ChainSelector {
     private final AtomicInteger turn = new AtomicInteger();
 
     /** One chain's health; replaced as a whole, never modified. */
-    private record State(boolean up, Instant since, String lastError, Duration lastLatency, long retryAtNanos) {
+    private record State(ChainState state, Instant since, String lastError, Duration lastLatency,
+                         long retryAtNanos) {
     }
 
     /**
@@ -94,7 +95,7 @@ public final class ChainSelector {
         this.successes = new LongAdder[this.chains.size()];
         this.failures = new LongAdder[this.chains.size()];
         for (int i = 0; i < this.chains.size(); i++) {
-            states.set(i, new State(true, now, null, null, 0));
+            states.set(i, new State(ChainState.UNTRIED, now, null, null, 0));
             successes[i] = new LongAdder();
             failures[i] = new LongAdder();
         }
@@ -157,10 +158,10 @@ public final class ChainSelector {
         int i = indexOf(chain);
         long now = nanoTime.getAsLong();
         Instant wall = clock.instant();
-        State before = states.getAndUpdate(i, s ->
-                new State(false, s.up() ? wall : s.since(), reason, s.lastLatency(), now + backoffNanos));
+        State before = states.getAndUpdate(i, s -> new State(ChainState.DOWN,
+                s.state() == ChainState.DOWN ? s.since() : wall, reason, s.lastLatency(), now + backoffNanos));
         failures[i].increment();
-        if (before.up()) {
+        if (before.state() != ChainState.DOWN) {
             Logger.warn("chain {} is down: {}; tried after the others for {}", chain, reason,
                     DurationSyntax.format(Duration.ofNanos(backoffNanos)));
         }
@@ -171,10 +172,10 @@ public final class ChainSelector {
         Objects.requireNonNull(handshakeLatency, "handshakeLatency");
         int i = indexOf(chain);
         Instant wall = clock.instant();
-        State before = states.getAndUpdate(i, s ->
-                new State(true, s.up() ? s.since() : wall, s.lastError(), handshakeLatency, 0));
+        State before = states.getAndUpdate(i, s -> new State(ChainState.UP,
+                s.state() == ChainState.UP ? s.since() : wall, s.lastError(), handshakeLatency, 0));
         successes[i].increment();
-        if (!before.up()) {
+        if (before.state() == ChainState.DOWN) {
             Logger.info("chain {} is up again", chain);
         }
     }
@@ -188,14 +189,14 @@ public final class ChainSelector {
             State s = states.get(i);
             Optional<Instant> until = inBackoff(s, now)
                     ? Optional.of(wall.plusNanos(s.retryAtNanos() - now)) : Optional.empty();
-            out.add(new ChainHealth(chains.get(i), s.up(), s.since(), Optional.ofNullable(s.lastError()),
+            out.add(new ChainHealth(chains.get(i), s.state(), s.since(), Optional.ofNullable(s.lastError()),
                     Optional.ofNullable(s.lastLatency()), successes[i].sum(), failures[i].sum(), until));
         }
         return out;
     }
 
     private static boolean inBackoff(State state, long now) {
-        return !state.up() && now - state.retryAtNanos() < 0;
+        return state.state() == ChainState.DOWN && now - state.retryAtNanos() < 0;
     }
 
     private int indexOf(ProxyChain chain) {

@@ -10,15 +10,17 @@ import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code chainsocks rules}: the firewall ruleset for a configuration, as a shell script. */
 @Command(name = "rules", mixinStandardHelpOptions = true,
         description = {"Prints the shell script that installs (or with --down removes) the REDIRECT rules for the "
                 + "configured listeners: a dedicated CHAINSOCKS chain that skips exempt networks, every first-hop "
-                + "proxy and our own marked or owned traffic, then redirects the rest.",
+                + "proxy and our own marked or owned traffic, then redirects the rest. Either backend's script also "
+                + "removes the other backend's chainsocks rules (and only those), so switching --backend leaves one "
+                + "set.",
                 "Apply with: chainsocks rules --config FILE | sh -e   (or native-scripts/firewall up)"})
 final class RulesCommand implements Callable<Integer> {
 

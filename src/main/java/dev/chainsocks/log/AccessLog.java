@@ -14,12 +14,19 @@ import org.tinylog.TaggedLogger;
  * session 12 start client=198.18.1.2:50412 dst=198.19.2.2:80 via=main[socks5://198.19.2.3:1080]
  * session 12 end client=198.18.1.2:50412 dst=198.19.2.2:80 via=main[socks5://198.19.2.3:1080] up=75B down=612B elapsed=0.042s outcome=ok
  * </pre>
- * Lines go to the {@code access} tag at info level.
+ * Lines go to the {@code access} tag at info level. A connection refused before its request gets one
+ * {@code session 13 refused client=... reason=...} line instead, rate-limited per {@link RefusalKind}.
  */
 public final class AccessLog {
 
+    /** Refused lines of one kind written per {@link #REFUSED_WINDOW}; the rest are counted in a summary line. */
+    public static final int REFUSED_PER_WINDOW = 10;
+    public static final Duration REFUSED_WINDOW = Duration.ofSeconds(1);
+
     private static final TaggedLogger LOG = Logger.tag("access");
     private static final AtomicLong IDS = new AtomicLong();
+    private static final RefusedLineLimiter REFUSED = new RefusedLineLimiter(REFUSED_PER_WINDOW, REFUSED_WINDOW,
+            System::nanoTime, RefusedLineLimiter.Scheduler.JDK, line -> LOG.info("{}", line));
 
     private AccessLog() {
     }
@@ -44,9 +51,14 @@ public final class AccessLog {
                 seconds(elapsed), outcome);
     }
 
-    /** The single line for a connection that ended before it asked for anything (bad protocol, auth failure). */
-    public static void refused(long id, InetSocketAddress client, String reason) {
-        LOG.info("session {} refused client={} reason={}", id, AddressSyntax.format(client), reason);
+    /**
+     * The single line for a connection that ended before it asked for anything (no original destination, the loop
+     * guard, bad protocol, auth failure). Anyone who can reach a port can cause these, so at most
+     * {@link #REFUSED_PER_WINDOW} of each kind are written per {@link #REFUSED_WINDOW}; one line at the end of the
+     * window counts the rest. Start and end lines are never limited.
+     */
+    public static void refused(long id, InetSocketAddress client, RefusalKind kind, String reason) {
+        REFUSED.log(kind, () -> "session " + id + " refused client=" + AddressSyntax.format(client) + " reason=" + reason);
     }
 
     static String seconds(Duration elapsed) {

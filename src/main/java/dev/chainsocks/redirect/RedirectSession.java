@@ -6,6 +6,7 @@ import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -66,19 +67,19 @@ final class RedirectSession {
             clientAddress = (InetSocketAddress) client.getRemoteAddress();
             destinationAddress = context.listener().lookup().lookup(client);
         } catch (IOException e) {
-            refuse(FailureReason.LOOKUP, "no original destination: " + e.getMessage()
+            refuse(FailureReason.LOOKUP, RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e.getMessage()
                     + " (is the firewall rule a REDIRECT to this port?)");
             return;
         } catch (RuntimeException e) {
             Logger.error(e, "session {}: original destination lookup failed", id);
-            refuse(FailureReason.LOOKUP, "no original destination: " + e);
+            refuse(FailureReason.LOOKUP, RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e);
             return;
         }
         destination = Destination.ip(destinationAddress.getAddress(), destinationAddress.getPort());
         String loopReason = context.loopGuard().check(clientAddress, context.listener().config().listen().getPort(),
                 destinationAddress);
         if (loopReason != null) {
-            refuse(FailureReason.LOOP, "loop: " + loopReason);
+            refuse(FailureReason.LOOP, RefusalKind.LOOP, "loop: " + loopReason);
             return;
         }
         List<ProxyChain> candidates = context.listener().selector().candidates();
@@ -168,11 +169,11 @@ final class RedirectSession {
         context.loopGuard().ownSocketBound(port);
     }
 
-    private void refuse(FailureReason reason, String why) {
+    private void refuse(FailureReason reason, RefusalKind kind, String why) {
         ended = true;
         ChannelClose.quietly(client);
         context.counters().countFailure(reason);
-        AccessLog.refused(id, clientAddress, why);
+        AccessLog.refused(id, clientAddress, kind, why);
         release();
     }
 

@@ -8,10 +8,11 @@ import java.util.Objects;
  *
  * @param backend  the tool both texts are for
  * @param mode     whose connections are redirected
- * @param up       for {@link FirewallBackend#IPTABLES} a POSIX shell script, for {@link FirewallBackend#NFT} a
- *                 ruleset for {@code nft -f -}; idempotent: applying it again replaces the rules, never adds a copy
- * @param down     removes everything {@code up} added (and nothing else), whatever the mode or configuration
- *                 it was generated with; harmless when nothing is there
+ * @param up       a POSIX shell script: iptables commands, or for {@link FirewallBackend#NFT} one that feeds a
+ *                 ruleset to {@code nft -f -}; idempotent: applying it again replaces the rules, never adds a copy.
+ *                 It also removes the other backend's chainsocks rules, so switching backends leaves one set
+ * @param down     removes everything {@code up} of either backend added (and nothing else), whatever the mode or
+ *                 configuration it was generated with; harmless when nothing is there
  * @param warnings things the rules cannot do, one sentence each, also written as comments into {@code up}
  */
 public record Ruleset(FirewallBackend backend, RedirectMode mode, String up, String down, List<String> warnings) {

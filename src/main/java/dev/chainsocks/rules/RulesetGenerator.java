@@ -43,6 +43,12 @@ import java.util.regex.Pattern;
  * {@code lookup = "netfilter"} that receives that family (an IPv4 address or a dual-stack {@code [::]} for
  * IPv4, an IPv6 address for IPv6). A family no such listener receives gets no rules, and {@code up} removes
  * rules left in it by an earlier configuration. TPROXY listeners are not covered.
+ *
+ * <p>Both backends' scripts also remove the other backend's rules, and only chainsocks' own: the iptables
+ * scripts delete tables {@code ip chainsocks} and {@code ip6 chainsocks}, the nft scripts the {@code CHAINSOCKS}
+ * chains and the jumps to them. Switching {@code --backend} therefore never leaves the old rules in force beside
+ * the new ones. {@code up} removes the other backend's rules after its own are in place, so connections are never
+ * left unredirected in between; a tool that is not installed is skipped, since it cannot have rules.
  */
 public final class RulesetGenerator {
 
@@ -142,9 +148,12 @@ public final class RulesetGenerator {
         }
 
         String up = backend == FirewallBackend.IPTABLES
-                ? iptablesUp(config, mode, lanInterface, ownerUid, plans, unused, warnings)
-                : throughNft(nftUp(config, mode, lanInterface, ownerUid, plans, unused, warnings));
-        String down = backend == FirewallBackend.IPTABLES ? iptablesDown() : throughNft(nftDown());
+                ? iptablesUp(config, mode, lanInterface, ownerUid, plans, unused, warnings) + removeNftTables()
+                : throughNft(nftUp(config, mode, lanInterface, ownerUid, plans, unused, warnings))
+                        + removeIptablesChains();
+        String down = backend == FirewallBackend.IPTABLES
+                ? iptablesDown() + removeNftTables()
+                : throughNft(nftDown()) + removeIptablesChains();
         return new Ruleset(backend, mode, up, down, warnings);
     }
 
@@ -304,7 +313,8 @@ public final class RulesetGenerator {
         StringBuilder out = new StringBuilder("#!/bin/sh\n");
         out.append("# chainsocks firewall rules, down: iptables\n");
         out.append("# Removes every jump to ").append(CHAIN).append(" and the ").append(CHAIN)
-                .append(" chains, IPv4 and IPv6, whatever mode they were added in; nothing else.\n");
+                .append(" chains, IPv4 and IPv6, whatever mode they were added in,\n")
+                .append("# and the nft backend's chainsocks tables; nothing else.\n");
         for (Family family : Family.values()) {
             out.append("\n# ").append(family.label).append('\n').append(removeChain(family.iptables));
         }
@@ -373,10 +383,48 @@ public final class RulesetGenerator {
         return "table " + family.nftFamily + " chainsocks\n" + "delete table " + family.nftFamily + " chainsocks\n";
     }
 
+    // ---- the other backend ---------------------------------------------------------------------------------------
+
+    /**
+     * For the iptables scripts: removes tables {@code ip chainsocks} and {@code ip6 chainsocks} that the nft backend
+     * left, after our own rules are in place (so there is no moment without redirection). Only those two tables;
+     * nothing when nft is not installed or they are not there.
+     */
+    private static String removeNftTables() {
+        return "\n# The nft backend's tables too, so that switching from --backend nft leaves no second set of\n"
+                + "# rules: only tables ip chainsocks and ip6 chainsocks; nothing when nft is not installed or they\n"
+                + "# are not there.\n"
+                + "if command -v nft >/dev/null 2>&1; then\n"
+                + "    for family in ip ip6; do\n"
+                + "        if nft list table \"$family\" chainsocks >/dev/null 2>&1; then\n"
+                + "            nft delete table \"$family\" chainsocks\n"
+                + "        fi\n"
+                + "    done\n"
+                + "fi\n";
+    }
+
+    /**
+     * For the nft scripts: removes the {@code CHAINSOCKS} chains and the jumps to them that the iptables backend
+     * left, after our own table is in place. Only those; nothing when a tool is not installed or nothing is there.
+     */
+    private static String removeIptablesChains() {
+        StringBuilder out = new StringBuilder("\n# The iptables backend's rules too, so that switching from")
+                .append(" --backend iptables leaves no second\n# set: only the ").append(CHAIN)
+                .append(" chains and the jumps to them; nothing when a tool is not installed\n")
+                .append("# or nothing is there.\n");
+        for (Family family : Family.values()) {
+            out.append("if command -v ").append(family.iptables).append(" >/dev/null 2>&1; then\n");
+            removeChain(family.iptables).lines().forEach(line -> out.append("    ").append(line).append('\n'));
+            out.append("fi\n");
+        }
+        return out.toString();
+    }
+
     private static String nftDown() {
         StringBuilder out = new StringBuilder();
         out.append("# chainsocks firewall rules, down: nft\n");
-        out.append("# Removes tables ip chainsocks and ip6 chainsocks, if present; nothing else.\n");
+        out.append("# Removes tables ip chainsocks and ip6 chainsocks, if present, and below them the iptables\n");
+        out.append("# backend's CHAINSOCKS chains; nothing else.\n");
         for (Family family : Family.values()) {
             out.append(resetTable(family));
         }

@@ -10,6 +10,7 @@ import dev.chainsocks.engine.Relay;
 import dev.chainsocks.engine.Resolver;
 import dev.chainsocks.engine.Timer;
 import dev.chainsocks.log.AccessLog;
+import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
@@ -459,7 +460,7 @@ final class ServerSession {
         if (request == null) {
             ended = true;
             ChannelClose.quietly(client);
-            AccessLog.refused(id, clientAddress, outcome);
+            AccessLog.refused(id, clientAddress, RefusalKind.HANDSHAKE, outcome);
             acceptor.release();
             server.sessionEnded(this);
             return;

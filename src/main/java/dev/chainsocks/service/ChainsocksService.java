@@ -9,10 +9,13 @@ import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +36,9 @@ public final class ChainsocksService implements AutoCloseable {
     }
 
     private static final Duration STATUS_INTERVAL = Duration.ofSeconds(5);
+    /** How long a rejected reload waits for the metrics port it released to be free again. */
+    private static final Duration METRICS_RESTORE_WAIT = Duration.ofSeconds(2);
+    private static final Duration METRICS_RESTORE_RETRY = Duration.ofMillis(10);
 
     private final Redirector redirector;
     private final ConfigReader reader;
@@ -143,14 +149,16 @@ public final class ChainsocksService implements AutoCloseable {
      */
     public synchronized String reload() {
         notifier.reloading();
+        Optional<InetSocketAddress> releasedMetrics = Optional.empty();
         try {
             ChainsocksConfig previous = redirector.config();
             ChainsocksConfig next = reader.read();
+            releasedMetrics = releaseMetricsFor(next);
             redirector.reload(next);
             StringBuilder answer = new StringBuilder("reloaded: ").append(next.listeners().size())
                     .append(" listener(s), ").append(next.chains().size()).append(" chain(s); ")
                     .append(redirector.activeSessions()).append(" session(s) carry on\n");
-            reloadMetrics(previous, next, answer);
+            reloadMetrics(previous, next, releasedMetrics.isPresent(), answer);
             if (!logLevelInEffect.equals(next.service().logLevel())) {
                 restartNeeded(answer, "service.log-level");
             }
@@ -160,15 +168,83 @@ public final class ChainsocksService implements AutoCloseable {
             return answer.toString();
         } catch (Exception e) {
             Logger.error("reload rejected, the running configuration stays: {}", e.getMessage());
-            return "error: reload rejected, the running configuration stays: " + e.getMessage() + "\n";
+            String answer = "error: reload rejected, the running configuration stays: " + e.getMessage() + "\n";
+            if (releasedMetrics.isPresent()) {
+                answer += restoreMetrics(releasedMetrics.get());
+            }
+            return answer;
         } finally {
             notifier.ready();
             notifier.status(statusLine());
         }
     }
 
-    private void reloadMetrics(ChainsocksConfig previous, ChainsocksConfig next, StringBuilder answer) {
-        if (previous.metrics().equals(next.metrics())) {
+    /**
+     * Closes the metrics endpoint when a listener of {@code next} is to be bound on its port: metrics moving to
+     * another port and a listener taking the old one in the same reload. chainsocks holds that port itself, so the
+     * listener must not be refused as if another process did. Returns the address released, to be restored should
+     * the reload fail.
+     */
+    private Optional<InetSocketAddress> releaseMetricsFor(ChainsocksConfig next) {
+        if (metrics == null) {
+            return Optional.empty();
+        }
+        InetSocketAddress held = metrics.address();
+        boolean wanted = next.listeners().stream().anyMatch(listener -> samePort(listener.listen(), held));
+        if (!wanted) {
+            return Optional.empty();
+        }
+        Logger.info("metrics endpoint http://{}/metrics closed: the new configuration listens on its port",
+                AddressSyntax.format(held));
+        metrics.close();
+        metrics = null;
+        return Optional.of(held);
+    }
+
+    /** Whether binding {@code wanted} would collide with {@code held}: same port, same or a wildcard address. */
+    private static boolean samePort(InetSocketAddress wanted, InetSocketAddress held) {
+        return wanted.getPort() == held.getPort() && (wanted.getAddress().equals(held.getAddress())
+                || wanted.getAddress().isAnyLocalAddress() || held.getAddress().isAnyLocalAddress());
+    }
+
+    /**
+     * Starts the metrics endpoint again where it was, after a rejected reload released it. A listener that the
+     * reload bound on that port is closed on its event loop, so the port can stay taken for a moment: binding is
+     * tried again until {@link #METRICS_RESTORE_WAIT} has passed. Returns a warning for the reload's answer, or "".
+     */
+    private String restoreMetrics(InetSocketAddress address) {
+        long deadline = System.nanoTime() + METRICS_RESTORE_WAIT.toNanos();
+        while (true) {
+            try {
+                metrics = MetricsEndpoint.start(address, redirector);
+                Logger.info("metrics back on http://{}/metrics", AddressSyntax.format(metrics.address()));
+                return "";
+            } catch (BindException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    return metricsNotRestored(address, e);
+                }
+                try {
+                    Thread.sleep(METRICS_RESTORE_RETRY.toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return metricsNotRestored(address, e);
+                }
+            } catch (IOException e) {
+                return metricsNotRestored(address, e);
+            }
+        }
+    }
+
+    private static String metricsNotRestored(InetSocketAddress address, IOException e) {
+        String message = "metrics endpoint not restored on " + AddressSyntax.format(address) + ": " + e.getMessage()
+                + "; it starts again with the next successful reload";
+        Logger.error(message);
+        return "warning: " + message + "\n";
+    }
+
+    private void reloadMetrics(ChainsocksConfig previous, ChainsocksConfig next, boolean released,
+                               StringBuilder answer) {
+        if (!released && previous.metrics().equals(next.metrics())) {
             return;
         }
         if (metrics != null) {

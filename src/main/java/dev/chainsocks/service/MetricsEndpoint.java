@@ -2,6 +2,7 @@ package dev.chainsocks.service;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.chainsocks.chain.ChainHealth;
+import dev.chainsocks.chain.ChainState;
 import dev.chainsocks.redirect.Counters;
 import dev.chainsocks.redirect.FailureReason;
 import dev.chainsocks.redirect.ListenerStatus;
@@ -17,7 +18,8 @@ import java.util.concurrent.Executors;
 
 /**
  * Prometheus text exposition (format 0.0.4) of the same counters {@code chainsocks status} shows, on
- * {@code GET /metrics}. One daemon thread; meant for a loopback address.
+ * {@code GET /metrics}; {@code HEAD} gets the same headers without the body, other methods 405. One daemon
+ * thread; meant for a loopback address.
  */
 final class MetricsEndpoint implements AutoCloseable {
 
@@ -32,11 +34,29 @@ final class MetricsEndpoint implements AutoCloseable {
     static MetricsEndpoint start(InetSocketAddress address, Redirector redirector) throws IOException {
         HttpServer server = HttpServer.create(address, 16);
         server.createContext("/metrics", exchange -> {
-            byte[] body = render(redirector).getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
+            try {
+                String method = exchange.getRequestMethod();
+                boolean head = method.equals("HEAD");
+                if (!head && !method.equals("GET")) {
+                    exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                    exchange.sendResponseHeaders(405, -1);
+                    return;
+                }
+                byte[] body = render(redirector).getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                if (head) {
+                    // The headers GET would send, no body. The JDK server logs a warning when a length is passed
+                    // for HEAD, so -1 ("no body") goes to it and the length goes in the header.
+                    exchange.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
+                    exchange.sendResponseHeaders(200, -1);
+                    return;
+                }
+                exchange.sendResponseHeaders(200, body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            } finally {
+                exchange.close();
             }
         });
         ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {
@@ -74,16 +94,36 @@ final class MetricsEndpoint implements AutoCloseable {
         out.append("# TYPE chainsocks_bytes_total counter\n");
         out.append("chainsocks_bytes_total{direction=\"up\"} ").append(counters.bytesUp()).append('\n');
         out.append("chainsocks_bytes_total{direction=\"down\"} ").append(counters.bytesDown()).append('\n');
-        out.append("# HELP chainsocks_chain_up Whether a chain's last dial succeeded (1) or failed (0).\n");
+        // chain_up only for what a dial showed: a chain no connection has used yet has no sample, so neither an
+        // alert on == 0 nor a dashboard of up chains reads a health nobody observed. chain_state says why.
+        out.append("# HELP chainsocks_chain_up Whether a chain's last dial succeeded (1) or failed (0);"
+                + " no sample until the chain is first dialed.\n");
         out.append("# TYPE chainsocks_chain_up gauge\n");
         for (ListenerStatus listener : redirector.listeners()) {
             for (ChainHealth health : listener.chains()) {
-                out.append("chainsocks_chain_up{listener=\"").append(AddressSyntax.format(listener.bound()))
-                        .append("\",chain=\"").append(health.chain().name()).append("\"} ")
-                        .append(health.up() ? 1 : 0).append('\n');
+                if (health.state() != ChainState.UNTRIED) {
+                    out.append("chainsocks_chain_up").append(chainLabels(listener, health)).append("} ")
+                            .append(health.up() ? 1 : 0).append('\n');
+                }
+            }
+        }
+        out.append("# HELP chainsocks_chain_state A chain's state: 1 for the one it is in (untried until it is"
+                + " first dialed, then up or down), 0 for the others.\n");
+        out.append("# TYPE chainsocks_chain_state gauge\n");
+        for (ListenerStatus listener : redirector.listeners()) {
+            for (ChainHealth health : listener.chains()) {
+                for (ChainState state : ChainState.values()) {
+                    out.append("chainsocks_chain_state").append(chainLabels(listener, health)).append(",state=\"")
+                            .append(state).append("\"} ").append(health.state() == state ? 1 : 0).append('\n');
+                }
             }
         }
         return out.toString();
+    }
+
+    /** An opening brace and the chain's labels, {@code listener="127.0.0.1:12345",chain="main"}: more may follow. */
+    private static String chainLabels(ListenerStatus listener, ChainHealth health) {
+        return "{listener=\"" + AddressSyntax.format(listener.bound()) + "\",chain=\"" + health.chain().name() + "\"";
     }
 
     private static void metric(StringBuilder out, String name, String type, String help, long value) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chainsocks.chain.ChainHealth;
+import dev.chainsocks.chain.ChainState;
 import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.redirect.Counters;
 import dev.chainsocks.redirect.FailureReason;
@@ -47,7 +48,7 @@ final class StatusReport {
             out.append("listener ").append(AddressSyntax.format(listener.bound())).append(' ')
                     .append(listener.config().lookup()).append(' ').append(listener.config().policy()).append('\n');
             for (ChainHealth health : listener.chains()) {
-                out.append("  chain ").append(health.chain().name()).append(health.up() ? " up" : " down")
+                out.append("  chain ").append(health.chain().name()).append(' ').append(health.state())
                         .append(" since ").append(health.since()).append(", ").append(health.successes())
                         .append(" ok, ").append(health.failures()).append(" failed");
                 health.lastHandshakeLatency().ifPresent(d -> out.append(", last dial ").append(d.toMillis())
@@ -90,7 +91,10 @@ final class StatusReport {
             for (ChainHealth health : listener.chains()) {
                 ObjectNode chain = chains.addObject();
                 chain.put("name", health.chain().name());
-                chain.put("up", health.up());
+                chain.put("state", health.state().toString());
+                if (health.state() != ChainState.UNTRIED) {
+                    chain.put("up", health.up());
+                }
                 chain.put("since", health.since().toString());
                 chain.put("successes", health.successes());
                 chain.put("failures", health.failures());

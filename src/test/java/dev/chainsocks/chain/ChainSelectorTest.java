@@ -187,6 +187,34 @@ class ChainSelectorTest {
                 "last error: hop 1 socks5://b.example:1080: connection refused", "skipped until");
     }
 
+    /** Before any dial a chain is untried: not up, not down, not in backoff; the first report decides. */
+    @Test
+    void aChainIsUntriedUntilItsFirstDial() {
+        ChainSelector s = selector(ChainPolicy.FAILOVER, a, b, c);
+        assertThat(s.health()).extracting(ChainHealth::state)
+                .containsExactly(ChainState.UNTRIED, ChainState.UNTRIED, ChainState.UNTRIED);
+        assertThat(s.health()).allSatisfy(h -> {
+            assertThat(h.up()).isFalse();
+            assertThat(h.since()).isEqualTo(START.plusNanos(1_000));
+            assertThat(h.backoffUntil()).isEmpty();
+            assertThat(h.toString()).contains(" untried since ").doesNotContain("last error");
+        });
+        assertThat(s.candidates()).containsExactly(a, b, c);
+
+        advance(Duration.ofSeconds(3));
+        s.reportSuccess(a, Duration.ofMillis(20));
+        s.reportFailure(b, "connection refused");
+        List<ChainHealth> health = s.health();
+        assertThat(health).extracting(ChainHealth::state)
+                .containsExactly(ChainState.UP, ChainState.DOWN, ChainState.UNTRIED);
+        Instant firstDial = START.plusNanos(1_000).plusSeconds(3);
+        assertThat(health.get(0).since()).as("up since the first success, not since start").isEqualTo(firstDial);
+        assertThat(health.get(1).since()).isEqualTo(firstDial);
+        assertThat(health.get(2).since()).isEqualTo(START.plusNanos(1_000));
+        assertThat(s.candidates()).as("an untried chain keeps its place; only a down one moves back")
+                .containsExactly(a, c, b);
+    }
+
     @Test
     void rejectsUnknownChains() {
         ChainSelector s = selector(ChainPolicy.FAILOVER, a, b);

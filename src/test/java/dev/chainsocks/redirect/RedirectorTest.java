@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chainsocks.chain.ChainHealth;
+import dev.chainsocks.chain.ChainState;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.ConfigLoader;
 import dev.chainsocks.server.SocksServer;
@@ -133,7 +134,7 @@ class RedirectorTest {
         assertThat(health).hasSize(2);
         ChainHealth deadHealth = health.get(0);
         assertThat(deadHealth.chain().name()).isEqualTo("dead");
-        assertThat(deadHealth.up()).isFalse();
+        assertThat(deadHealth.state()).isEqualTo(ChainState.DOWN);
         assertThat(deadHealth.failures()).isEqualTo(1);
         assertThat(deadHealth.backoffUntil()).isPresent();
         assertThat(deadHealth.lastError()).hasValueSatisfying(error -> assertThat(error)
@@ -160,8 +161,8 @@ class RedirectorTest {
         // The first chain's proxy says "connection refused" for the destination: the next chain is still tried
         // (a proxy without uplink answers like that too) and carries the connection...
         assertEchoes(connect(), "first");
-        // ...but the first chain stays up, so the next connection asks it first again.
-        assertThat(redirector.listeners().get(0).chains().get(0).up()).isTrue();
+        // ...but the first chain is not marked down, so the next connection asks it first again.
+        assertThat(redirector.listeners().get(0).chains().get(0).state()).isNotEqualTo(ChainState.DOWN);
         assertEchoes(connect(), "second");
         assertThat(refusing.accepted()).isEqualTo(2);
         assertThat(live.acceptedConnections()).isEqualTo(2);
@@ -202,7 +203,8 @@ class RedirectorTest {
 
         Eventually.until("failure counted", () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.DIAL, 0L) == 1);
         assertThat(redirector.counters().dialedCount()).isZero();
-        assertThat(redirector.listeners().get(0).chains()).allSatisfy(h -> assertThat(h.up()).isFalse());
+        assertThat(redirector.listeners().get(0).chains()).allSatisfy(h -> assertThat(h.state())
+                .isEqualTo(ChainState.DOWN));
         Eventually.until("session ended", () -> redirector.sessions().isEmpty());
     }
 

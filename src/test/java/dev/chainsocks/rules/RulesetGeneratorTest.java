@@ -124,6 +124,7 @@ class RulesetGeneratorTest {
                 iptables -w -t nat -X CHAINSOCKS 2>/dev/null || true
                 """, "ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true\n");
         assertThat(down).doesNotContain("-F OUTPUT", "-F PREROUTING", "-F\n");
+        assertThat(down).contains("# and the nft backend's chainsocks tables; nothing else.\n");
     }
 
     @Test
@@ -155,13 +156,73 @@ class RulesetGeneratorTest {
                 set -e
                 nft -f - <<'CHAINSOCKS_NFT'
                 # chainsocks firewall rules, down: nft
-                # Removes tables ip chainsocks and ip6 chainsocks, if present; nothing else.
+                # Removes tables ip chainsocks and ip6 chainsocks, if present, and below them the iptables
+                # backend's CHAINSOCKS chains; nothing else.
                 table ip chainsocks
                 delete table ip chainsocks
                 table ip6 chainsocks
                 delete table ip6 chainsocks
                 CHAINSOCKS_NFT
-                """);
+                """ + REMOVE_IPTABLES_CHAINS);
+    }
+
+    /** What every nft script ends with: the iptables backend's chains go, only those, each tool only if there. */
+    private static final String REMOVE_IPTABLES_CHAINS = """
+
+            # The iptables backend's rules too, so that switching from --backend iptables leaves no second
+            # set: only the CHAINSOCKS chains and the jumps to them; nothing when a tool is not installed
+            # or nothing is there.
+            if command -v iptables >/dev/null 2>&1; then
+                for hook in OUTPUT PREROUTING; do
+                    iptables -w -t nat -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS\\)$/\\1/p' |
+                        while read -r rule; do iptables -w -t nat -D $rule || true; done
+                done
+                iptables -w -t nat -F CHAINSOCKS 2>/dev/null || true
+                iptables -w -t nat -X CHAINSOCKS 2>/dev/null || true
+            fi
+            if command -v ip6tables >/dev/null 2>&1; then
+                for hook in OUTPUT PREROUTING; do
+                    ip6tables -w -t nat -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS\\)$/\\1/p' |
+                        while read -r rule; do ip6tables -w -t nat -D $rule || true; done
+                done
+                ip6tables -w -t nat -F CHAINSOCKS 2>/dev/null || true
+                ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true
+            fi
+            """;
+
+    /** What every iptables script ends with: the nft backend's two tables go, only if nft is there and they are. */
+    private static final String REMOVE_NFT_TABLES = """
+
+            # The nft backend's tables too, so that switching from --backend nft leaves no second set of
+            # rules: only tables ip chainsocks and ip6 chainsocks; nothing when nft is not installed or they
+            # are not there.
+            if command -v nft >/dev/null 2>&1; then
+                for family in ip ip6; do
+                    if nft list table "$family" chainsocks >/dev/null 2>&1; then
+                        nft delete table "$family" chainsocks
+                    fi
+                done
+            fi
+            """;
+
+    @Test
+    void eachBackendsScriptsRemoveTheOtherBackendsRulesLast() throws Exception {
+        for (RedirectMode mode : RedirectMode.values()) {
+            Ruleset iptables = generate(config(DUAL, MARK), FirewallBackend.IPTABLES, mode, "lan0", null);
+            Ruleset nft = generate(config(DUAL, MARK), FirewallBackend.NFT, mode, "lan0", null);
+            assertThat(iptables.up()).endsWith(REMOVE_NFT_TABLES).doesNotContain("CHAINSOCKS_NFT");
+            assertThat(iptables.down()).endsWith(REMOVE_NFT_TABLES);
+            assertThat(nft.up()).endsWith("CHAINSOCKS_NFT\n" + REMOVE_IPTABLES_CHAINS);
+            assertThat(nft.down()).endsWith("CHAINSOCKS_NFT\n" + REMOVE_IPTABLES_CHAINS);
+            // Our own rules first: the other backend's go only once ours are in place (set -e stops before).
+            assertThat(iptables.up().indexOf(REMOVE_NFT_TABLES))
+                    .isGreaterThan(iptables.up().lastIndexOf("-j CHAINSOCKS\n"));
+        }
+        // Each script names only the other backend's chainsocks objects: no flush of a whole table or hook.
+        String both = REMOVE_NFT_TABLES + REMOVE_IPTABLES_CHAINS;
+        assertThat(both).doesNotContain("flush", "-F OUTPUT", "-F PREROUTING", "-t nat -F\n", "delete table ip nat");
+        assertThat(both.lines().filter(line -> line.contains("nft delete")))
+                .containsExactly("            nft delete table \"$family\" chainsocks");
     }
 
     @Test

@@ -72,6 +72,7 @@ class StatusReportTest {
             assertThat(only.path("policy").asText()).isEqualTo("strict");
             JsonNode chain = only.path("chains").get(0);
             assertThat(chain.path("name").asText()).isEqualTo("direct");
+            assertThat(chain.path("state").asText()).isEqualTo("up");
             assertThat(chain.path("up").asBoolean()).isTrue();
             assertThat(chain.path("successes").asLong()).isEqualTo(1);
             assertThat(chain.path("failures").asLong()).isZero();
@@ -79,6 +80,23 @@ class StatusReportTest {
             assertThat(chain.has("lastError")).isFalse();
             assertThat(chain.path("hops").isArray()).isTrue();
             assertThat(chain.path("hops").size()).isZero();
+        }
+    }
+
+    /** Nothing listens behind the chain, but no connection has tried it: status claims neither up nor down. */
+    @Test
+    void aChainNoConnectionUsedIsUntried() throws Exception {
+        try (LoopbackRedirector fixture = LoopbackRedirector.toClosedPort()) {
+            List<String> text = StatusReport.text(fixture.redirector()).lines().toList();
+            assertThat(text).anyMatch(line -> line.matches("  chain direct untried since \\S+Z, 0 ok, 0 failed"))
+                    .noneMatch(line -> line.contains(" up since") || line.contains(" down since"));
+
+            JsonNode chain = JSON.readTree(StatusReport.json(fixture.redirector()))
+                    .path("listeners").get(0).path("chains").get(0);
+            assertThat(chain.path("state").asText()).isEqualTo("untried");
+            assertThat(chain.has("up")).as("no up/down before a dial: " + chain).isFalse();
+            assertThat(chain.path("successes").asLong()).isZero();
+            assertThat(chain.path("failures").asLong()).isZero();
         }
     }
 
@@ -123,6 +141,8 @@ class StatusReportTest {
             JsonNode json = JSON.readTree(StatusReport.json(fixture.redirector()));
             assertThat(json.path("connections").path("failed").path("dial").asLong()).isEqualTo(2);
             JsonNode chain = json.path("listeners").get(0).path("chains").get(0);
+            assertThat(chain.path("state").asText()).isEqualTo("down");
+            assertThat(chain.path("up").isBoolean()).isTrue();
             assertThat(chain.path("up").asBoolean()).isFalse();
             assertThat(chain.path("failures").asLong()).isEqualTo(2);
             assertThat(chain.path("lastError").asText()).isNotBlank();

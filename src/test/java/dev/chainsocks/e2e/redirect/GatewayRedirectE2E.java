@@ -15,6 +15,9 @@ import dev.chainsocks.e2e.GatewayTopology;
 import dev.chainsocks.e2e.HttpFileServer;
 import dev.chainsocks.e2e.Prerequisites;
 import dev.chainsocks.e2e.TestWorkspace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -287,6 +290,93 @@ class GatewayRedirectE2E {
         assertThat(web.awaitRequests(requestsBefore + 1, LOG_WAIT).get(requestsBefore))
                 .as("after --down lan reaches wan directly").startsWith("::ffff:" + LAN_V4 + " ");
         assertThat(endLines("v6-three")).hasSize(sessionsBefore);
+    }
+
+    /**
+     * Switching {@code --backend}: each backend's up script removes the other backend's chainsocks rules, so only
+     * one set is in force and lan's connections are still redirected once (one session at chainsocks, one at each
+     * hop). An up script whose other tool is not installed still succeeds (it cannot remove what it cannot see, so
+     * both sets are then in force), and either backend's down script removes both sets, and so does
+     * {@code native-scripts/firewall down} when it cannot run the generator.
+     */
+    @Test
+    void switchingBackendsLeavesOnlyTheNewBackendsRules() {
+        topology.clearRedirects();
+        String[] gateway = {"--mode", "gateway", "--lan-iface", GW_LAN_IF};
+        String iptablesUp = rules("iptables", gateway);
+        String nftUp = rules("nft", gateway);
+        String iptablesDown = rules("iptables", "--mode", "gateway", "--down");
+        String nftDown = rules("nft", "--mode", "gateway", "--down");
+        try {
+            apply("iptables", iptablesUp);
+            assertRulesInForce(true, false);
+            assertFetchedThrough("v6-three", WEB_V4, threeMixedHopsTo(WEB_V4));
+
+            apply("nft", nftUp);
+            assertRulesInForce(false, true);
+            assertFetchedThrough("v6-three", WEB_V4, threeMixedHopsTo(WEB_V4));
+            assertFetchedThrough("v6-three", WEB_V6, threeMixedHopsTo(WEB_V6));
+
+            apply("iptables", iptablesUp);
+            assertRulesInForce(true, false);
+            assertFetchedThrough("v6-three", WEB_V4, threeMixedHopsTo(WEB_V4));
+            assertFetchedThrough("v6-three", WEB_V6, threeMixedHopsTo(WEB_V6));
+
+            applyWithout(nftUp, "iptables", "ip6tables");
+            assertRulesInForce(true, true);
+            apply("nft", nftDown);
+            assertRulesInForce(false, false);
+
+            apply("nft", nftUp);
+            applyWithout(iptablesUp, "nft");
+            assertRulesInForce(true, true);
+            apply("iptables", iptablesDown);
+            assertRulesInForce(false, false);
+
+            // native-scripts/firewall down, when the generator cannot run, removes both sets too.
+            apply("nft", nftUp);
+            applyWithout(iptablesUp, "nft");
+            Path firewall = Path.of("native-scripts/firewall").toAbsolutePath();
+            topology.gw().execScript("CHAINSOCKS=false CHAINSOCKS_FIREWALL_ENV=/dev/null " + firewall
+                    + " down --backend nft --config /nonexistent");
+            assertRulesInForce(false, false);
+        } finally {
+            apply("iptables", iptablesDown);
+        }
+    }
+
+    /** Which backends' chainsocks rules are in gw: the CHAINSOCKS chains, the {@code chainsocks} nft tables. */
+    private static void assertRulesInForce(boolean iptables, boolean nft) {
+        String chains = topology.gw().exec("iptables-save", "-t", "nat")
+                + topology.gw().exec("ip6tables-save", "-t", "nat");
+        List<String> tables = topology.gw().exec("nft", "list", "tables").lines().map(String::trim).toList();
+        for (String line : List.of(":CHAINSOCKS ", "-j CHAINSOCKS")) {
+            assertThat(chains.lines().filter(l -> l.contains(line)).count()).as("iptables " + line + " in\n" + chains)
+                    .isEqualTo(iptables ? 2 : 0);
+        }
+        if (nft) {
+            assertThat(tables).contains("table ip chainsocks", "table ip6 chainsocks");
+        } else {
+            assertThat(tables).doesNotContain("table ip chainsocks", "table ip6 chainsocks");
+        }
+    }
+
+    /** Runs a generated script with a PATH on which {@code missing} are not installed. */
+    private static void applyWithout(String script, String... missing) {
+        TestWorkspace workspace = topology.workspace();
+        Path bin = workspace.newDirectory("path-without-" + String.join("-", missing));
+        for (String tool : List.of("sed", "iptables", "ip6tables", "nft")) {
+            if (!List.of(missing).contains(tool)) {
+                Path target = Prerequisites.locate(tool).orElseThrow(() -> new AssertionError(tool + " not found"));
+                try {
+                    Files.createSymbolicLink(bin.resolve(tool), target);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        Path file = workspace.writeFile(workspace.newDirectory("rules"), "rules-without", script);
+        topology.gw().execScript("PATH=" + bin + " /bin/sh -e " + file);
     }
 
     private static String rules(String backend, String... options) {

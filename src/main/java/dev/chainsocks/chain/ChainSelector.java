@@ -24,10 +24,12 @@ import org.tinylog.Logger;
  * remembers which chains failed recently.
  *
  * <p>{@link #candidates()} returns every chain, best first; the dialer tries them in order until one works and
- * reports each outcome with {@link #reportSuccess} or {@link #reportFailure}. A chain that failed is "in backoff"
- * for the configured period: it moves behind the healthy chains, but is never left out, so when every chain
- * failed once they are all still tried, in order. After the backoff the chain takes its normal place again and
- * the next connection retries it.
+ * reports each outcome with {@link #reportSuccess} or {@link #reportFailure}. A chain that failed is down: it moves
+ * behind the healthy chains, but is never left out, so when every chain failed once they are all still tried, in
+ * order. A down chain with proxies is not retried with a user's connection: once its backoff has passed, the
+ * owner takes it from {@link #takeDueProbes()}, checks it with a connection of its own, and reports with
+ * {@link #reportProbe}; only a probe that reached the proxy (or a user's dial that worked anyway) brings it back
+ * to its place. A direct chain (no proxies) has nothing to probe: after its backoff the next connection retries it.
  * <ul>
  *   <li>{@link ChainPolicy#STRICT}: the one chain.
  *   <li>{@link ChainPolicy#FAILOVER}: healthy chains in configuration order, then those in backoff.
@@ -55,7 +57,17 @@ public final class ChainSelector {
 
     /** One chain's health; replaced as a whole, never modified. */
     private record State(ChainState state, Instant since, String lastError, Duration lastLatency,
-                         long retryAtNanos) {
+                         long retryAtNanos, boolean probing, int failedProbes) {
+    }
+
+    /** What a probe of a down chain found. */
+    public enum ProbeOutcome {
+        /** The first proxy accepted a connection: the chain is up again. */
+        REACHED,
+        /** The first proxy could not be reached: still down, probed again after the backoff. */
+        FAILED,
+        /** This host could not make the probe (no socket): nothing learned, probed again after the backoff. */
+        INCONCLUSIVE
     }
 
     /**
@@ -95,7 +107,7 @@ public final class ChainSelector {
         this.successes = new LongAdder[this.chains.size()];
         this.failures = new LongAdder[this.chains.size()];
         for (int i = 0; i < this.chains.size(); i++) {
-            states.set(i, new State(ChainState.UNTRIED, now, null, null, 0));
+            states.set(i, new State(ChainState.UNTRIED, now, null, null, 0, false, 0));
             successes[i] = new LongAdder();
             failures[i] = new LongAdder();
         }
@@ -134,7 +146,7 @@ public final class ChainSelector {
         int back = n;
         for (int k = 0; k < n; k++) {
             int i = (start + k) % n;
-            if (inBackoff(states.get(i), now)) {
+            if (behind(i, now)) {
                 ordered[--back] = chains.get(i);
             } else {
                 ordered[front++] = chains.get(i);
@@ -159,11 +171,13 @@ public final class ChainSelector {
         long now = nanoTime.getAsLong();
         Instant wall = clock.instant();
         State before = states.getAndUpdate(i, s -> new State(ChainState.DOWN,
-                s.state() == ChainState.DOWN ? s.since() : wall, reason, s.lastLatency(), now + backoffNanos));
+                s.state() == ChainState.DOWN ? s.since() : wall, reason, s.lastLatency(), now + backoffNanos,
+                s.probing(), s.state() == ChainState.DOWN ? s.failedProbes() : 0));
         failures[i].increment();
         if (before.state() != ChainState.DOWN) {
-            Logger.warn("chain {} is down: {}; tried after the others for {}", chain, reason,
-                    DurationSyntax.format(Duration.ofNanos(backoffNanos)));
+            Logger.warn("chain {} is down: {}; tried after the others{}", chain, reason, chain.isDirect()
+                    ? " for " + DurationSyntax.format(Duration.ofNanos(backoffNanos))
+                    : " until a probe reaches it, first in " + DurationSyntax.format(Duration.ofNanos(backoffNanos)));
         }
     }
 
@@ -173,10 +187,63 @@ public final class ChainSelector {
         int i = indexOf(chain);
         Instant wall = clock.instant();
         State before = states.getAndUpdate(i, s -> new State(ChainState.UP,
-                s.state() == ChainState.UP ? s.since() : wall, s.lastError(), handshakeLatency, 0));
+                s.state() == ChainState.UP ? s.since() : wall, s.lastError(), handshakeLatency, 0, s.probing(), 0));
         successes[i].increment();
         if (before.state() == ChainState.DOWN) {
             Logger.info("chain {} is up again", chain);
+        }
+    }
+
+    /**
+     * The down chains with proxies whose backoff has passed and that no probe is checking yet; each returned chain
+     * is marked as being probed, and the caller must {@link #reportProbe} it.
+     */
+    public List<ProxyChain> takeDueProbes() {
+        long now = nanoTime.getAsLong();
+        List<ProxyChain> due = new ArrayList<>(0);
+        for (int i = 0; i < chains.size(); i++) {
+            if (chains.get(i).isDirect()) {
+                continue;
+            }
+            State s = states.get(i);
+            if (s.state() == ChainState.DOWN && !s.probing() && now - s.retryAtNanos() >= 0
+                    && states.compareAndSet(i, s, new State(s.state(), s.since(), s.lastError(), s.lastLatency(),
+                            s.retryAtNanos(), true, s.failedProbes()))) {
+                due.add(chains.get(i));
+            }
+        }
+        return due;
+    }
+
+    /**
+     * Records what a probe taken from {@link #takeDueProbes()} found.
+     *
+     * @param detail what the probe did or why it failed, shown as the last error while the chain stays down
+     */
+    public void reportProbe(ProxyChain chain, ProbeOutcome outcome, String detail) {
+        int i = indexOf(chain);
+        long now = nanoTime.getAsLong();
+        Instant wall = clock.instant();
+        State before = states.getAndUpdate(i, s -> {
+            if (s.state() != ChainState.DOWN) {
+                // a user's dial brought it up meanwhile: that is the better evidence
+                return new State(s.state(), s.since(), s.lastError(), s.lastLatency(), s.retryAtNanos(), false,
+                        s.failedProbes());
+            }
+            return switch (outcome) {
+                case REACHED -> new State(ChainState.UP, wall, s.lastError(), s.lastLatency(), 0, false, 0);
+                case FAILED -> new State(ChainState.DOWN, s.since(), detail, s.lastLatency(), now + backoffNanos,
+                        false, s.failedProbes() + 1);
+                case INCONCLUSIVE -> new State(ChainState.DOWN, s.since(), s.lastError(), s.lastLatency(),
+                        now + backoffNanos, false, s.failedProbes());
+            };
+        });
+        if (before.state() == ChainState.DOWN && outcome == ProbeOutcome.REACHED) {
+            Logger.info("chain {} is up again: {}", chain, detail);
+        } else if (before.state() == ChainState.DOWN && outcome == ProbeOutcome.FAILED && before.failedProbes() == 0) {
+            // Once per outage; status shows the latest probe's error.
+            Logger.info("chain {} is still down: {}; probed again every {} until it answers", chain, detail,
+                    DurationSyntax.format(Duration.ofNanos(backoffNanos)));
         }
     }
 
@@ -197,6 +264,12 @@ public final class ChainSelector {
 
     private static boolean inBackoff(State state, long now) {
         return state.state() == ChainState.DOWN && now - state.retryAtNanos() < 0;
+    }
+
+    /** Whether a chain goes behind the healthy ones: down and in backoff, or down and waiting for its probe. */
+    private boolean behind(int i, long now) {
+        State state = states.get(i);
+        return inBackoff(state, now) || (state.state() == ChainState.DOWN && !chains.get(i).isDirect());
     }
 
     private int indexOf(ProxyChain chain) {

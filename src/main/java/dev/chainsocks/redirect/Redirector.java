@@ -78,6 +78,7 @@ public final class Redirector implements AutoCloseable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final long startedNanos = System.nanoTime();
     private final LongSupplier openFilesLimit;
+    private final ChainProbes probes;
     private volatile Settings settings;
 
     private Redirector(ChainsocksConfig config, EventLoopGroup group,
@@ -88,6 +89,13 @@ public final class Redirector implements AutoCloseable {
         this.openFilesLimit = openFilesLimit;
         this.limit = new ConnectionLimit(maxConnections(config));
         this.settings = new Settings(config, upstreamSetup);
+        this.probes = new ChainProbes(group.loops().get(0), group.blocking(), loopGuard, this::probeTargets);
+    }
+
+    private List<ChainProbes.Target> probeTargets() {
+        Settings now = settings;
+        return listeners.stream().map(l -> new ChainProbes.Target(l.runtime.selector(), now.config(),
+                now.upstreamSetup())).toList();
     }
 
     /** Starts with the kernel's lookups (SO_ORIGINAL_DST or TPROXY) and SO_MARK when configured. */
@@ -113,6 +121,7 @@ public final class Redirector implements AutoCloseable {
             for (ListenerConfig listener : config.listeners()) {
                 redirector.listeners.add(redirector.listen(config, listener));
             }
+            redirector.probes.start();
             success = true;
         } finally {
             if (!success) {
@@ -347,6 +356,7 @@ public final class Redirector implements AutoCloseable {
 
     @Override
     public void close() {
+        probes.close();
         stopAccepting();
         for (RedirectSession session : sessions.values()) {
             session.abort("shutting down");

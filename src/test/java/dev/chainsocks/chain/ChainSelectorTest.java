@@ -75,23 +75,62 @@ class ChainSelectorTest {
     }
 
     @Test
-    void failoverSkipsAFailedChainForTheBackoffThenRetriesIt() {
+    void failoverPutsAFailedChainLastUntilAProbeReachesItNotAUsersConnection() {
         ChainSelector s = selector(ChainPolicy.FAILOVER, a, b, c);
         assertThat(s.candidates()).containsExactly(a, b, c);
 
         s.reportFailure(a, "connection refused");
         assertThat(s.candidates()).containsExactly(b, c, a);
+        assertThat(s.takeDueProbes()).as("in backoff: no probe yet").isEmpty();
 
         advance(BACKOFF.minusMillis(1));
-        assertThat(s.candidates()).containsExactly(b, c, a);
-
+        assertThat(s.takeDueProbes()).isEmpty();
         advance(Duration.ofMillis(1));
-        assertThat(s.candidates()).containsExactly(a, b, c);
-        assertThat(s.health().get(0).up()).isFalse();
+        assertThat(s.candidates()).as("after the backoff it still waits for its probe").containsExactly(b, c, a);
+        assertThat(s.takeDueProbes()).containsExactly(a);
+        assertThat(s.takeDueProbes()).as("taken once while its probe runs").isEmpty();
 
-        s.reportSuccess(a, Duration.ofMillis(40));
-        assertThat(s.health().get(0).up()).isTrue();
+        s.reportProbe(a, ChainSelector.ProbeOutcome.FAILED, "probe: connect timed out");
+        assertThat(s.candidates()).containsExactly(b, c, a);
+        assertThat(s.health().get(0).lastError()).contains("probe: connect timed out");
+        assertThat(s.health().get(0).failures()).as("a probe is not a user's dial").isEqualTo(1);
+        assertThat(s.takeDueProbes()).as("the next probe waits a backoff again").isEmpty();
+
+        advance(BACKOFF);
+        assertThat(s.takeDueProbes()).containsExactly(a);
+        s.reportProbe(a, ChainSelector.ProbeOutcome.INCONCLUSIVE, "no socket");
+        assertThat(s.health().get(0).state()).isEqualTo(ChainState.DOWN);
+        assertThat(s.health().get(0).lastError()).contains("probe: connect timed out");
+
+        advance(BACKOFF);
+        assertThat(s.takeDueProbes()).containsExactly(a);
+        s.reportProbe(a, ChainSelector.ProbeOutcome.REACHED, "a probe reached hop 1");
+        assertThat(s.health().get(0).state()).isEqualTo(ChainState.UP);
+        assertThat(s.health().get(0).successes()).isZero();
         assertThat(s.candidates()).containsExactly(a, b, c);
+    }
+
+    @Test
+    void aUsersDialThatWorksBringsADownChainBackAndItsProbeChangesNothing() {
+        ChainSelector s = selector(ChainPolicy.FAILOVER, a, b);
+        s.reportFailure(a, "x");
+        advance(BACKOFF);
+        assertThat(s.takeDueProbes()).containsExactly(a);
+        s.reportSuccess(a, Duration.ofMillis(40));
+        s.reportProbe(a, ChainSelector.ProbeOutcome.FAILED, "late probe");
+        assertThat(s.health().get(0).state()).isEqualTo(ChainState.UP);
+        assertThat(s.candidates()).containsExactly(a, b);
+    }
+
+    @Test
+    void aDirectChainHasNothingToProbeAndIsRetriedAfterItsBackoff() {
+        ProxyChain direct = new ProxyChain("direct", List.of());
+        ChainSelector s = selector(ChainPolicy.FAILOVER, direct, b);
+        s.reportFailure(direct, "connection refused");
+        assertThat(s.candidates()).containsExactly(b, direct);
+        advance(BACKOFF);
+        assertThat(s.takeDueProbes()).isEmpty();
+        assertThat(s.candidates()).containsExactly(direct, b);
     }
 
     @Test

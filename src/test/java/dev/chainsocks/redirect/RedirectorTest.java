@@ -151,6 +151,39 @@ class RedirectorTest {
     }
 
     @Test
+    void aDownChainIsBroughtBackByAProbeOfOurOwnNotByAUsersConnection() throws Exception {
+        int primaryPort = closedPort();
+        SocksServer backup = server();
+        start(listen -> listener(listen, "failover", "primary", "backup") + "failover-backoff = \"1s\"\n"
+                + chain("primary", "socks5://127.0.0.1:" + primaryPort)
+                + chain("backup", "socks5://127.0.0.1:" + backup.port()));
+
+        assertEchoes(connect(), "first");
+        Eventually.until("a probe of the down primary has failed", () -> primary().lastError()
+                .filter(error -> error.startsWith("probe of hop 1 socks5://127.0.0.1:" + primaryPort)).isPresent());
+        assertThat(primary().state()).isEqualTo(ChainState.DOWN);
+
+        assertEchoes(connect(), "second");
+        assertThat(primary().failures()).as("only the first user's dial tried the primary").isEqualTo(1);
+        assertThat(backup.acceptedConnections()).isEqualTo(2);
+
+        SocksServer revived = server(SocksServerConfig.loopback().withListen(
+                List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), primaryPort))));
+        Eventually.until("a probe brought the primary back", () -> primary().state() == ChainState.UP);
+        assertThat(primary().successes()).as("no user's dial was needed").isZero();
+        assertThat(revived.acceptedConnections()).as("the probe connected").isPositive();
+
+        long before = revived.acceptedConnections();
+        assertEchoes(connect(), "third");
+        assertThat(revived.acceptedConnections()).isEqualTo(before + 1);
+        assertThat(backup.acceptedConnections()).isEqualTo(2);
+    }
+
+    private ChainHealth primary() {
+        return redirector.listeners().get(0).chains().get(0);
+    }
+
+    @Test
     void aDestinationRefusedByTheLastHopDoesNotMarkTheChainDown() throws Exception {
         FakeProxy refusing = fake(FakeProxy.refusing());
         SocksServer live = server();
@@ -407,7 +440,11 @@ class RedirectorTest {
     }
 
     private SocksServer server() throws IOException {
-        SocksServer server = SocksServer.start(SocksServerConfig.loopback());
+        return server(SocksServerConfig.loopback());
+    }
+
+    private SocksServer server(SocksServerConfig config) throws IOException {
+        SocksServer server = SocksServer.start(config);
         servers.add(server);
         return server;
     }

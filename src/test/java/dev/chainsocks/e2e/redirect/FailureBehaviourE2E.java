@@ -210,7 +210,8 @@ class FailureBehaviourE2E {
     /**
      * Policy failover with chains {@code dead} then {@code live}: the first connection tries {@code dead}, logs its
      * failure and succeeds through {@code live}; while {@code dead} is in backoff the next connection goes straight
-     * to {@code live}; after the backoff {@code dead} is tried first again.
+     * to {@code live}; after the backoff chainsocks probes {@code dead} with a connection of its own, and while the
+     * probe fails users' connections still go straight to {@code live}.
      */
     @Test
     void failoverUsesTheLiveChainAndSkipsTheDeadOneDuringBackoff() throws InterruptedException {
@@ -234,12 +235,13 @@ class FailureBehaviourE2E {
         assertThat(startOf(second)).as("dead is in backoff: live goes first").contains(" via=live[");
         assertThat(deadFailures()).as("dead was not tried again during the backoff").hasSize(1);
 
-        long waitMillis = Duration.parse("PT" + BACKOFF).toMillis() + 500
-                - Duration.ofNanos(System.nanoTime() - firstFailureNanos).toMillis();
-        Thread.sleep(Math.max(0, waitMillis));
+        String probe = redirector.awaitLogLines(line -> line.contains("chain dead[") && line.contains(" is still down: "),
+                1, Duration.parse("PT" + BACKOFF).multipliedBy(3)).get(0);
+        assertThat(probe).contains("probe of hop 1 socks5://" + DEAD_HOP + ": connect failed");
         assertThat(Curl.get(topology.lan(), url(HTTP_PORT))).isEqualTo(web.page());
-        awaitEnd("live", liveBefore + 2);
-        assertThat(deadFailures()).as("after the backoff dead is tried first again").hasSize(2);
+        String third = awaitEnd("live", liveBefore + 2);
+        assertThat(startOf(third)).as("after the backoff a probe, not a user, tries dead").contains(" via=live[");
+        assertThat(deadFailures()).as("no user's connection waited for dead again").hasSize(1);
     }
 
     private static List<String> deadFailures() {

@@ -195,6 +195,20 @@ public final class ChainSelector {
     }
 
     /**
+     * Records that a dial through a chain reached its last hop, which refused the destination (connection refused,
+     * unreachable): the chain itself works, so it is up, but no dial succeeded and none failed by its fault.
+     */
+    public void reportWorking(ProxyChain chain) {
+        int i = indexOf(chain);
+        Instant wall = clock.instant();
+        State before = states.getAndUpdate(i, s -> s.state() == ChainState.UP ? s
+                : new State(ChainState.UP, wall, s.lastError(), s.lastLatency(), 0, s.probing(), 0));
+        if (before.state() == ChainState.DOWN) {
+            Logger.info("chain {} is up again: its last hop answered", chain);
+        }
+    }
+
+    /**
      * The down chains with proxies whose backoff has passed and that no probe is checking yet; each returned chain
      * is marked as being probed, and the caller must {@link #reportProbe} it.
      */

@@ -129,8 +129,10 @@ final class RedirectSession {
 
     private void dialFailed(ProxyChain failedChain, DialException failure) {
         failures.add(failure);
-        if (failure.blame() == DialException.Blame.CHAIN) {
-            context.listener().selector().reportFailure(failedChain, failure.getMessage());
+        switch (failure.blame()) {
+            case CHAIN -> context.listener().selector().reportFailure(failedChain, failure.getMessage());
+            case DESTINATION -> context.listener().selector().reportWorking(failedChain);
+            case LOCAL -> { } // nothing was learned about the chain
         }
         // Another chain is tried even after a destination refusal: a proxy that lost its own uplink answers
         // "unreachable" too. Not after a local failure: the next chain would need a socket just the same.

@@ -123,6 +123,19 @@ class ChainSelectorTest {
     }
 
     @Test
+    void aChainWhoseLastHopRefusedTheDestinationWorksAndIsUpWithoutCountingADial() {
+        ChainSelector s = selector(ChainPolicy.FAILOVER, a, b);
+        s.reportWorking(a);
+        assertThat(s.health().get(0).state()).isEqualTo(ChainState.UP);
+        s.reportFailure(b, "x");
+        s.reportWorking(b);
+        assertThat(s.health().get(1).state()).isEqualTo(ChainState.UP);
+        assertThat(s.health().get(1).failures()).isEqualTo(1);
+        assertThat(s.health().get(1).successes()).isZero();
+        assertThat(s.candidates()).containsExactly(a, b);
+    }
+
+    @Test
     void aDirectChainHasNothingToProbeAndIsRetriedAfterItsBackoff() {
         ProxyChain direct = new ProxyChain("direct", List.of());
         ChainSelector s = selector(ChainPolicy.FAILOVER, direct, b);

@@ -5,9 +5,9 @@ import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Relay;
-import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.session.ClientSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -30,41 +30,28 @@ import org.tinylog.Logger;
  * <p>When no chain can be dialed the client is reset (RST), as redsocks' {@code on_proxy_fail=close}: the program
  * sees a failure at once rather than a clean close it might mistake for an empty answer.
  */
-final class RedirectSession {
+final class RedirectSession extends ClientSession {
 
     private final SessionContext context;
-    private final EventLoop loop;
-    private final SocketChannel client;
-    private final Acceptor acceptor;
-    private final long id = AccessLog.nextSessionId();
-    private final long startNanos = System.nanoTime();
     private final List<Integer> upstreamPorts = new ArrayList<>(2);
     private final List<DialException> failures = new ArrayList<>(1);
-    private InetSocketAddress clientAddress;
     private Destination destination;
     private InetSocketAddress destinationAddress;
     private Iterator<ProxyChain> untried;
     private volatile ProxyChain chain;
     private volatile SessionState state = SessionState.LOOKUP;
     private volatile Relay relay;
-    private boolean ended;
 
     RedirectSession(SessionContext context, EventLoop loop, SocketChannel client, Acceptor acceptor) {
+        super(loop, client, acceptor);
         this.context = context;
-        this.loop = loop;
-        this.client = client;
-        this.acceptor = acceptor;
-    }
-
-    long id() {
-        return id;
     }
 
     /** Loop thread. */
     void start() {
         context.live().put(id, this);
         try {
-            clientAddress = (InetSocketAddress) client.getRemoteAddress();
+            readClientAddress();
             destinationAddress = context.listener().lookup().lookup(client);
         } catch (IOException e) {
             refuse(FailureReason.LOOKUP, RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e.getMessage()
@@ -76,7 +63,7 @@ final class RedirectSession {
             return;
         }
         destination = Destination.ip(destinationAddress.getAddress(), destinationAddress.getPort());
-        String loopReason = context.loopGuard().check(clientAddress, context.listener().config().listen().getPort(),
+        String loopReason = context.loopGuard().check(clientAddress(), context.listener().config().listen().getPort(),
                 destinationAddress);
         if (loopReason != null) {
             refuse(FailureReason.LOOP, RefusalKind.LOOP, "loop: " + loopReason);
@@ -84,7 +71,7 @@ final class RedirectSession {
         }
         List<ProxyChain> candidates = context.listener().selector().candidates();
         untried = candidates.iterator();
-        AccessLog.start(id, clientAddress, destination, candidates.get(0).toString());
+        started(destination, candidates.get(0).toString());
         state = SessionState.DIALING;
         dialNextChain();
     }
@@ -110,7 +97,7 @@ final class RedirectSession {
     private void dialed(ProxyChain dialedChain, SocketChannel upstream, ByteBuffer earlyData, Duration latency) {
         context.listener().selector().reportSuccess(dialedChain, latency);
         context.counters().countDialed();
-        if (ended) {
+        if (isOver()) {
             ChannelClose.quietly(upstream);
             loop.buffers().release(earlyData);
             return;
@@ -136,7 +123,7 @@ final class RedirectSession {
         }
         // Another chain is tried even after a destination refusal: a proxy that lost its own uplink answers
         // "unreachable" too. Not after a local failure: the next chain would need a socket just the same.
-        if (!ended && failure.blame() != DialException.Blame.LOCAL && untried.hasNext()) {
+        if (!isOver() && failure.blame() != DialException.Blame.LOCAL && untried.hasNext()) {
             // The end line repeats every reason, so only this one is logged now.
             Logger.warn("session {}: {}; trying the next chain", id, failure.getMessage());
             dialNextChain();
@@ -172,30 +159,28 @@ final class RedirectSession {
     }
 
     private void refuse(FailureReason reason, RefusalKind kind, String why) {
-        ended = true;
-        ChannelClose.quietly(client);
         context.counters().countFailure(reason);
-        AccessLog.refused(id, clientAddress, kind, why);
-        release();
+        refuse(kind, why);
     }
 
     private void finish(long up, long down, String outcome) {
-        if (ended) {
+        if (isOver()) {
             return;
         }
-        ended = true;
-        ChannelClose.quietly(client);
         context.counters().countTransferred(up, down);
-        AccessLog.end(id, clientAddress, destination, chain.toString(), up, down,
-                Duration.ofNanos(System.nanoTime() - startNanos), outcome);
-        release();
+        end(destination, chain.toString(), up, down, outcome);
     }
 
-    private void release() {
+    @Override
+    protected void failedInternally(String outcome) {
+        finish(0, 0, outcome);
+    }
+
+    @Override
+    protected void ended() {
         for (int port : upstreamPorts) {
             context.loopGuard().ownSocketClosed(port);
         }
-        acceptor.release();
         context.live().remove(id);
     }
 
@@ -205,7 +190,7 @@ final class RedirectSession {
             Relay live = relay;
             if (live != null) {
                 live.abort(reason);
-            } else if (!ended) {
+            } else if (!isOver()) {
                 ChannelClose.withReset(client);
                 finish(0, 0, reason);
             }
@@ -215,8 +200,8 @@ final class RedirectSession {
     SessionInfo info() {
         Relay live = relay;
         ProxyChain current = chain;
-        return new SessionInfo(id, clientAddress, destinationAddress, current == null ? "-" : current.toString(),
+        return new SessionInfo(id, clientAddress(), destinationAddress, current == null ? "-" : current.toString(),
                 state, live == null ? 0 : live.bytesUp(), live == null ? 0 : live.bytesDown(),
-                Duration.ofNanos(System.nanoTime() - startNanos));
+                age());
     }
 }

@@ -5,17 +5,15 @@ import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Exchange;
-import dev.chainsocks.engine.IoHandler;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.engine.Resolver;
-import dev.chainsocks.engine.Timer;
-import dev.chainsocks.log.AccessLog;
 import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
+import dev.chainsocks.session.ClientSession;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,12 +23,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Consumer;
-import org.tinylog.Logger;
 
 /**
  * One client of the bundled server, from its first byte to the end of its relay. Lives on one event loop.
@@ -40,31 +36,22 @@ import org.tinylog.Logger;
  * the truth about what happened, and relays. It never connects to the server's own listeners: a client could
  * otherwise nest tunnels through this server inside each other.
  */
-final class ServerSession {
+final class ServerSession extends ClientSession {
 
     private static final Destination NO_ADDRESS = Destination.ip(InetAddress.getLoopbackAddress(), 0);
     private static final Destination ANY_IPV4 = zeroAddress();
 
     private final SocksServer server;
-    private final EventLoop loop;
-    private final SocketChannel client;
-    private final Acceptor acceptor;
-    private final long id = AccessLog.nextSessionId();
-    private final long startNanos = System.nanoTime();
-    private InetSocketAddress clientAddress;
     private ServerHandshake handshake;
     private String unknownProtocol;
     private ServerOutcome.Request request;
     private String via = "direct";
     private Relay relay;
     private UdpAssociation association;
-    private boolean ended;
 
     ServerSession(SocksServer server, EventLoop loop, SocketChannel client, Acceptor acceptor) {
+        super(loop, client, acceptor);
         this.server = server;
-        this.loop = loop;
-        this.client = client;
-        this.acceptor = acceptor;
     }
 
     private static Destination zeroAddress() {
@@ -75,13 +62,9 @@ final class ServerSession {
         }
     }
 
-    long id() {
-        return id;
-    }
-
     void start() {
         try {
-            clientAddress = (InetSocketAddress) client.getRemoteAddress();
+            readClientAddress();
         } catch (IOException e) {
             end("client gone before the handshake: " + e.getMessage());
             return;
@@ -89,7 +72,7 @@ final class ServerSession {
         Exchange.Machine machine = new Exchange.Machine(this::receiveHandshake, this::handshakeOutbound,
                 this::handshakeFinished);
         Exchange.start(loop, client, machine, null, server.config().handshakeTimeout(),
-                "handshake with " + AddressSyntax.format(clientAddress), new Exchange.Callback() {
+                "handshake with " + AddressSyntax.format(clientAddress()), new Exchange.Callback() {
                     @Override
                     public void finished(ByteBuffer leftover) {
                         guarded(() -> onHandshake(leftover));
@@ -138,9 +121,9 @@ final class ServerSession {
         }
         request = (ServerOutcome.Request) outcome;
         via = request.protocol() + " " + request.command() + (request.user() == null ? "" : " user=" + request.user());
-        AccessLog.start(id, clientAddress, request.destination(), via);
-        if (!server.config().admits(clientAddress.getAddress())) {
-            replyFailure(new FailureReplies.DeniedException("client " + AddressSyntax.literal(clientAddress.getAddress())
+        started(request.destination(), via);
+        if (!server.config().admits(clientAddress().getAddress())) {
+            replyFailure(new FailureReplies.DeniedException("client " + AddressSyntax.literal(clientAddress().getAddress())
                     + " is not in --allow-from"), leftover);
             return;
         }
@@ -153,7 +136,7 @@ final class ServerSession {
     }
 
     private void connect(InetSocketAddress target, ByteBuffer leftover) {
-        if (ended) {
+        if (isOver()) {
             release(leftover);
             return;
         }
@@ -179,7 +162,7 @@ final class ServerSession {
     }
 
     private void onConnected(SocketChannel upstream, ByteBuffer leftover) {
-        if (ended) {
+        if (isOver()) {
             release(leftover);
             ChannelClose.quietly(upstream);
             return;
@@ -224,7 +207,7 @@ final class ServerSession {
             Consumer<IOException> otherwise) {
         ByteBuffer input = carry != null ? carry : ByteBuffer.allocate(0);
         Exchange.start(loop, channel, new Exchange.Machine(in -> { }, () -> bytes, () -> true), input,
-                server.config().handshakeTimeout(), "reply to " + AddressSyntax.format(clientAddress),
+                server.config().handshakeTimeout(), "reply to " + AddressSyntax.format(clientAddress()),
                 new Exchange.Callback() {
                     @Override
                     public void finished(ByteBuffer rest) {
@@ -245,7 +228,7 @@ final class ServerSession {
 
     private void replyFailure(IOException cause, ByteBuffer leftover) {
         release(leftover);
-        if (ended) {
+        if (isOver()) {
             return;
         }
         ReplyStatus status = FailureReplies.forFailure(cause);
@@ -285,116 +268,47 @@ final class ServerSession {
     }
 
     private void awaitPeer(ServerSocketChannel listener, ByteBuffer leftover) {
-        BindWait wait = new BindWait(listener, leftover);
-        try {
-            loop.register(listener, SelectionKey.OP_ACCEPT, wait);
-            loop.register(client, SelectionKey.OP_READ, wait.clientWatch);
-        } catch (IOException e) {
-            wait.abandon("cannot wait for the BIND peer: " + e.getMessage());
-            return;
-        }
-        wait.timer = loop.schedule(server.config().connectTimeout().multipliedBy(6), () -> wait.timeout());
+        Optional<InetAddress> expected = request.destination() instanceof Destination.Ip ip
+                && !ip.address().isAnyLocalAddress() ? Optional.of(ip.address()) : Optional.empty();
+        BindWait.start(loop, client, listener, leftover, expected, server.config().connectTimeout().multipliedBy(6),
+                new BindWait.Outcome() {
+                    @Override
+                    public void peerArrived(SocketChannel peer, InetSocketAddress address, ByteBuffer clientBytes) {
+                        guarded(() -> {
+                            handshake.reply(ReplyStatus.SUCCEEDED, Destination.of(address));
+                            flush(client, handshake.outbound(), clientBytes,
+                                    carried -> startRelay(peer, carried, null), cause -> {
+                                        ChannelClose.quietly(peer);
+                                        end("client gone before the BIND relay: " + cause.getMessage());
+                                    });
+                        });
+                    }
+
+                    @Override
+                    public void peerRefused(InetSocketAddress peer, ByteBuffer clientBytes) {
+                        release(clientBytes);
+                        replyThenEnd(ReplyStatus.NOT_ALLOWED_BY_RULESET, "BIND peer " + AddressSyntax.format(peer)
+                                + " is not the expected " + AddressSyntax.literal(expected.orElseThrow()));
+                    }
+
+                    @Override
+                    public void timedOut(ByteBuffer clientBytes) {
+                        release(clientBytes);
+                        replyThenEnd(ReplyStatus.TTL_EXPIRED, "no BIND peer arrived");
+                    }
+
+                    @Override
+                    public void abandoned(String reason, ByteBuffer clientBytes) {
+                        release(clientBytes);
+                        end(reason);
+                    }
+                });
     }
 
-    /** Waits for the one incoming connection of a BIND while watching the client's control connection. */
-    private final class BindWait implements IoHandler {
-        final ServerSocketChannel listener;
-        ByteBuffer clientBytes;
-        Timer timer;
-        boolean over;
-        final IoHandler clientWatch = new IoHandler() {
-            @Override
-            public void ready(SelectionKey key) throws IOException {
-                clientBytes.compact();
-                int n;
-                try {
-                    n = client.read(clientBytes);
-                } finally {
-                    clientBytes.flip();
-                }
-                if (n < 0) {
-                    abandon("client closed while waiting for the BIND peer");
-                } else if (clientBytes.remaining() == clientBytes.capacity()) {
-                    key.interestOps(0);
-                }
-            }
-
-            @Override
-            public void failed(Throwable cause) {
-                abandon("client failed while waiting for the BIND peer: " + cause.getMessage());
-            }
-        };
-
-        BindWait(ServerSocketChannel listener, ByteBuffer leftover) {
-            this.listener = listener;
-            this.clientBytes = leftover != null ? leftover : ByteBuffer.allocate(4096).flip();
-        }
-
-        @Override
-        public void ready(SelectionKey key) throws IOException {
-            SocketChannel peer = listener.accept();
-            if (peer == null || over) {
-                ChannelClose.quietly(peer);
-                return;
-            }
-            over = true;
-            timer.cancel();
-            ChannelClose.quietly(listener);
-            InetSocketAddress peerAddress = (InetSocketAddress) peer.getRemoteAddress();
-            if (request.destination() instanceof Destination.Ip expected
-                    && !expected.address().isAnyLocalAddress()
-                    && !expected.address().equals(peerAddress.getAddress())) {
-                ChannelClose.withReset(peer);
-                handshake.reply(ReplyStatus.NOT_ALLOWED_BY_RULESET, ANY_IPV4);
-                String outcome = "BIND peer " + AddressSyntax.format(peerAddress) + " is not the expected "
-                        + AddressSyntax.literal(expected.address());
-                ByteBuffer rest = clientBytes;
-                clientBytes = null;
-                release(rest);
-                flush(client, handshake.outbound(), null, ignored -> end(outcome), ignored -> end(outcome));
-                return;
-            }
-            peer.configureBlocking(false);
-            handshake.reply(ReplyStatus.SUCCEEDED, Destination.of(peerAddress));
-            ByteBuffer rest = clientBytes;
-            clientBytes = null;
-            flush(client, handshake.outbound(), rest, carried -> startRelay(peer, carried, null), cause -> {
-                ChannelClose.quietly(peer);
-                end("client gone before the BIND relay: " + cause.getMessage());
-            });
-        }
-
-        void timeout() {
-            if (!over) {
-                over = true;
-                ChannelClose.quietly(listener);
-                handshake.reply(ReplyStatus.TTL_EXPIRED, ANY_IPV4);
-                ByteBuffer rest = clientBytes;
-                clientBytes = null;
-                release(rest);
-                flush(client, handshake.outbound(), null, ignored -> end("no BIND peer arrived"),
-                        ignored -> end("no BIND peer arrived"));
-            }
-        }
-
-        void abandon(String reason) {
-            if (!over) {
-                over = true;
-                if (timer != null) {
-                    timer.cancel();
-                }
-                ChannelClose.quietly(listener);
-                ByteBuffer rest = clientBytes;
-                clientBytes = null;
-                release(rest);
-                end(reason);
-            }
-        }
-
-        @Override
-        public void failed(Throwable cause) {
-            abandon("BIND listener failed: " + cause.getMessage());
-        }
+    /** Sends the second BIND reply with {@code status}, then ends with {@code outcome} whether or not it arrived. */
+    private void replyThenEnd(ReplyStatus status, String outcome) {
+        handshake.reply(status, ANY_IPV4);
+        flush(client, handshake.outbound(), null, ignored -> end(outcome), ignored -> end(outcome));
     }
 
     // --- UDP ASSOCIATE ---
@@ -404,7 +318,7 @@ final class ServerSession {
         try {
             InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
             association = UdpAssociation.open(this, loop, server, local.getAddress(),
-                    clientAddress.getAddress(), request.destination());
+                    clientAddress().getAddress(), request.destination());
             handshake.reply(ReplyStatus.SUCCEEDED, Destination.of(association.clientFacingAddress()));
         } catch (IOException e) {
             replyFailure(e, null);
@@ -423,17 +337,6 @@ final class ServerSession {
 
     // --- endings ---
 
-    /** Runs a step; a bug that throws ends this session (logged with its stack) instead of leaving it hanging. */
-    private void guarded(Runnable step) {
-        try {
-            step.run();
-        } catch (RuntimeException e) {
-            Logger.error(e, "session {}: unexpected error", id);
-            ChannelClose.withReset(client);
-            end("internal error: " + e);
-        }
-    }
-
     private void release(ByteBuffer buffer) {
         if (buffer != null) {
             loop.buffers().release(buffer);
@@ -441,31 +344,26 @@ final class ServerSession {
     }
 
     private void finish(long bytesUp, long bytesDown, String outcome) {
-        if (ended) {
-            return;
-        }
-        ended = true;
-        ChannelClose.quietly(client);
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-        AccessLog.end(id, clientAddress, request == null ? null : request.destination(), via, bytesUp, bytesDown,
-                elapsed, outcome);
-        acceptor.release();
-        server.sessionEnded(this);
+        end(request == null ? null : request.destination(), via, bytesUp, bytesDown, outcome);
     }
 
+    /** Ends with a refused line before a request, or an end line after it. */
     private void end(String outcome) {
-        if (ended) {
-            return;
-        }
         if (request == null) {
-            ended = true;
-            ChannelClose.quietly(client);
-            AccessLog.refused(id, clientAddress, RefusalKind.HANDSHAKE, outcome);
-            acceptor.release();
-            server.sessionEnded(this);
-            return;
+            refuse(RefusalKind.HANDSHAKE, outcome);
+        } else {
+            finish(relay == null ? 0 : relay.bytesUp(), relay == null ? 0 : relay.bytesDown(), outcome);
         }
-        finish(relay == null ? 0 : relay.bytesUp(), relay == null ? 0 : relay.bytesDown(), outcome);
+    }
+
+    @Override
+    protected void failedInternally(String outcome) {
+        end(outcome);
+    }
+
+    @Override
+    protected void ended() {
+        server.sessionEnded(this);
     }
 
     /** Ends the session from another thread (server shutdown). */

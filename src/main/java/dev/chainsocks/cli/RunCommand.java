@@ -29,8 +29,9 @@ final class RunCommand implements Callable<Integer> {
     ConfigSource source;
 
     @Option(names = "--control-socket", paramLabel = "PATH",
-            description = "Unix socket for status/connections/reload. Default: service.control-socket "
-                    + "(/run/chainsocks/control.sock).")
+            description = "Unix socket for status/connections/reload. Default: service.control-socket, else "
+                    + "$RUNTIME_DIRECTORY/control.sock (systemd), /run/chainsocks/control.sock for root, "
+                    + "$XDG_RUNTIME_DIR/chainsocks/control.sock for other users, else none.")
     Path controlSocket;
 
     @Override

@@ -27,16 +27,14 @@ import org.tinylog.Logger;
  * every read and write has a timeout so a stuck client cannot wedge it.
  *
  * <p>The socket file gets mode 0660 after bind (owner and group may connect). A stale socket left by a crashed
- * run is replaced; a live one, or a file that is not a socket, is an error. The directory must exist (systemd
- * creates it with {@code RuntimeDirectory=chainsocks}).
+ * run is replaced; a live one, or a file that is not a socket, is an error. The directory must exist; where the
+ * socket goes when nothing names one is {@link ControlSocketLocation}'s choice.
  *
  * <pre>{@code
- * try (ControlServer control = ControlServer.start(ControlServer.DEFAULT_SOCKET, command -> ...)) { ... }
+ * try (ControlServer control = ControlServer.start(Path.of("/run/chainsocks/control.sock"), command -> ...)) { ... }
  * }</pre>
  */
 public final class ControlServer implements Closeable {
-    /** Where the service listens unless told otherwise ({@code --control-socket PATH}). */
-    public static final Path DEFAULT_SOCKET = Path.of("/run/chainsocks/control.sock");
     /** Longest request line accepted, in bytes. */
     public static final int MAX_REQUEST_BYTES = 4096;
     /** How long a client may take to send its line, or to take the response. */
@@ -73,8 +71,7 @@ public final class ControlServer implements Closeable {
         Path directory = path.getParent();
         if (directory == null || !Files.isDirectory(directory)) {
             throw new IOException("cannot create control socket " + path + ": directory " + directory
-                    + " does not exist (systemd creates /run/chainsocks with RuntimeDirectory=chainsocks; "
-                    + "--control-socket PATH to use another)");
+                    + " does not exist; create it, or use --control-socket PATH in a directory that does");
         }
         replaceStaleSocket(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

@@ -82,7 +82,7 @@ class ConfigLoaderTest {
     void fullFileMapsEveryKey() throws Exception {
         ChainsocksConfig c = parse(FULL);
 
-        assertThat(c.service()).isEqualTo(new ServiceConfig(Level.DEBUG, 500, Path.of("/run/cs/control.sock"),
+        assertThat(c.service()).isEqualTo(new ServiceConfig(Level.DEBUG, 500, Optional.of(Path.of("/run/cs/control.sock")),
                 OptionalLong.of(42), Duration.ofSeconds(45)));
         assertThat(c.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofSeconds(3), Duration.ofSeconds(4),
                 Duration.ofSeconds(20), Duration.ofMinutes(10)));
@@ -475,8 +475,10 @@ class ConfigLoaderTest {
         ChainsocksConfig c = parse("[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"lan\"]\n[chain.lan]\nhops = []\n");
         String rendered = ConfigRenderer.render(c);
         assertThat(rendered).contains("log-level = \"info\"", "max-connections = 10000",
-                "control-socket = \"/run/chainsocks/control.sock\"", "shutdown-grace = \"30s\"", "idle = \"5m\"",
-                "hops = []", "\"ff00::/8\"").doesNotContain("mark", "[metrics]");
+                "# control-socket not set: $RUNTIME_DIRECTORY/control.sock under systemd, /run/chainsocks/control.sock"
+                        + " for root, else $XDG_RUNTIME_DIR/chainsocks/control.sock\n",
+                "shutdown-grace = \"30s\"", "idle = \"5m\"",
+                "hops = []", "\"ff00::/8\"").doesNotContain("mark", "[metrics]", "control-socket =");
         assertThat(ConfigLoader.parse(rendered, FILE)).isEqualTo(c);
     }
 

@@ -454,8 +454,8 @@ public final class ControlServer implements Closeable {
                 } else if (stage == Stage.WRITING && key.isWritable()) {
                     write();
                 }
-            } catch (IOException e) {
-                Logger.debug("control socket {}: client dropped: {}", socket, e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                Logger.debug("control socket {}: client dropped: {}", socket, e.toString());
                 close();
             }
         }

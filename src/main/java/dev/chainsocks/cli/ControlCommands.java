@@ -1,14 +1,15 @@
 package dev.chainsocks.cli;
 
 import dev.chainsocks.control.ControlClient;
-import dev.chainsocks.control.ControlServer;
+import dev.chainsocks.control.ControlSocketLocation;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** The commands that talk to a running service over its control socket. */
 final class ControlCommands {
@@ -19,9 +20,11 @@ final class ControlCommands {
     /** Options every control command shares. */
     abstract static class Base implements Callable<Integer> {
 
-        @Option(names = "--control-socket", paramLabel = "PATH", defaultValue = "/run/chainsocks/control.sock",
-                description = "The service's control socket. Default: ${DEFAULT-VALUE}.")
-        Path socket = ControlServer.DEFAULT_SOCKET;
+        @Option(names = "--control-socket", paramLabel = "PATH",
+                description = "The service's control socket. Default, as chainsocks run chooses it: "
+                        + "$RUNTIME_DIRECTORY/control.sock, /run/chainsocks/control.sock for root, "
+                        + "$XDG_RUNTIME_DIR/chainsocks/control.sock for other users.")
+        Path socket;
 
         @Spec
         CommandSpec spec;
@@ -30,9 +33,14 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
+            ControlSocketLocation location = ControlSocketLocation.forThisProcess(Optional.ofNullable(socket));
+            if (location.socket().isEmpty()) {
+                spec.commandLine().getErr().println("chainsocks: " + location.describe());
+                return Main.EXIT_FAILURE;
+            }
             String response;
             try {
-                response = ControlClient.send(socket, request());
+                response = ControlClient.send(location.socket().get(), request());
             } catch (IOException e) {
                 spec.commandLine().getErr().println("chainsocks: " + e.getMessage());
                 return Main.EXIT_FAILURE;

@@ -6,6 +6,7 @@ import dev.chainsocks.service.ChainsocksService;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.tinylog.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,8 +30,9 @@ final class RunCommand implements Callable<Integer> {
     ConfigSource source;
 
     @Option(names = "--control-socket", paramLabel = "PATH",
-            description = "Unix socket for status/connections/reload. Default: service.control-socket "
-                    + "(/run/chainsocks/control.sock).")
+            description = "Unix socket for status/connections/reload. Default: service.control-socket, else "
+                    + "$RUNTIME_DIRECTORY/control.sock (systemd), /run/chainsocks/control.sock for root, "
+                    + "$XDG_RUNTIME_DIR/chainsocks/control.sock for other users, else none.")
     Path controlSocket;
 
     @Override
@@ -40,14 +42,20 @@ final class RunCommand implements Callable<Integer> {
         config.warnings().forEach(warning -> Logger.warn("configuration: {}", warning));
         raiseFileLimit();
         ServiceSignals signals = new ServiceSignals();
-        ChainsocksService service = ChainsocksService.start(config, source::load, controlSocket);
+        // The reload handler is in place before READY=1, so a reload right after start is never lost.
+        AtomicReference<ChainsocksService> started = new AtomicReference<>();
         signals.onReload(() -> {
-            if (source.file == null) {
+            ChainsocksService running = started.get();
+            if (running == null) {
+                Logger.warn("SIGHUP ignored: chainsocks is still starting; send it again once it is ready");
+            } else if (source.file == null) {
                 Logger.warn("SIGHUP ignored: the configuration came from flags, there is no file to read again");
             } else {
-                service.reload();
+                running.reload();
             }
         });
+        ChainsocksService service = ChainsocksService.start(config, source::load, controlSocket);
+        started.set(service);
         String signal = signals.awaitStop();
         Logger.info("{} received", signal);
         service.shutdown(service.redirector().config().service().shutdownGrace());

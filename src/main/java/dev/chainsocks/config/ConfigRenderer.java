@@ -39,7 +39,9 @@ public final class ConfigRenderer {
         out.append("\n[service]\n");
         key(out, "log-level", string(service.logLevel().name().toLowerCase(Locale.ROOT)));
         key(out, "max-connections", String.valueOf(service.maxConnections()));
-        key(out, "control-socket", string(service.controlSocket().toString()));
+        service.controlSocket().ifPresentOrElse(path -> key(out, "control-socket", string(path.toString())),
+                () -> out.append("# control-socket not set: $RUNTIME_DIRECTORY/control.sock under systemd, "
+                        + "/run/chainsocks/control.sock for root, else $XDG_RUNTIME_DIR/chainsocks/control.sock\n"));
         service.mark().ifPresent(mark -> key(out, "mark", ServiceConfig.hex(mark)));
         key(out, "shutdown-grace", duration(service.shutdownGrace()));
 

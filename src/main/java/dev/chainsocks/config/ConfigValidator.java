@@ -213,12 +213,12 @@ final class ConfigValidator {
                 maxConnections = raw.maxConnections().intValue();
             }
         }
-        Path controlSocket = ServiceConfig.DEFAULT_CONTROL_SOCKET;
+        Optional<Path> controlSocket = Optional.empty();
         if (raw.controlSocket() != null) {
             try {
                 Path path = Path.of(raw.controlSocket());
                 if (path.isAbsolute()) {
-                    controlSocket = path;
+                    controlSocket = Optional.of(path);
                 } else {
                     problem(List.of("service", "control-socket"), "must be an absolute path, got \""
                             + raw.controlSocket() + "\"");

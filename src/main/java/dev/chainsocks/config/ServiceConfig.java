@@ -4,6 +4,7 @@ import dev.chainsocks.syntax.DurationSyntax;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.tinylog.Level;
 
@@ -12,19 +13,19 @@ import org.tinylog.Level;
  *
  * @param logLevel       least severe level logged: ERROR, WARN, INFO, DEBUG or TRACE
  * @param maxConnections concurrent relayed connections (client and upstream side count as one), at least 1
- * @param controlSocket  the Unix socket {@code chainsocks status} talks to, an absolute path
+ * @param controlSocket  the Unix socket {@code chainsocks status} talks to, an absolute path; empty when the file
+ *                       does not set it, and the default for the environment applies
+ *                       ({@code dev.chainsocks.control.ControlSocketLocation})
  * @param mark           SO_MARK for every upstream socket, 1..2^32-1, so firewall rules can exempt our own traffic
  * @param shutdownGrace  after SIGTERM, how long live relays may drain before they are closed
  */
-public record ServiceConfig(Level logLevel, int maxConnections, Path controlSocket, OptionalLong mark,
+public record ServiceConfig(Level logLevel, int maxConnections, Optional<Path> controlSocket, OptionalLong mark,
                             Duration shutdownGrace) {
 
     /** Default log level. */
     public static final Level DEFAULT_LOG_LEVEL = Level.INFO;
     /** Default connection limit. */
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
-    /** Default control socket. */
-    public static final Path DEFAULT_CONTROL_SOCKET = Path.of("/run/chainsocks/control.sock");
     /** Default drain time at shutdown. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
@@ -47,7 +48,7 @@ public record ServiceConfig(Level logLevel, int maxConnections, Path controlSock
 
     /** Every setting at its default. */
     public static ServiceConfig defaults() {
-        return new ServiceConfig(DEFAULT_LOG_LEVEL, DEFAULT_MAX_CONNECTIONS, DEFAULT_CONTROL_SOCKET,
+        return new ServiceConfig(DEFAULT_LOG_LEVEL, DEFAULT_MAX_CONNECTIONS, Optional.empty(),
                 OptionalLong.empty(), DEFAULT_SHUTDOWN_GRACE);
     }
 
@@ -59,7 +60,7 @@ public record ServiceConfig(Level logLevel, int maxConnections, Path controlSock
     @Override
     public String toString() {
         return "service log-level " + logLevel.name().toLowerCase(java.util.Locale.ROOT) + ", max-connections "
-                + maxConnections + ", control-socket " + controlSocket
+                + maxConnections + controlSocket.map(path -> ", control-socket " + path).orElse("")
                 + (mark.isPresent() ? ", mark " + hex(mark.getAsLong()) : "")
                 + ", shutdown-grace " + DurationSyntax.format(shutdownGrace);
     }

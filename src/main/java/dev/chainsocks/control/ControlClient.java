@@ -14,7 +14,7 @@ import java.time.Duration;
  * The command-line side of the control socket: sends one command to a running service and returns its answer.
  *
  * <pre>{@code
- * String text = ControlClient.send(ControlServer.DEFAULT_SOCKET, "status");
+ * String text = ControlClient.send(Path.of("/run/chainsocks/control.sock"), "status");
  * }</pre>
  */
 public final class ControlClient {

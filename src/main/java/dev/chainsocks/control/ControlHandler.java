@@ -2,7 +2,8 @@ package dev.chainsocks.control;
 
 /**
  * Answers one control command, e.g. {@code status}, {@code status --json}, {@code connections}, {@code reload}.
- * The {@link ControlServer} calls it on its {@code control-socket} thread, one request at a time.
+ * The {@link ControlServer} calls it on its {@code control-handler-N} threads, so two requests (a {@code status}
+ * during a {@code reload}) may be answered at the same time.
  */
 @FunctionalInterface
 public interface ControlHandler {

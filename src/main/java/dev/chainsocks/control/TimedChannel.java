@@ -35,45 +35,6 @@ final class TimedChannel implements Closeable {
         }
     }
 
-    /**
-     * Reads one line up to {@code '\n'} (an optional {@code '\r'} before it is dropped). End of stream also ends
-     * the line, so {@code printf status | nc -U} works.
-     *
-     * @throws IOException when more than {@code maxBytes} arrive without a line break, or on timeout
-     */
-    String readLine(int maxBytes, String what) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        ByteBuffer buffer = ByteBuffer.allocate(512);
-        while (true) {
-            buffer.clear();
-            int read = channel.read(buffer);
-            if (read < 0) {
-                return decodeLine(line);
-            }
-            if (read == 0) {
-                await(SelectionKey.OP_READ, deadline, what);
-                continue;
-            }
-            buffer.flip();
-            while (buffer.hasRemaining()) {
-                byte b = buffer.get();
-                if (b == '\n') {
-                    return decodeLine(line);
-                }
-                if (line.size() == maxBytes) {
-                    throw new IOException(what + " is longer than " + maxBytes + " bytes");
-                }
-                line.write(b);
-            }
-        }
-    }
-
-    private static String decodeLine(ByteArrayOutputStream line) {
-        String text = line.toString(StandardCharsets.UTF_8);
-        return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
-    }
-
     /** Reads until the peer closes its side. */
     String readToEnd(int maxBytes, String what) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -3,6 +3,7 @@ package dev.chainsocks.linux;
 import jnr.constants.platform.Errno;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
+import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
 import jnr.ffi.annotations.IgnoreError;
@@ -26,7 +27,8 @@ final class NativeAccess {
      * another class loader, may implement it; the enclosing class keeps it inside this package.
      *
      * <p>The constants are the Linux values from {@code <netinet/in.h>}, {@code <linux/netfilter_ipv4.h>},
-     * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>} and {@code <sys/resource.h>}.
+     * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>}, {@code <sys/resource.h>} and
+     * {@code <signal.h>}.
      */
     public interface LibC {
         int AF_INET = 2;
@@ -46,6 +48,7 @@ final class NativeAccess {
 
         int RLIMIT_NOFILE = 7;
         int CLOCK_MONOTONIC = 1;
+        int SIGHUP = 1;
 
         @SaveError
         int getsockopt(int fd, int level, int optname, @Out Struct optval, @In @Out IntByReference optlen);
@@ -64,6 +67,10 @@ final class NativeAccess {
 
         @SaveError
         int clock_gettime(int clockId, @Out Timespec time);
+
+        /** {@code handler} null is SIG_DFL; the previous handler comes back, SIG_ERR (address -1) on failure. */
+        @SaveError
+        Pointer signal(int signum, Pointer handler);
 
         @IgnoreError
         String strerror(int errnum);

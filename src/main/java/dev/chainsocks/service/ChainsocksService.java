@@ -3,6 +3,7 @@ package dev.chainsocks.service;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.MetricsConfig;
 import dev.chainsocks.control.ControlServer;
+import dev.chainsocks.control.ControlSocketLocation;
 import dev.chainsocks.control.SystemdNotifier;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.redirect.Redirector;
@@ -13,6 +14,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -44,7 +46,8 @@ public final class ChainsocksService implements AutoCloseable {
     private final ConfigReader reader;
     /** Settings read once at start; a reload cannot change them, so it compares new values with these. */
     private final org.tinylog.Level logLevelInEffect;
-    private Path controlSocketInEffect;
+    /** {@code service.control-socket} at start, or null when {@code --control-socket} overrides the file. */
+    private Optional<Path> configuredControlSocket;
     private final SystemdNotifier notifier;
     private final ScheduledExecutorService timers;
     private ControlServer control;
@@ -63,8 +66,8 @@ public final class ChainsocksService implements AutoCloseable {
     }
 
     /**
-     * Binds the listeners, opens the control socket (at {@code controlSocket}, or the configured one when null)
-     * and metrics, then tells systemd it is ready.
+     * Binds the listeners, opens the control socket (at {@code controlSocket}, else the configured one, else the
+     * default for this environment: {@link ControlSocketLocation}) and metrics, then tells systemd it is ready.
      */
     public static ChainsocksService start(ChainsocksConfig config, ConfigReader reader, Path controlSocket)
             throws IOException {
@@ -72,8 +75,9 @@ public final class ChainsocksService implements AutoCloseable {
         ChainsocksService service = new ChainsocksService(redirector, reader, SystemdNotifier.fromEnvironment());
         boolean success = false;
         try {
-            service.openControlSocket(controlSocket != null ? controlSocket : config.service().controlSocket(),
-                    controlSocket != null);
+            service.configuredControlSocket = controlSocket != null ? null : config.service().controlSocket();
+            service.openControlSocket(ControlSocketLocation.forThisProcess(
+                    controlSocket != null ? Optional.of(controlSocket) : config.service().controlSocket()));
             if (config.metrics().isPresent()) {
                 MetricsConfig metricsConfig = config.metrics().get();
                 service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector);
@@ -91,15 +95,27 @@ public final class ChainsocksService implements AutoCloseable {
         }
     }
 
-    private void openControlSocket(Path socket, boolean explicit) throws IOException {
-        controlSocketInEffect = explicit ? null : socket;
+    /**
+     * Opens the control socket where {@code location} says. Without a location, or when the default's directory
+     * cannot be made, the service runs on without one and says so; any other failure (another chainsocks answering
+     * on the path, a configured directory that is missing) stops the start.
+     */
+    private void openControlSocket(ControlSocketLocation location) throws IOException {
+        if (location.socket().isEmpty()) {
+            Logger.info("{} to use chainsocks status, connections and reload", location.describe());
+            return;
+        }
+        Path socket = location.socket().get();
         Path directory = socket.toAbsolutePath().getParent();
-        if (!explicit && directory != null && !Files.isDirectory(directory)) {
+        if (location.createsDirectory() && directory != null && !Files.isDirectory(directory)) {
             try {
-                Files.createDirectories(directory);
+                // root's /run/chainsocks may be read by the group (as systemd's RuntimeDirectoryMode=0750 would);
+                // a user's $XDG_RUNTIME_DIR/chainsocks is private.
+                Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions
+                        .fromString(location.rule() == ControlSocketLocation.Rule.ROOT ? "rwxr-x---" : "rwx------")));
             } catch (IOException e) {
                 Logger.warn("control socket disabled: cannot create {} ({}); chainsocks status will not reach this "
-                        + "process. Use --control-socket PATH or service.control-socket.", directory, e.getMessage());
+                        + "process. Use {}.", directory, e.getMessage(), ControlSocketLocation.HOW_TO_SET);
                 return;
             }
         }
@@ -162,7 +178,7 @@ public final class ChainsocksService implements AutoCloseable {
             if (!logLevelInEffect.equals(next.service().logLevel())) {
                 restartNeeded(answer, "service.log-level");
             }
-            if (controlSocketInEffect != null && !controlSocketInEffect.equals(next.service().controlSocket())) {
+            if (configuredControlSocket != null && !configuredControlSocket.equals(next.service().controlSocket())) {
                 restartNeeded(answer, "service.control-socket");
             }
             return answer.toString();

@@ -3,11 +3,11 @@ package dev.chainsocks.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.chain.ChainPolicy;
 import dev.chainsocks.chain.HopProtocol;
 import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.syntax.Cidr;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +83,7 @@ class ConfigLoaderTest {
     void fullFileMapsEveryKey() throws Exception {
         ChainsocksConfig c = parse(FULL);
 
-        assertThat(c.service()).isEqualTo(new ServiceConfig(Level.DEBUG, 500, Path.of("/run/cs/control.sock"),
+        assertThat(c.service()).isEqualTo(new ServiceConfig(Level.DEBUG, 500, Optional.of(Path.of("/run/cs/control.sock")),
                 OptionalLong.of(42), Duration.ofSeconds(45)));
         assertThat(c.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofSeconds(3), Duration.ofSeconds(4),
                 Duration.ofSeconds(20), Duration.ofMinutes(10)));
@@ -476,8 +476,10 @@ class ConfigLoaderTest {
         ChainsocksConfig c = parse("[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"lan\"]\n[chain.lan]\nhops = []\n");
         String rendered = ConfigRenderer.render(c);
         assertThat(rendered).contains("log-level = \"info\"", "max-connections = 10000",
-                "control-socket = \"/run/chainsocks/control.sock\"", "shutdown-grace = \"30s\"", "idle = \"5m\"",
-                "hops = []", "\"ff00::/8\"").doesNotContain("mark", "[metrics]");
+                "# control-socket not set: $RUNTIME_DIRECTORY/control.sock under systemd, /run/chainsocks/control.sock"
+                        + " for root, else $XDG_RUNTIME_DIR/chainsocks/control.sock\n",
+                "shutdown-grace = \"30s\"", "idle = \"5m\"",
+                "hops = []", "\"ff00::/8\"").doesNotContain("mark", "[metrics]", "control-socket =");
         assertThat(ConfigLoader.parse(rendered, FILE)).isEqualTo(c);
     }
 

@@ -142,7 +142,10 @@ public final class GatewayTopology implements AutoCloseable {
         return gw.execScript("iptables-save; ip6tables-save");
     }
 
-    /** Stops every process in all three namespaces, then deletes them (which removes the veth pairs too). */
+    /**
+     * Stops every process in all three namespaces, then deletes them (which removes the veth pairs too) and the
+     * workspace's runtime directory.
+     */
     @Override
     public void close() {
         try {
@@ -150,7 +153,11 @@ public final class GatewayTopology implements AutoCloseable {
                 netns.stopProcesses();
             }
         } finally {
-            closeAll(wan, gw, lan);
+            try {
+                closeAll(wan, gw, lan);
+            } finally {
+                workspace.close();
+            }
         }
     }
 

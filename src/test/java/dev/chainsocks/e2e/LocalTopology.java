@@ -93,6 +93,7 @@ public final class LocalTopology implements AutoCloseable {
                 + tool + " -t nat -A OUTPUT -p tcp -j REDIRECT --to-ports " + toPort + "\n";
     }
 
+    /** Stops every process, deletes both namespaces and the workspace's runtime directory. */
     @Override
     public void close() {
         try {
@@ -102,7 +103,11 @@ public final class LocalTopology implements AutoCloseable {
             try {
                 wan.close();
             } finally {
-                host.close();
+                try {
+                    host.close();
+                } finally {
+                    workspace.close();
+                }
             }
         }
     }

@@ -63,6 +63,8 @@ public final class Redsocks implements AutoCloseable {
         Path file = workspace.writeFile(dir, "redsocks.conf", conf.toString());
         List<String> command = new ArrayList<>();
         if (user != null) {
+            // The user may not reach the checkout: it reads a copy in the runtime directory.
+            file = workspace.stageReadable(file, workspace.newRuntimeDirectory("redsocks"));
             command.addAll(user.runAs());
         }
         command.addAll(List.of("redsocks", "-c", file.toString()));

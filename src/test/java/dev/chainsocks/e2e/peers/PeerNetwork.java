@@ -124,7 +124,8 @@ final class PeerNetwork implements AutoCloseable {
         Path dir = workspace.newDirectory("chainsocks");
         StringBuilder toml = new StringBuilder()
                 .append("[service]\n")
-                .append("control-socket = ").append(quote(dir.resolve("control.sock").toString())).append('\n')
+                .append("control-socket = ").append(quote(workspace.newRuntimeDirectory("control").resolve("control.sock")
+                        .toString())).append('\n')
                 .append("shutdown-grace = \"0s\"\n");
         int port = FIRST_LISTENER_PORT;
         for (Map.Entry<String, List<String>> chain : chains.entrySet()) {

@@ -73,14 +73,18 @@ class LocalModeE2E {
     void ownerUidExemptionFromGeneratedRules() {
         TestWorkspace workspace = topology.workspace();
         try (SystemUser user = SystemUser.create()) {
-            Path control = workspace.newDirectory("control-uid");
-            Command.run(List.of("chown", user.uid() + ":" + user.gid(), control.toString()), Command.DEFAULT_TIMEOUT)
-                    .requireSuccess();
-            Path file = config().controlSocket(control.resolve("control.sock")).writeTo(workspace, "local-uid.toml");
+            Path file = config().writeTo(workspace, "local-uid.toml");
+            // The harness stages the jar and this file where the user can read them, and gives the process a
+            // control socket in its own directory, which the user owns.
             ChainsocksProcess redirector = ChainsocksProcess.startAs(user, topology.host(), "run-as-user", "run",
                     "--config", file.toString());
             try {
                 redirector.waitForPort("::", LISTEN_PORT);
+                Path socket = redirector.controlSocket().orElseThrow();
+                assertThat(ChainsocksProcess.runToCompletion(topology.host(), Duration.ofSeconds(60), "status",
+                        "--control-socket", socket.toString()).requireSuccess().stdout())
+                        .as("status over the control socket of the service run as " + user).contains("listener [::]:"
+                                + LISTEN_PORT);
                 assertRedirectedWhileRulesAreUp(redirector, file, "--owner-uid", Integer.toString(user.uid()));
             } finally {
                 redirector.stop();

@@ -25,11 +25,6 @@ final class RedirectorConfig {
         return this;
     }
 
-    RedirectorConfig controlSocket(Path socket) {
-        service.add("control-socket = " + quote(socket.toString()));
-        return this;
-    }
-
     /** {@code [timeouts] KEY = "VALUE"}, e.g. {@code timeout("connect", "3s")}. */
     RedirectorConfig timeout(String key, String duration) {
         timeouts.add(key + " = " + quote(duration));

@@ -225,7 +225,7 @@ class ControlAndReloadE2E {
             // The packaged jar with systemd's variable, to prove its notifications too (across namespaces: a
             // path-named unix socket is reachable from any network namespace).
             List<String> command = new ArrayList<>(List.of("env", "NOTIFY_SOCKET=" + systemd.path()));
-            command.addAll(ChainsocksProcess.command(null, "run", "--config", config.toString()));
+            command.addAll(ChainsocksProcess.command(topology.workspace(), "run", "--config", config.toString()));
             ManagedProcess service = topology.gw().spawn("run", command);
             service.waitForPort("0.0.0.0", REDIRECT_PORT, ChainsocksProcess.START_TIMEOUT);
             int ready = systemd.awaitMessage(0, "READY=1", Duration.ofSeconds(10));

@@ -33,7 +33,24 @@ final class ServiceJvm implements AutoCloseable {
      * removed; stdout and stderr go to {@code log}.
      */
     static ServiceJvm start(Path log, Path jffiDirectory, Map<String, String> environment, String... args) {
+        return start(false, log, jffiDirectory, environment, args);
+    }
+
+    /**
+     * As {@link #start(Path, Path, Map, String...)}, but the child inherits SIGHUP ignored, as under {@code nohup}:
+     * bash sets the disposition and execs the JVM, which keeps it (and the PID).
+     */
+    static ServiceJvm startWithHangupIgnored(Path log, Path jffiDirectory, Map<String, String> environment,
+                                             String... args) {
+        return start(true, log, jffiDirectory, environment, args);
+    }
+
+    private static ServiceJvm start(boolean hangupIgnored, Path log, Path jffiDirectory,
+                                    Map<String, String> environment, String... args) {
         List<String> command = new ArrayList<>();
+        if (hangupIgnored) {
+            command.addAll(List.of("bash", "-c", "trap '' HUP && exec \"$@\"", "bash"));
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
         command.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");

@@ -1,7 +1,6 @@
 package dev.chainsocks.proto;
 
 import dev.chainsocks.syntax.AddressSyntax;
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

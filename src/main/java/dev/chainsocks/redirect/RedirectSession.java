@@ -168,7 +168,8 @@ final class RedirectSession extends ClientSession {
             return;
         }
         context.counters().countTransferred(up, down);
-        end(destination, chain.toString(), up, down, outcome);
+        ProxyChain via = chain;
+        end(destination, via == null ? "-" : via.toString(), up, down, outcome);
     }
 
     @Override

@@ -31,6 +31,12 @@ class RedirectorSmokeE2E {
                 assertThat(page).isEqualTo(web.page());
                 assertThat(redirector.awaitLogLines(line -> line.contains(" end ") && line.contains("outcome=ok"), 1,
                         Duration.ofSeconds(10)).get(0)).contains("dst=" + WAN_V4 + ":8080");
+                // Each hop carried it: hop 1 was asked for hop 2, hop 2 for the web server (a socks4a hop asked
+                // for an IP address sends the plain SOCKS4 form: 4a's name form is only for names).
+                assertThat(hop1.awaitLogLines(line -> line.contains(" end ") && line.contains("outcome=ok"), 1,
+                        Duration.ofSeconds(10)).get(0)).contains("dst=" + WAN_V4 + ":1081").contains("via=socks5 ");
+                assertThat(hop2.awaitLogLines(line -> line.contains(" end ") && line.contains("outcome=ok"), 1,
+                        Duration.ofSeconds(10)).get(0)).contains("dst=" + WAN_V4 + ":8080").contains("via=socks4 CONNECT");
                 assertThat(redirector.stop()).isZero();
             }
         }

@@ -2,6 +2,7 @@ package dev.chainsocks.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.testsupport.Eventually;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -159,14 +160,8 @@ class AcceptorTest {
         return found;
     }
 
-    private void awaitStderr(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; stderr: " + String.join("\n", stderr));
-            }
-            Thread.sleep(10);
-        }
+    private void awaitStderr(String what, java.util.function.BooleanSupplier condition) {
+        Eventually.until(Duration.ofSeconds(20), condition, () -> what + "; stderr: " + String.join("\n", stderr));
     }
 
     /** utime + stime of the child, in clock ticks, from /proc/PID/stat (fields 14 and 15). */

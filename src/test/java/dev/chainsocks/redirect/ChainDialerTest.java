@@ -17,6 +17,7 @@ import dev.chainsocks.server.SocksServer;
 import dev.chainsocks.server.SocksServerConfig;
 import dev.chainsocks.server.UserList;
 import dev.chainsocks.testsupport.EchoServer;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -573,12 +574,10 @@ class ChainDialerTest {
         }
     }
 
-    private void awaitFakesIdle() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (fakes.stream().anyMatch(f -> f.openConnections() > 0) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(fakes).allSatisfy(f -> assertThat(f.openConnections()).as("%s open connections", f).isZero());
+    private void awaitFakesIdle() {
+        Eventually.until(Eventually.DEFAULT_DEADLINE, () -> fakes.stream().allMatch(f -> f.openConnections() == 0),
+                () -> "fake proxies with open connections: " + fakes.stream()
+                        .filter(f -> f.openConnections() > 0).toList());
     }
 
     /** Sends {@code payload} through the tunnel and expects it back, polling the non-blocking channel. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.chainsocks.testsupport.Prerequisite;
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

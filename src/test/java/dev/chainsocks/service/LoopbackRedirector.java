@@ -6,6 +6,7 @@ import dev.chainsocks.config.ConfigLoader;
 import dev.chainsocks.redirect.OriginalDestinationLookup;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,7 +16,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -97,14 +97,8 @@ final class LoopbackRedirector implements AutoCloseable {
     }
 
     /** Waits until no session is live (the session's end is recorded on its event loop, after the close). */
-    void awaitIdle() throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (redirector.activeSessions() > 0) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("still " + redirector.activeSessions() + " session(s) after 10 s");
-            }
-            Thread.sleep(10);
-        }
+    void awaitIdle() {
+        Eventually.noneActive("live sessions", redirector::activeSessions);
     }
 
     private void echoLoop() {

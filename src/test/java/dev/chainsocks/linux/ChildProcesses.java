@@ -8,20 +8,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs commands and child JVMs (the test classpath, {@link OriginalDestinationProbe}) for the tests here. */
-final class ChildProcesses {
+/** Runs commands and child JVMs (the test classpath, {@link OriginalDestinationProbe}) for the linux tests. */
+public final class ChildProcesses {
     private ChildProcesses() {
     }
 
     /** The command line that starts {@code mainClass} on this JVM's classpath with the sun.nio.ch export. */
-    static List<String> javaCommand(Class<?> mainClass, String... args) {
+    public static List<String> javaCommand(Class<?> mainClass, String... args) {
         List<String> command = javaCommandWithoutExports(mainClass, args);
         command.add(1, "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
         return command;
     }
 
     /** As {@link #javaCommand}, but without {@code --add-exports}: what a plain {@code java -cp} run gets. */
-    static List<String> javaCommandWithoutExports(Class<?> mainClass, String... args) {
+    public static List<String> javaCommandWithoutExports(Class<?> mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
@@ -32,7 +32,7 @@ final class ChildProcesses {
     }
 
     /** Runs a command to completion (60 s at most) and returns its exit code and combined output. */
-    static Result run(List<String> command) throws IOException, InterruptedException {
+    public static Result run(List<String> command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         // Output here is small; reading after exit cannot dead-lock on a full pipe buffer.
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
@@ -45,7 +45,7 @@ final class ChildProcesses {
     }
 
     /** Runs a command that must succeed. */
-    static String runOrFail(String... command) throws IOException, InterruptedException {
+    public static String runOrFail(String... command) throws IOException, InterruptedException {
         Result result = run(List.of(command));
         if (result.exitCode() != 0) {
             throw new AssertionError(String.join(" ", command) + " exited " + result.exitCode() + ": "
@@ -54,12 +54,12 @@ final class ChildProcesses {
         return result.output();
     }
 
-    static boolean isRoot() throws IOException {
+    public static boolean isRoot() throws IOException {
         return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
     }
 
     /** Whether an executable of this name is on PATH (or in /sbin, /usr/sbin, which a non-login PATH may miss). */
-    static boolean onPath(String name) {
+    public static boolean onPath(String name) {
         String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin";
         for (String dir : path.split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
@@ -69,6 +69,6 @@ final class ChildProcesses {
         return false;
     }
 
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 }

@@ -21,7 +21,7 @@ import java.nio.channels.SocketChannel;
  *       {@code target HOST:PORT local ADDR original ADDR|error MESSAGE}.</li>
  * </ul>
  */
-final class OriginalDestinationProbe {
+public final class OriginalDestinationProbe {
     private OriginalDestinationProbe() {
     }
 

@@ -1,4 +1,4 @@
-package dev.chainsocks.service;
+package dev.chainsocks.e2e.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;

@@ -1,7 +1,9 @@
-package dev.chainsocks.linux;
+package dev.chainsocks.e2e.linux;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.linux.ChildProcesses;
+import dev.chainsocks.linux.OriginalDestinationProbe;
 import dev.chainsocks.testsupport.Prerequisite;
 import java.security.SecureRandom;
 import java.util.ArrayList;

@@ -170,9 +170,9 @@ public final class Redirector implements AutoCloseable {
         long files = openFilesLimit.getAsLong();
         int fitting = ConnectionLimit.fitting(files, 2);
         if (fitting < configured) {
-            Logger.warn("max-connections {} needs more file descriptors than the open files limit {} allows"
-                    + " (2 per connection, {} for the process itself): using {}; raise LimitNOFILE= (systemd) or"
-                    + " ulimit -n to allow more", configured, files, files - 2L * fitting, fitting);
+            Logger.info("connection limit {}: max-connections {} needs more file descriptors than the open files"
+                    + " limit {} allows (2 per connection, {} for the process itself); raise LimitNOFILE= (systemd)"
+                    + " or ulimit -n to allow more", fitting, configured, files, files - 2L * fitting);
             return fitting;
         }
         return configured;

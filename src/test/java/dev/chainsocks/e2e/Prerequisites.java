@@ -51,6 +51,7 @@ public final class Prerequisites {
         PACKAGES.put("userdel", "passwd");
         PACKAGES.put("chpasswd", "passwd");
         PACKAGES.put("setpriv", "util-linux");
+        PACKAGES.put("oidentd", "oidentd");
         PACKAGES.put("bash", "bash");
     }
 

@@ -2,6 +2,7 @@ package dev.chainsocks.cli;
 
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.server.IdentdCheck;
 import dev.chainsocks.server.SocksServer;
 import dev.chainsocks.server.SocksServerConfig;
 import dev.chainsocks.server.UserList;
@@ -26,7 +27,7 @@ import picocli.CommandLine.ParentCommand;
                 "Binds 127.0.0.1:1080 by default. It refuses a non-loopback address unless clients must "
                         + "authenticate (--user/--users), are restricted (--allow-from), or --open is given.",
                 "With users, SOCKS4 and SOCKS4a requests are refused: they carry a user id but no password "
-                        + "(see --socks4-userid-only).",
+                        + "(see --socks4-identd and --socks4-userid-only).",
                 "A request to connect to the server's own listening port is refused (SOCKS5 0x02, SOCKS4 0x5b, "
                         + "HTTP 403)."})
 final class SocksServerCommand implements Callable<Integer> {
@@ -50,6 +51,18 @@ final class SocksServerCommand implements Callable<Integer> {
                     "Weak: anyone who knows a user name gets in. Without it SOCKS4/4a is refused when there are "
                             + "users."})
     boolean socks4UseridOnly;
+
+    @Option(names = "--socks4-identd",
+            description = {"With users: admit a SOCKS4/4a request whose user id names a user once the client host's "
+                    + "identd (RFC 1413, port 113) confirms that user owns the connection.",
+                    "Answers 0x5c when identd cannot be asked, 0x5d when it names someone else. identd is the client "
+                            + "host's word: use it for hosts you trust (--allow-from)."})
+    boolean socks4Identd;
+
+    @Option(names = "--identd-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "5s", description = "Time the client host's identd has to connect and answer "
+            + "(--socks4-identd). Default: ${DEFAULT-VALUE}.")
+    Duration identdTimeout;
 
     @Option(names = "--allow-from", paramLabel = "CIDR", description = "Client address block admitted (repeatable).")
     List<String> allowFrom = new ArrayList<>();
@@ -101,6 +114,17 @@ final class SocksServerCommand implements Callable<Integer> {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new Main.UsageException("users file not found: " + e.getFile());
         }
+        if (socks4UseridOnly && socks4Identd) {
+            throw new Main.UsageException("--socks4-userid-only and --socks4-identd exclude each other: choose"
+                    + " whether a SOCKS4 user id is taken on its word or confirmed by the client host's identd");
+        }
+        if (socks4Identd) {
+            if (!userList.required()) {
+                throw new Main.UsageException("--socks4-identd needs users (--user or --users): it confirms that a"
+                        + " SOCKS4 user id names one of them; without users every SOCKS4 client is admitted anyway");
+            }
+            userList = userList.withSocks4Policy(Socks4Policy.IDENTD);
+        }
         if (socks4UseridOnly) {
             if (!userList.required()) {
                 throw new Main.UsageException("--socks4-userid-only needs users (--user or --users): without users"
@@ -110,6 +134,7 @@ final class SocksServerCommand implements Callable<Integer> {
         }
         List<Cidr> blocks = allowFrom.stream().map(Cidr::parse).toList();
         return new SocksServerConfig(addresses, userList, blocks, open, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads == null ? EventLoopGroup.defaultThreads() : threads);
+                idleTimeout, maxConnections, threads == null ? EventLoopGroup.defaultThreads() : threads,
+                new IdentdCheck(IdentdCheck.IDENT_PORT, identdTimeout));
     }
 }

@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
  * <p>Once {@link #outcome()} is a {@link ServerOutcome.Request}, the server does the work (connect, bind, ...) and
  * calls {@link #reply(ReplyStatus, Destination)}; for BIND it calls it twice (listening address, then peer).
  * When the outcome is {@link ServerOutcome.Rejected}, the answer is already in {@link #outbound()}: send it, then
- * close.
+ * close. A {@link ServerOutcome.NeedsIdentConfirmation} (SOCKS4 only) waits for the server's identd verdict.
  */
 public interface ServerHandshake {
 

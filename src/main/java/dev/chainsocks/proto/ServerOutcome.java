@@ -21,6 +21,23 @@ public sealed interface ServerOutcome {
     }
 
     /**
+     * A SOCKS4/4a request that may be served once the client host's identd confirms its USERID (RFC 1413). Nothing
+     * is in the outbound buffer yet: the server asks identd and hands the verdict to the handshake, whose outcome
+     * then becomes {@code request} or {@link Rejected} with the SOCKS4 answer queued.
+     */
+    record NeedsIdentConfirmation(Request request) implements ServerOutcome {
+        public NeedsIdentConfirmation {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(request.user(), "a request to confirm names a user");
+        }
+
+        @Override
+        public String toString() {
+            return request + ", identd to confirm";
+        }
+    }
+
+    /**
      * The client must be turned away; the protocol's answer (no acceptable method, auth failure, bad command,
      * bad address type, ...) is already in the outbound buffer, or it is empty when the protocol has none.
      */

@@ -13,8 +13,13 @@ import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
+import dev.chainsocks.proto.ident.IdentClient;
+import dev.chainsocks.proto.ident.IdentQuery;
+import dev.chainsocks.proto.ident.IdentVerdict;
+import dev.chainsocks.proto.socks4.Socks4ServerHandshake;
 import dev.chainsocks.session.ClientSession;
 import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -25,6 +30,7 @@ import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -48,6 +54,7 @@ final class ServerSession extends ClientSession {
     private String via = "direct";
     private Relay relay;
     private UdpAssociation association;
+    private SocketChannel identChannel;
 
     ServerSession(SocksServer server, EventLoop loop, SocketChannel client, Acceptor acceptor) {
         super(loop, client, acceptor);
@@ -119,8 +126,17 @@ final class ServerSession extends ClientSession {
             end("rejected: " + rejected.reason());
             return;
         }
-        request = (ServerOutcome.Request) outcome;
-        via = request.protocol() + " " + request.command() + (request.user() == null ? "" : " user=" + request.user());
+        if (outcome instanceof ServerOutcome.NeedsIdentConfirmation pending) {
+            askIdentd(pending, leftover);
+            return;
+        }
+        onRequest((ServerOutcome.Request) outcome, "", leftover);
+    }
+
+    /** {@code note} joins the start line's via field (how a SOCKS4 user was confirmed), or is empty. */
+    private void onRequest(ServerOutcome.Request parsed, String note, ByteBuffer leftover) {
+        request = parsed;
+        via = request.protocol() + " " + request.command() + (request.user() == null ? "" : " user=" + request.user()) + note;
         started(request.destination(), via);
         if (!server.config().admits(clientAddress().getAddress())) {
             replyFailure(new FailureReplies.DeniedException("client " + AddressSyntax.literal(clientAddress().getAddress())
@@ -133,6 +149,87 @@ final class ServerSession extends ClientSession {
             case BIND -> bind(leftover);
             case UDP_ASSOCIATE -> associate(leftover);
         }
+    }
+
+    // --- identd (RFC 1413): does the client host confirm the SOCKS4 user id? ---
+
+    /**
+     * Asks the client host's identd who owns this connection: from the address the client reached us on, to the
+     * client's address at the identd port, with one deadline for connecting and answering. Non-blocking, on this
+     * session's loop; the handshake turns the verdict into the SOCKS4 answer.
+     */
+    private void askIdentd(ServerOutcome.NeedsIdentConfirmation pending, ByteBuffer leftover) {
+        IdentdCheck check = server.config().identd();
+        InetSocketAddress local;
+        try {
+            local = (InetSocketAddress) client.getLocalAddress();
+        } catch (IOException e) {
+            release(leftover);
+            end("client gone before identd was asked: " + e.getMessage());
+            return;
+        }
+        InetSocketAddress identd = new InetSocketAddress(clientAddress().getAddress(), check.port());
+        IdentClient ident = new IdentClient(new IdentQuery(clientAddress().getPort(), local.getPort()));
+        String where = "identd " + AddressSyntax.format(identd);
+        long deadline = System.nanoTime() + check.timeout().toNanos();
+        Connector.connect(loop, identd, check.timeout(),
+                channel -> channel.bind(new InetSocketAddress(local.getAddress(), 0)), new Connector.Callback() {
+                    @Override
+                    public void connected(SocketChannel channel) {
+                        guarded(() -> queryIdentd(channel, ident, where, deadline, pending, leftover));
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        guarded(() -> identDecided(pending, new IdentVerdict.Unreachable(where + ": "
+                                + (cause instanceof SocketTimeoutException ? "no connection within "
+                                + DurationSyntax.format(check.timeout()) : cause.getMessage())), leftover));
+                    }
+                });
+    }
+
+    private void queryIdentd(SocketChannel channel, IdentClient ident, String where, long deadline,
+            ServerOutcome.NeedsIdentConfirmation pending, ByteBuffer leftover) {
+        identChannel = channel;
+        Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+        Exchange.start(loop, channel, new Exchange.Machine(ident::receive, ident::outbound, ident::finished), null,
+                left, where, new Exchange.Callback() {
+                    @Override
+                    public void finished(ByteBuffer rest) {
+                        closeIdentChannel();
+                        guarded(() -> identDecided(pending, IdentVerdict.judge(pending.request().user(),
+                                ident.outcome()), leftover));
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        closeIdentChannel();
+                        guarded(() -> identDecided(pending, new IdentVerdict.Unreachable(
+                                cause instanceof EOFException ? where + " closed the connection without an answer"
+                                        : cause.getMessage()), leftover));
+                    }
+                });
+    }
+
+    private void identDecided(ServerOutcome.NeedsIdentConfirmation pending, IdentVerdict verdict,
+            ByteBuffer leftover) {
+        if (isOver()) {
+            release(leftover);
+            return;
+        }
+        ((Socks4ServerHandshake) handshake).resolveIdent(verdict);
+        if (handshake.outcome() instanceof ServerOutcome.Rejected rejected) {
+            release(leftover);
+            String outcome = "rejected: " + rejected.reason();
+            flush(client, handshake.outbound(), null, ignored -> end(outcome), ignored -> end(outcome));
+            return;
+        }
+        onRequest(pending.request(), " identd=confirmed", leftover);
+    }
+
+    private void closeIdentChannel() {
+        ChannelClose.quietly(identChannel);
+        identChannel = null;
     }
 
     private void connect(InetSocketAddress target, ByteBuffer leftover) {
@@ -363,6 +460,7 @@ final class ServerSession extends ClientSession {
 
     @Override
     protected void ended() {
+        closeIdentChannel();
         server.sessionEnded(this);
     }
 

@@ -22,9 +22,11 @@ import java.util.Objects;
  * @param idleTimeout      a relay with no traffic either way for this long is closed
  * @param maxConnections   concurrent client connections; more are reset
  * @param threads          event loop threads
+ * @param identd           where and how long to ask a SOCKS4 client's identd, for {@link Socks4Policy#IDENTD}
  */
 public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, List<Cidr> allowFrom, boolean open,
-        Duration handshakeTimeout, Duration connectTimeout, Duration idleTimeout, int maxConnections, int threads) {
+        Duration handshakeTimeout, Duration connectTimeout, Duration idleTimeout, int maxConnections, int threads,
+        IdentdCheck identd) {
 
     public static final int DEFAULT_PORT = 1080;
 
@@ -32,6 +34,7 @@ public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, 
         listen = List.copyOf(listen);
         allowFrom = List.copyOf(allowFrom);
         Objects.requireNonNull(users, "users");
+        Objects.requireNonNull(identd, "identd");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("at least one listen address is needed");
         }
@@ -44,37 +47,42 @@ public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, 
     public static SocksServerConfig loopback() {
         return new SocksServerConfig(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
                 UserList.empty(), List.of(), false, Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofHours(1), 4096, 2);
+                Duration.ofHours(1), 4096, 2, IdentdCheck.DEFAULT);
     }
 
     public SocksServerConfig withListen(List<InetSocketAddress> addresses) {
         return new SocksServerConfig(addresses, users, allowFrom, open, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads);
+                idleTimeout, maxConnections, threads, identd);
     }
 
     public SocksServerConfig withUsers(UserList newUsers) {
         return new SocksServerConfig(listen, newUsers, allowFrom, open, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads);
+                idleTimeout, maxConnections, threads, identd);
     }
 
     public SocksServerConfig withAllowFrom(List<Cidr> blocks) {
         return new SocksServerConfig(listen, users, blocks, open, handshakeTimeout, connectTimeout, idleTimeout,
-                maxConnections, threads);
+                maxConnections, threads, identd);
     }
 
     public SocksServerConfig withOpen(boolean isOpen) {
         return new SocksServerConfig(listen, users, allowFrom, isOpen, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads);
+                idleTimeout, maxConnections, threads, identd);
     }
 
     public SocksServerConfig withTimeouts(Duration handshake, Duration connect, Duration idle) {
         return new SocksServerConfig(listen, users, allowFrom, open, handshake, connect, idle, maxConnections,
-                threads);
+                threads, identd);
     }
 
     public SocksServerConfig withMaxConnections(int max) {
         return new SocksServerConfig(listen, users, allowFrom, open, handshakeTimeout, connectTimeout, idleTimeout,
-                max, threads);
+                max, threads, identd);
+    }
+
+    public SocksServerConfig withIdentd(IdentdCheck check) {
+        return new SocksServerConfig(listen, users, allowFrom, open, handshakeTimeout, connectTimeout, idleTimeout,
+                maxConnections, threads, check);
     }
 
     /**
@@ -97,11 +105,17 @@ public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, 
 
     /** What the operator must be told at start about a weakened rule; each is logged as a warning. */
     public List<String> warnings() {
-        if (users.required() && users.socks4Policy() == Socks4Policy.USERID_ONLY) {
-            return List.of("SOCKS4 and SOCKS4a clients are admitted by user name alone (--socks4-userid-only):"
-                    + " SOCKS4 carries no password, so ANYONE WHO KNOWS A USER NAME GETS IN");
+        if (!users.required()) {
+            return List.of();
         }
-        return List.of();
+        return switch (users.socks4Policy()) {
+            case REFUSE -> List.of();
+            case USERID_ONLY -> List.of("SOCKS4 and SOCKS4a clients are admitted by user name alone"
+                    + " (--socks4-userid-only): SOCKS4 carries no password, so ANYONE WHO KNOWS A USER NAME GETS IN");
+            case IDENTD -> List.of("SOCKS4 and SOCKS4a clients are admitted when their host's identd confirms the"
+                    + " user name (--socks4-identd): that is the client host's word, not a password; trust it only for"
+                    + " hosts whose administrators you trust" + (allowFrom.isEmpty() ? " (see --allow-from)" : ""));
+        };
     }
 
     public boolean admits(InetAddress client) {

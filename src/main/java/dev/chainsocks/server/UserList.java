@@ -128,6 +128,7 @@ public final class UserList implements Authenticator {
         return passwords.size() + " user(s), " + switch (socks4Policy) {
             case REFUSE -> "SOCKS4 refused (no password)";
             case USERID_ONLY -> "SOCKS4 admitted by user id alone";
+            case IDENTD -> "SOCKS4 admitted when identd confirms the user id";
         };
     }
 }

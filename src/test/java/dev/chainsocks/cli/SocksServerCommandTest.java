@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.server.IdentdCheck;
 import dev.chainsocks.server.SocksServerConfig;
 import java.io.IOException;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -37,5 +39,26 @@ class SocksServerCommandTest {
         assertThatThrownBy(() -> parse("socks-server", "--socks4-userid-only"))
                 .isInstanceOf(Main.UsageException.class)
                 .hasMessageContaining("--socks4-userid-only needs users");
+    }
+
+    @Test
+    void socks4IdentdAsksPort113WithinTheTimeoutAndIsWarned() throws IOException {
+        SocksServerConfig config = parse("socks-server", "--user", "alice:s3cret", "--socks4-identd",
+                "--identd-timeout", "3s", "--allow-from", "10.0.0.0/8");
+        assertThat(config.users().socks4Policy()).isEqualTo(Socks4Policy.IDENTD);
+        assertThat(config.identd()).isEqualTo(new IdentdCheck(113, Duration.ofSeconds(3)));
+        assertThat(config.warnings()).singleElement().asString().contains("the client host's word");
+        assertThat(parse("socks-server", "--user", "alice:s3cret").identd().timeout()).hasSeconds(5);
+    }
+
+    @Test
+    void socks4IdentdNeedsUsersAndExcludesUseridOnly() {
+        assertThatThrownBy(() -> parse("socks-server", "--socks4-identd"))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessageContaining("--socks4-identd needs users");
+        assertThatThrownBy(() -> parse("socks-server", "--user", "alice:s3cret", "--socks4-identd",
+                "--socks4-userid-only"))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessageContaining("exclude each other");
     }
 }

@@ -51,6 +51,9 @@ public final class Prerequisites {
         PACKAGES.put("userdel", "passwd");
         PACKAGES.put("chpasswd", "passwd");
         PACKAGES.put("setpriv", "util-linux");
+        PACKAGES.put("oidentd", "oidentd");
+        PACKAGES.put("plink", "putty-tools");
+        PACKAGES.put("puttygen", "putty-tools");
         PACKAGES.put("bash", "bash");
     }
 

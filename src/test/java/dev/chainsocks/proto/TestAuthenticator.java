@@ -13,6 +13,10 @@ public record TestAuthenticator(Map<String, String> passwords, Socks4Policy sock
     public static final TestAuthenticator USERS_SOCKS4_BY_USERID = new TestAuthenticator(USERS.passwords(),
             Socks4Policy.USERID_ONLY);
 
+    /** The same users, with SOCKS4 userids that name one of them confirmed by identd first (--socks4-identd). */
+    public static final TestAuthenticator USERS_SOCKS4_BY_IDENTD = new TestAuthenticator(USERS.passwords(),
+            Socks4Policy.IDENTD);
+
     @Override
     public boolean required() {
         return true;

@@ -13,6 +13,7 @@ import dev.chainsocks.e2e.GatewayTopology;
 import dev.chainsocks.e2e.HttpFileServer;
 import dev.chainsocks.e2e.Microsocks;
 import dev.chainsocks.e2e.Netns;
+import dev.chainsocks.e2e.PlinkDynamicProxy;
 import dev.chainsocks.e2e.SshDynamicProxy;
 import dev.chainsocks.e2e.SystemUser;
 import dev.chainsocks.e2e.TestWorkspace;
@@ -102,6 +103,14 @@ final class PeerNetwork implements AutoCloseable {
     /** sshd on {@code sshdPort} and its {@code ssh -D} client, both in {@code wan}, SOCKS on {@code socksPort}. */
     SshDynamicProxy sshDynamic(int sshdPort, int socksPort) {
         return keep(SshDynamicProxy.start(wan(), Endpoint.of(WAN_V4, sshdPort), wan(), Endpoint.of(WAN_V4, socksPort)));
+    }
+
+    /**
+     * sshd on {@code sshdPort} in {@code wan} and its {@code plink -D} client in {@code gw}, SOCKS on
+     * 127.0.0.1:{@code socksPort} there: plink serves loopback clients only, and chainsocks runs in gw.
+     */
+    PlinkDynamicProxy plinkDynamic(int sshdPort, int socksPort) {
+        return keep(PlinkDynamicProxy.start(wan(), Endpoint.of(WAN_V4, sshdPort), topology.gw(), socksPort));
     }
 
     Microsocks microsocks(int port, Credentials credentials) {

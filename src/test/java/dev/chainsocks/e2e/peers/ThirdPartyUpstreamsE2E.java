@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chainsocks.e2e.Dante;
 import dev.chainsocks.e2e.Microsocks;
+import dev.chainsocks.e2e.PlinkDynamicProxy;
 import dev.chainsocks.e2e.Prerequisites;
 import dev.chainsocks.e2e.SshDynamicProxy;
 import dev.chainsocks.e2e.SystemUser;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * chainsocks in gw with a single third-party proxy as its chain, one case per peer and protocol: a lan client's plain
  * curl for the target page crosses gw's REDIRECT, chainsocks and that proxy. Each case checks the page, chainsocks'
  * access log, the target server's request log (the request came from a proxy in wan, not from lan or gw) and the
- * peer's own log (it relayed a connection from gw to the target).
+ * peer's own log (it relayed a connection from gw to the target). PuTTY's {@code plink -D} is the exception in
+ * placement: it serves loopback clients only, so it runs in gw beside chainsocks and its sshd in wan relays.
  */
 @Tag("e2e")
 class ThirdPartyUpstreamsE2E {
@@ -35,6 +37,7 @@ class ThirdPartyUpstreamsE2E {
     private static Dante dante;
     private static Dante danteWithAuth;
     private static SshDynamicProxy ssh;
+    private static PlinkDynamicProxy plink;
     private static Microsocks microsocks;
     private static Microsocks microsocksWithAuth;
     private static Tinyproxy tinyproxy;
@@ -42,12 +45,13 @@ class ThirdPartyUpstreamsE2E {
     @BeforeAll
     static void startPeersAndChainsocks() {
         Prerequisites.require("iptables", "ip6tables", "ss", "sysctl", "curl", "python3", "danted", "sshd", "ssh",
-                "ssh-keygen", "microsocks", "tinyproxy", "useradd", "userdel", "chpasswd");
+                "ssh-keygen", "microsocks", "tinyproxy", "useradd", "userdel", "chpasswd", "plink", "puttygen");
         network = PeerNetwork.create("ThirdPartyUpstreamsE2E", 1 << 20);
         SystemUser user = network.systemUser();
         dante = network.dante(1080);
         danteWithAuth = network.danteWithUsername(1082, user);
         ssh = network.sshDynamic(2222, 1081);
+        plink = network.plinkDynamic(2223, 1085);
         microsocks = network.microsocks(1084, null);
         microsocksWithAuth = network.microsocks(1083, PeerNetwork.MICROSOCKS_CREDENTIALS);
         tinyproxy = network.tinyproxy(8888, PeerNetwork.TINYPROXY_CREDENTIALS);
@@ -60,6 +64,8 @@ class ThirdPartyUpstreamsE2E {
         chains.put("ssh-socks5", List.of(ssh.endpoint().url("socks5")));
         chains.put("ssh-socks4", List.of(ssh.endpoint().url("socks4")));
         chains.put("ssh-socks4a", List.of(ssh.endpoint().url("socks4a")));
+        chains.put("plink-socks5", List.of(plink.endpoint().url("socks5")));
+        chains.put("plink-socks4a", List.of(plink.endpoint().url("socks4a")));
         chains.put("microsocks", List.of(microsocks.endpoint().url("socks5")));
         chains.put("microsocks-auth", List.of("socks5://" + PeerNetwork.MICROSOCKS_CREDENTIALS.userInfo() + "@"
                 + microsocksWithAuth.endpoint()));
@@ -123,6 +129,20 @@ class ThirdPartyUpstreamsE2E {
     }
 
     @Test
+    void puttyPlinkDynamicForwardAsSocks5() {
+        long before = plinkForwardCount();
+        fetchThrough("plink-socks5");
+        assertPlinkForwarded(before);
+    }
+
+    @Test
+    void puttyPlinkDynamicForwardAsSocks4a() {
+        long before = plinkForwardCount();
+        fetchThrough("plink-socks4a");
+        assertPlinkForwarded(before);
+    }
+
+    @Test
     void microsocksWithoutAuthentication() {
         long before = microsocks.connectionCount();
         fetchThrough("microsocks");
@@ -180,6 +200,20 @@ class ThirdPartyUpstreamsE2E {
         assertThat(forwarded.subList((int) before, forwarded.size())).as("sshd's new forwarded connections")
                 .singleElement().asString().contains("originator " + GW_WAN_V4 + " ",
                         "target " + WAN_V4 + " port " + PeerNetwork.HTTP_PORT);
+    }
+
+    /** plink runs in gw, so its sshd in wan sees the forward come from gw, for the target in wan. */
+    private static void assertPlinkForwarded(long before) {
+        List<String> forwarded = plink.sshd().awaitLogLines(line -> line.contains(SshDynamicProxy.FORWARD_MARK),
+                (int) before + 1, LOG_WAIT);
+        assertThat(forwarded.subList((int) before, forwarded.size())).as("plink's sshd's new forwarded connections")
+                .singleElement().asString().contains("target " + WAN_V4 + " port " + PeerNetwork.HTTP_PORT);
+        assertThat(plink.sshd().logLines()).as("plink logged into sshd from gw")
+                .anyMatch(line -> line.contains("Accepted publickey for root from " + GW_WAN_V4 + " "));
+    }
+
+    private static long plinkForwardCount() {
+        return plink.sshd().countLogLines(SshDynamicProxy.FORWARD_MARK);
     }
 
     private static long sshForwardCount() {

@@ -13,6 +13,7 @@ import dev.chainsocks.proto.ServerOutcome.Command;
 import dev.chainsocks.proto.ServerOutcome.ProxyProtocol;
 import dev.chainsocks.proto.Socks4Admission;
 import dev.chainsocks.proto.TestAuthenticator;
+import dev.chainsocks.proto.ident.IdentVerdict;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.stream.Stream;
@@ -79,6 +80,10 @@ class Socks4ServerHandshakeTest {
                 Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_USERID, "04 01 0050 00000001 'fred ' 00 'a.example' 00",
                         "SOCKS4a userid \"fred \" is not a known user"),
                 Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_USERID, "04 01 0050 42660763 00",
+                        "SOCKS4 request without a userid, authentication is required"),
+                Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_IDENTD, "04 01 0050 42660763 'Mallory' 00",
+                        "SOCKS4 userid \"Mallory\" is not a known user"),
+                Arguments.of(TestAuthenticator.USERS_SOCKS4_BY_IDENTD, "04 01 0050 42660763 00",
                         "SOCKS4 request without a userid, authentication is required"));
         return rows.flatMap(row -> Stream.of(Feeding.values())
                 .map(f -> Arguments.of(row.get()[0], row.get()[1], row.get()[2], f)));
@@ -111,6 +116,48 @@ class Socks4ServerHandshakeTest {
         assertThat(handshake.outcome()).isEqualTo(new ServerOutcome.Rejected(reason));
         assertThat(Hex.of(handshake.outbound())).isEqualTo(Hex.normalized(REJECTED));
         assertThatThrownBy(() -> handshake.reply(ReplyStatus.SUCCEEDED, null)).isInstanceOf(IllegalStateException.class);
+    }
+
+    static Stream<Arguments> identVerdicts() {
+        return Stream.of(
+                Arguments.of(new IdentVerdict.Confirmed("Fred"), null, ""),
+                Arguments.of(new IdentVerdict.Unreachable("identd 10.0.0.2:113: Connection refused"),
+                        "SOCKS4 userid \"Fred\": identd unreachable: identd 10.0.0.2:113: Connection refused,"
+                                + " answered IDENTD_UNREACHABLE(0x5c)", "00 5c 0000 00000000"),
+                Arguments.of(new IdentVerdict.NotConfirmed("the connection belongs to \"bob\""),
+                        "SOCKS4 userid \"Fred\": identd did not confirm: the connection belongs to \"bob\","
+                                + " answered IDENTD_USER_MISMATCH(0x5d)", "00 5d 0000 00000000"),
+                Arguments.of(new IdentVerdict.Confirmed("fred"),
+                        "SOCKS4 userid \"Fred\": identd confirmed another user, answered IDENTD_USER_MISMATCH(0x5d)",
+                        "00 5d 0000 00000000"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("identVerdicts")
+    void aKnownUseridWaitsForIdentdAndTheVerdictMakesTheAnswer(IdentVerdict verdict, String rejection,
+            String answer) {
+        for (Feeding feeding : Feeding.values()) {
+            Socks4ServerHandshake handshake = new Socks4ServerHandshake(TestAuthenticator.USERS_SOCKS4_BY_IDENTD);
+            ByteBuffer left = feeding.feed(Hex.bytes("04 01 0050 42660763 'Fred' 00"), handshake::receive);
+            assertThat(left.remaining()).isZero();
+            ServerOutcome.Request request = new ServerOutcome.Request(ProxyProtocol.SOCKS4, Command.CONNECT,
+                    ip("66.102.7.99", 80), "Fred");
+            assertThat(handshake.outcome()).isEqualTo(new ServerOutcome.NeedsIdentConfirmation(request));
+            assertThat(handshake.outbound().remaining()).as("nothing is answered before identd").isZero();
+            assertThatThrownBy(() -> handshake.reply(ReplyStatus.SUCCEEDED, null))
+                    .isInstanceOf(IllegalStateException.class);
+
+            handshake.resolveIdent(verdict);
+            if (rejection == null) {
+                assertThat(handshake.outcome()).isEqualTo(request);
+                handshake.reply(ReplyStatus.SUCCEEDED, null);
+                assertThat(Hex.of(handshake.outbound())).isEqualTo(Hex.normalized("00 5a 0000 00000000"));
+            } else {
+                assertThat(handshake.outcome()).isEqualTo(new ServerOutcome.Rejected(rejection));
+                assertThat(Hex.of(handshake.outbound())).isEqualTo(Hex.normalized(answer));
+            }
+            assertThatThrownBy(() -> handshake.resolveIdent(verdict)).isInstanceOf(IllegalStateException.class);
+        }
     }
 
     @Test

@@ -127,6 +127,15 @@ final class ServerSession extends ClientSession {
             return;
         }
         if (outcome instanceof ServerOutcome.NeedsIdentConfirmation pending) {
+            if (!server.config().admits(clientAddress().getAddress())) {
+                // Not admitted at all: no ident query goes to the client's host on its behalf.
+                release(leftover);
+                ((Socks4ServerHandshake) handshake).refusePending("client "
+                        + AddressSyntax.literal(clientAddress().getAddress()) + " is not in --allow-from");
+                String why = "rejected: " + ((ServerOutcome.Rejected) handshake.outcome()).reason();
+                flush(client, handshake.outbound(), null, ignored -> end(why), ignored -> end(why));
+                return;
+            }
             askIdentd(pending, leftover);
             return;
         }

@@ -9,6 +9,7 @@ import dev.chainsocks.proto.ident.IdentCodec;
 import dev.chainsocks.proto.ident.IdentErrorType;
 import dev.chainsocks.proto.ident.IdentQuery;
 import dev.chainsocks.proto.ident.IdentResponse;
+import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.testsupport.EchoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -124,6 +125,20 @@ class Socks4IdentdTest {
         assertThat(echo.connections()).as("no refused request reached the destination").isZero();
         assertThat(ask(otherServer, connect("alice")).code()).isEqualTo("00 5a");
         assertThat(echo.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void aClientOutsideAllowFromIsRefusedWithoutAQueryToItsHost() throws IOException {
+        FakeIdentd identd = teardown.add(FakeIdentd.start(CLIENT,
+                query -> new IdentResponse.UserId(query, "UNIX", null, "alice")));
+        SocksServer server = teardown.add(SocksServer.start(SocksServerConfig.loopback()
+                .withListen(List.of(new InetSocketAddress(SERVER, 0)))
+                .withUsers(UserList.of(List.of("alice:s3cret")).withSocks4Policy(Socks4Policy.IDENTD))
+                .withAllowFrom(List.of(Cidr.parse("127.0.0.9/32")))
+                .withIdentd(new IdentdCheck(identd.port(), IDENTD_TIMEOUT))));
+        assertThat(ask(server, connect("alice")).code()).isEqualTo("00 5b");
+        assertThat(identd.queries()).as("no ident query on behalf of a client that is not admitted").isEmpty();
+        assertThat(echo.connections()).isZero();
     }
 
     @Test

@@ -84,6 +84,17 @@ public final class Socks4ServerHandshake implements ServerHandshake {
         }
     }
 
+    /**
+     * Refuses a request that waits for identd without asking it, for a reason of the server's (a client it does
+     * not admit at all): 0x5b, and the outcome is {@link ServerOutcome.Rejected} with {@code reason}.
+     */
+    public void refusePending(String reason) {
+        if (!(outcome instanceof ServerOutcome.NeedsIdentConfirmation)) {
+            throw new IllegalStateException("no request waits for identd, outcome is " + outcome);
+        }
+        outcome = rejected(reason);
+    }
+
     private void reject(String reason) {
         outcome = rejected(reason);
     }

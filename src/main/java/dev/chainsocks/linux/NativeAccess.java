@@ -3,6 +3,7 @@ package dev.chainsocks.linux;
 import jnr.constants.platform.Errno;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
+import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
 import jnr.ffi.annotations.IgnoreError;
@@ -10,6 +11,8 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.byref.IntByReference;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 
 /**
  * The one place libc is loaded, and where errno becomes an {@link ErrnoException}.
@@ -26,7 +29,8 @@ final class NativeAccess {
      * another class loader, may implement it; the enclosing class keeps it inside this package.
      *
      * <p>The constants are the Linux values from {@code <netinet/in.h>}, {@code <linux/netfilter_ipv4.h>},
-     * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>} and {@code <sys/resource.h>}.
+     * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>}, {@code <sys/resource.h>},
+     * {@code <fcntl.h>}, {@code <sys/socket.h>} and {@code <asm-generic/errno.h>}.
      */
     public interface LibC {
         int AF_INET = 2;
@@ -47,6 +51,20 @@ final class NativeAccess {
         int RLIMIT_NOFILE = 7;
         int CLOCK_MONOTONIC = 1;
 
+        int O_NONBLOCK = 0x800;
+        int O_CLOEXEC = 0x80000;
+        int F_SETPIPE_SZ = 1031;
+        int F_GETPIPE_SZ = 1032;
+        int SPLICE_F_MOVE = 1;
+        int SPLICE_F_NONBLOCK = 2;
+        int MSG_PEEK = 0x2;
+        int MSG_TRUNC = 0x20;
+        int MSG_DONTWAIT = 0x40;
+        int MSG_NOSIGNAL = 0x4000;
+
+        int EINTR = 4;
+        int EAGAIN = 11;
+
         @SaveError
         int getsockopt(int fd, int level, int optname, @Out Struct optval, @In @Out IntByReference optlen);
 
@@ -64,6 +82,25 @@ final class NativeAccess {
 
         @SaveError
         int clock_gettime(int clockId, @Out Timespec time);
+
+        @SaveError
+        int pipe2(@Out int[] fds, int flags);
+
+        @SaveError
+        int fcntl(int fd, int cmd, int arg);
+
+        @SaveError
+        int close(int fd);
+
+        /** Offsets are null: both ends here are a socket or a pipe, which have none. */
+        @SaveError
+        @ssize_t long splice(int fdIn, Pointer offIn, int fdOut, Pointer offOut, @size_t long len, int flags);
+
+        @SaveError
+        @ssize_t long recv(int fd, Pointer buffer, @size_t long len, int flags);
+
+        @SaveError
+        @ssize_t long send(int fd, Pointer buffer, @size_t long len, int flags);
 
         @IgnoreError
         String strerror(int errnum);

@@ -99,6 +99,24 @@ class BufferPoolTest {
     }
 
     @Test
+    void aGroupAppliesANewModeAndBudgetToEveryLoop() throws Exception {
+        try (EventLoopGroup group = new EventLoopGroup("pool-test", 2, RelayMode.COPY, 4L << 20)) {
+            EventLoop loop = group.loops().get(1);
+            assertThat(onLoop(loop, () -> loop.buffers().mode())).isEqualTo(RelayMode.COPY);
+            assertThat(onLoop(loop, () -> loop.buffers().slots())).isEqualTo(32);
+            group.configureRelay(RelayMode.SPLICE, 8L << 20);
+            assertThat(onLoop(loop, () -> loop.buffers().mode())).isEqualTo(RelayMode.SPLICE);
+            assertThat(onLoop(loop, () -> loop.buffers().slots())).isEqualTo(64);
+        }
+    }
+
+    private static <T> T onLoop(EventLoop loop, java.util.function.Supplier<T> query) throws Exception {
+        java.util.concurrent.CompletableFuture<T> answer = new java.util.concurrent.CompletableFuture<>();
+        loop.execute(() -> answer.complete(query.get()));
+        return answer.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
     void theBudgetStaysWithinHalfTheDirectMemoryLimit() {
         assertThat(EventLoopGroup.relayMemoryWithin(32L << 20, 1L << 30)).isEqualTo(32L << 20);
         assertThat(EventLoopGroup.relayMemoryWithin(32L << 20, 16L << 20)).isEqualTo(8L << 20);

@@ -103,10 +103,11 @@ class BufferPoolTest {
         try (EventLoopGroup group = new EventLoopGroup("pool-test", 2, RelayMode.COPY, 4L << 20)) {
             EventLoop loop = group.loops().get(1);
             assertThat(onLoop(loop, () -> loop.buffers().mode())).isEqualTo(RelayMode.COPY);
-            assertThat(onLoop(loop, () -> loop.buffers().slots())).isEqualTo(32);
+            int perLoop = (int) ((4L << 20) / BufferPool.DEFAULT_BUFFER_SIZE / 2);
+            assertThat(onLoop(loop, () -> loop.buffers().slots())).isEqualTo(perLoop);
             group.configureRelay(RelayMode.SPLICE, 8L << 20);
             assertThat(onLoop(loop, () -> loop.buffers().mode())).isEqualTo(RelayMode.SPLICE);
-            assertThat(onLoop(loop, () -> loop.buffers().slots())).isEqualTo(64);
+            assertThat(onLoop(loop, () -> loop.buffers().slots())).isEqualTo(2 * perLoop);
         }
     }
 

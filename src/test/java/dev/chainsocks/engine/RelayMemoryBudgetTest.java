@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Relay memory is a function of the configuration: under a direct memory limit far below what 300 stalled
- * downloads with a 64 KiB buffer each would take (19 MiB against 4 MiB), one event loop keeps relaying fresh
+ * downloads with a 128 KiB buffer each would take (37.5 MiB against 4 MiB), one event loop keeps relaying fresh
  * connections, loses no byte of the stalled ones, and never throws (before the budget it died of
  * {@code OutOfMemoryError: Cannot reserve ... direct buffer memory}).
  */

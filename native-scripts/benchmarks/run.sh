@@ -4,7 +4,7 @@
 #
 # Usage (as root, from anywhere in the repository, after `mvn -B -q -o package -DskipTests`):
 #
-#   sudo native-scripts/benchmarks/run.sh [all|clients|stream|memory|gateway|clean]
+#   sudo native-scripts/benchmarks/run.sh [all|clients|stream|memory|gateway|relay|clean]
 #
 #   all      every section below (default), about 11 minutes
 #   clients  which load client and source are fast enough not to be the bottleneck (direct loopback)
@@ -12,16 +12,22 @@
 #   memory   B: RSS before/after 1000 idle SOCKS5 tunnels: chainsocks socks-server (two JVM settings) vs danted
 #   gateway  C: lan -> gw -> wan: chainsocks run vs redsocks in gw, danted upstream in wan; throughput,
 #            connections per second, RSS with 1000 idle redirected connections; plus no redirector (routing only)
+#   relay    D: the same topology with the C load generator (loadgen.c, compiled here with gcc): chainsocks in each
+#            relay mode (splice, copy) vs redsocks vs routing only, interleaved; 1 and 8 streams down, 8 up;
+#            connections/s at 50 concurrent with p50/p99 time to first byte; CPU per GB and per 1000 connections
+#            of the redirector, the upstream Dante, all benchmark processes and the whole machine; system calls per
+#            redirected connection (strace -c -f). About 5 minutes with the defaults
 #   clean    remove namespaces left by an interrupted run of this script (csb-*) after stopping their processes
 #
 # Settings (environment): RUNS=5 (measurements per figure, medians quoted), STREAM_SECONDS=5 (per stream),
 # IDLE_CONNECTIONS=1000, CPS_COUNT=5000, CPS_CONCURRENCY=50, WARMUP_CONNECTIONS=8000 (short connections through each
-# redirector before measuring), JAR=target/chainsocks.jar, JAVA=java,
+# redirector before measuring), JAR=target/chainsocks.jar, JAVA=java; for the relay section RELAY_STREAM_SECONDS=2,
+# RELAY_CPS_COUNT=2000, RELAY_WARMUP_CONNECTIONS=6000, SYSCALL_CONNECTIONS=1000 (connections counted under strace),
 # SMALL_JVM_FLAGS (the small-footprint JVM variant, default below), NO_DOC=1 to print results without
 # updating docs/benchmarks.md, KEEP_WORK=1 to keep the logs and configurations of the run.
 #
 # Needs: iproute2 (ip, ss), iptables, /usr/bin/python3, java 17, danted (dante-server), redsocks; socat and ncat
-# for the `clients` section only. Nothing beyond Debian's packages of these is downloaded or installed.
+# for the `clients` section only; gcc and strace for the `relay` section. Nothing beyond Debian's packages of these is downloaded or installed.
 #
 # Traffic stays on loopback inside a namespace and on 198.18.0.0/15 addresses inside namespaces. Every load is
 # bounded by a count and a deadline (see traffic.py). Processes are stopped by their own PID; namespaces are named
@@ -42,6 +48,10 @@ IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-1000}"
 CPS_COUNT="${CPS_COUNT:-5000}"
 CPS_CONCURRENCY="${CPS_CONCURRENCY:-50}"
 WARMUP_CONNECTIONS="${WARMUP_CONNECTIONS:-8000}"
+RELAY_STREAM_SECONDS="${RELAY_STREAM_SECONDS:-2}"
+RELAY_CPS_COUNT="${RELAY_CPS_COUNT:-2000}"
+RELAY_WARMUP_CONNECTIONS="${RELAY_WARMUP_CONNECTIONS:-6000}"
+SYSCALL_CONNECTIONS="${SYSCALL_CONNECTIONS:-1000}"
 SMALL_JVM_FLAGS="${SMALL_JVM_FLAGS:--XX:+UseSerialGC -Xmx64m -Xmn4m -Xss256k -XX:TieredStopAtLevel=1}"
 
 WORK="$(mktemp -d /tmp/chainsocks-bench.XXXXXX)"
@@ -194,10 +204,13 @@ memory_of() {
 
 # Dante forks: its memory is the mother process plus every danted child in the namespace (only ours are there).
 danted_pids() { # ns
-    local pid
+    local pid comm
     for pid in $(ip netns pids "$1"); do
-        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == danted ]] && echo "$pid"
+        comm=""
+        read -r comm <"/proc/$pid/comm" 2>/dev/null || true
+        [[ $comm == danted ]] && echo "$pid"
     done
+    return 0
 }
 
 start_chainsocks() { # ns logname "jvm flags" args...
@@ -261,17 +274,17 @@ download() { # ns target [proxy] -> "MB/s bytes"
 }
 
 # CPU time (user + system, including reaped children) of processes, in clock ticks.
-cpu_ticks() {
-    local total=0 pid t
-    for pid in "$@"; do
-        t=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
-        total=$((total + ${t:-0}))
-    done
-    echo "$total"
+cpu_ticks() { # one awk for all: under load, a process per PID made a reading take seconds
+    (($#)) || { echo 0; return; }
+    local files=() pid
+    for pid in "$@"; do [[ -r /proc/$pid/stat ]] && files+=("/proc/$pid/stat"); done
+    ((${#files[@]})) || { echo 0; return; }
+    awk '{ i = index($0, ") "); split(substr($0, i + 2), f, " "); t += f[12] + f[13] + f[14] + f[15] }
+         END { print t + 0 }' "${files[@]}" 2>/dev/null || echo 0
 }
 CLK_TCK=$(getconf CLK_TCK)
-cpu_per_gb() { "$PY" -c 'import sys; t,b,hz=map(float,sys.argv[1:]); print("%.0f" % (t/hz*1000/(b/1e9)) if b else "n/a")' "$1" "$2" "$CLK_TCK"; }
-cpu_per_1000() { "$PY" -c 'import sys; t,n,hz=map(float,sys.argv[1:]); print("%.0f" % (t/hz*1000/(n/1000)) if n else "n/a")' "$1" "$2" "$CLK_TCK"; }
+cpu_per_gb() { awk -v t="$1" -v b="$2" -v hz="$CLK_TCK" 'BEGIN { if (b > 0) printf "%.0f\n", t / hz * 1000 / (b / 1e9); else print "n/a" }'; }
+cpu_per_1000() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.0f\n", t / hz * 1000 / (n / 1000); else print "n/a" }'; }
 
 # One measured stream: MB/s into the array named $4, CPU milliseconds per GB of the pids in $5 (words) into array $6.
 measured_download() { # ns target proxy-or-empty rates-array "pids" cpu-array
@@ -600,6 +613,245 @@ section_gateway() {
     publish_section gateway
 }
 
+# ---------------------------------------------------------------------------------------------------- D: relay
+
+LOADGEN=""
+build_loadgen() {
+    LOADGEN="$WORK/loadgen"
+    gcc -O2 -Wall -pthread -o "$LOADGEN" "$HERE/loadgen.c" || die "cannot compile $HERE/loadgen.c"
+}
+
+# Busy ticks of the whole machine (all CPUs: everything but idle and iowait), from /proc/stat.
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+
+# A chainsocks configuration for the gateway with one listener and the given relay mode.
+chainsocks_gateway_config() { # file port mode
+    cat >"$1" <<EOF
+[service]
+control-socket = "$WORK/control-$2.sock"
+
+[relay]
+mode = "$3"
+
+[[listener]]
+listen = "0.0.0.0:$2"
+chains = ["wan"]
+policy = "strict"
+
+[chain.wan]
+hops = ["socks5://198.19.2.2:1080"]
+EOF
+}
+
+# Results of the relay section: RELAY[variant:metric] is a space-separated list, one value per run.
+declare -A RELAY=()
+declare -A REDIRECTOR_PID=()
+WAN_SERVERS=""
+relay_add() { RELAY["$1:$2"]+="$3 "; }
+relay_list() { local v=${RELAY["$1:$2"]:-}; echo "${v% }"; }
+relay_last() { local v; v=$(relay_list "$1" "$2"); echo "${v##* }"; }
+relay_median() { # variant metric
+    local values
+    values=$(relay_list "$1" "$2")
+    [[ -n $values ]] || { echo "-"; return; }
+    # shellcheck disable=SC2086
+    median $values
+}
+
+# Ticks of the redirector, the upstream (Dante, all its processes), the wan servers, and the machine.
+relay_ticks() { # variant
+    local redirector=${REDIRECTOR_PID[$1]:-}
+    # shellcheck disable=SC2046,SC2086
+    echo "$(cpu_ticks $redirector) $(cpu_ticks $(danted_pids "$WAN")) $(cpu_ticks $WAN_SERVERS) $(machine_ticks)"
+}
+
+# One measured stream run; records MB/s and CPU ms per GB (redirector, upstream, benchmark processes, machine).
+relay_streams() { # variant label(down1|down8|up8) streams direction(down|up)
+    local variant=$1 label=$2 count=$3 direction=$4 before after result bytes rate client_ms all_ticks
+    local r0 d0 s0 m0 r1 d1 s1 m1
+    before=$(relay_ticks "$variant")
+    if [[ $direction == down ]]; then
+        result=$(in_ns "$LAN" "$LOADGEN" download 198.19.2.2:9000 "$count" $((RELAY_STREAM_SECONDS + 20)))
+    else
+        result=$(in_ns "$LAN" "$LOADGEN" upload 198.19.2.2:9200 "$count" "$RELAY_STREAM_SECONDS" $((RELAY_STREAM_SECONDS + 20)))
+    fi
+    after=$(relay_ticks "$variant")
+    read -r bytes _ rate client_ms <<<"$result"
+    read -r r0 d0 s0 m0 <<<"$before"
+    read -r r1 d1 s1 m1 <<<"$after"
+    relay_add "$variant" "$label" "$rate"
+    relay_add "$variant" "$label-redirector" "$(cpu_per_gb $((r1 - r0)) "$bytes")"
+    relay_add "$variant" "$label-upstream" "$(cpu_per_gb $((d1 - d0)) "$bytes")"
+    all_ticks=$(awk -v t=$((r1 - r0 + d1 - d0 + s1 - s0)) -v ms="${client_ms:-0}" -v hz="$CLK_TCK" \
+        'BEGIN { printf "%d\n", t + ms * hz / 1000 + 0.5 }')
+    relay_add "$variant" "$label-processes" "$(cpu_per_gb "$all_ticks" "$bytes")"
+    relay_add "$variant" "$label-machine" "$(cpu_per_gb $((m1 - m0)) "$bytes")"
+}
+
+relay_cps() { # variant
+    local variant=$1 before after result ok failed rate p50 p99 r0 d0 s0 m0 r1 d1 s1 m1
+    before=$(relay_ticks "$variant")
+    result=$(in_ns "$LAN" "$LOADGEN" cps 198.19.2.2:9100 "$RELAY_CPS_COUNT" "$CPS_CONCURRENCY" 60)
+    after=$(relay_ticks "$variant")
+    read -r ok failed _ rate p50 p99 _ <<<"$result"
+    read -r r0 d0 s0 m0 <<<"$before"
+    read -r r1 d1 s1 m1 <<<"$after"
+    : "$s0" "$s1" "$m0" "$m1"
+    relay_add "$variant" cps "$rate"
+    relay_add "$variant" p50 "$p50"
+    relay_add "$variant" p99 "$p99"
+    relay_add "$variant" failed "$failed"
+    relay_add "$variant" cps-redirector "$(cpu_per_1000 $((r1 - r0)) "$ok")"
+    relay_add "$variant" cps-upstream "$(cpu_per_1000 $((d1 - d0)) "$ok")"
+}
+
+# System calls of a redirector per redirected connection: strace -c -f over SYSCALL_CONNECTIONS connections.
+# Prints "total name count, name count, ..." (per connection, the 8 most frequent calls).
+relay_syscalls() { # pid
+    local pid=$1 out="$WORK/strace-$1.txt" tracer
+    strace -qq -c -f -p "$pid" -o "$out" &
+    tracer=$!
+    sleep 2 # strace attaches to every thread first
+    in_ns "$LAN" "$LOADGEN" cps 198.19.2.2:9100 "$SYSCALL_CONNECTIONS" "$CPS_CONCURRENCY" 120 >/dev/null
+    kill -INT "$tracer"
+    wait "$tracer" 2>/dev/null || true
+    "$PY" - "$out" "$SYSCALL_CONNECTIONS" <<'PYEOF'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+calls, total = {}, 0
+for line in open(path):
+    f = line.split()
+    if len(f) >= 5 and f[0][0].isdigit() and f[-1] != "total":
+        calls[f[-1]] = int(f[3])
+    elif f and f[-1] == "total":
+        total = int(f[3])
+top = sorted(calls.items(), key=lambda kv: -kv[1])[:8]
+print("%.1f %s" % (total / n, ", ".join("%s %.1f" % (k, v / n) for k, v in top)))
+PYEOF
+}
+
+section_relay() {
+    require gcc strace
+    log "D: lan -> gw -> wan, C load generator: chainsocks splice / copy vs redsocks," \
+        "${RELAY_STREAM_SECONDS}s streams x $RUNS rounds"
+    RELAY_LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    RELAY_STARTED=$SECONDS
+    build_loadgen
+    build_gateway
+    spawn "$WAN" lg-source "$LOADGEN" source 198.19.2.2:9000 "$RELAY_STREAM_SECONDS" 1800
+    local source=$SPAWNED
+    spawn "$WAN" lg-sink "$LOADGEN" sink 198.19.2.2:9200 1800
+    local sink=$SPAWNED
+    spawn "$WAN" lg-echo "$LOADGEN" echo 198.19.2.2:9100 1800
+    local echo_server=$SPAWNED
+    WAN_SERVERS="$source $sink $echo_server"
+    start_dante "$WAN" dante-wan 198.19.2.2 1080 wan0
+    local dante_pid=$SPAWNED
+    chainsocks_gateway_config "$WORK/splice.toml" 12345 splice
+    chainsocks_gateway_config "$WORK/copy.toml" 12347 copy
+    start_chainsocks "$GW" chainsocks-splice "" run --config "$WORK/splice.toml"
+    REDIRECTOR_PID[splice]=$SPAWNED
+    start_chainsocks "$GW" chainsocks-copy "" run --config "$WORK/copy.toml"
+    REDIRECTOR_PID[copy]=$SPAWNED
+    start_redsocks "$GW" redsocks 12346 198.19.2.2 1080
+    REDIRECTOR_PID[redsocks]=$SPAWNED
+    wait_port "$WAN" 9000; wait_port "$WAN" 9100; wait_port "$WAN" 9200; wait_port "$WAN" 1080
+    wait_port "$GW" 12345; wait_port "$GW" 12346; wait_port "$GW" 12347
+
+    local -A port=([routing]=none [splice]=12345 [copy]=12347 [redsocks]=12346)
+    local variants=(routing splice copy redsocks) variant round
+    # Warm-up: the JIT compiles the relay and the connection path; Dante forks its children.
+    for variant in splice copy redsocks; do
+        redirect_to "${port[$variant]}"
+        in_ns "$LAN" "$LOADGEN" download 198.19.2.2:9000 8 30 >/dev/null
+        in_ns "$LAN" "$LOADGEN" cps 198.19.2.2:9100 "$RELAY_WARMUP_CONNECTIONS" "$CPS_CONCURRENCY" 60 >/dev/null
+    done
+    for round in $(seq "$RUNS"); do
+        for variant in "${variants[@]}"; do
+            redirect_to "${port[$variant]}"
+            relay_streams "$variant" down1 1 down
+            relay_streams "$variant" down8 8 down
+            relay_streams "$variant" up8 8 up
+            relay_cps "$variant"
+        done
+        log "  round $round, 1 stream MB/s: routing $(relay_last routing down1) splice $(relay_last splice down1)" \
+            "copy $(relay_last copy down1) redsocks $(relay_last redsocks down1); 8 streams: splice" \
+            "$(relay_last splice down8) copy $(relay_last copy down8) redsocks $(relay_last redsocks down8); conn/s:" \
+            "splice $(relay_last splice cps) copy $(relay_last copy cps) redsocks $(relay_last redsocks cps)"
+    done
+    local -A syscalls=()
+    for variant in splice copy redsocks; do
+        redirect_to "${port[$variant]}"
+        syscalls[$variant]=$(relay_syscalls "${REDIRECTOR_PID[$variant]}")
+        log "  system calls per connection, $variant: ${syscalls[$variant]}"
+    done
+    redirect_to none
+    local -A rss=()
+    for variant in splice copy redsocks; do
+        rss[$variant]=$(kib_to_mib "$(memory_of "${REDIRECTOR_PID[$variant]}" | cut -d' ' -f1)")
+        stop_pid "${REDIRECTOR_PID[$variant]}"
+    done
+    stop_pid "$dante_pid"; stop_pid "$source"; stop_pid "$sink"; stop_pid "$echo_server"
+    local ns
+    for ns in "$LAN" "$GW" "$WAN"; do delete_namespace "$ns"; done
+
+    local -A name=([routing]="routing only, no redirector" [splice]="chainsocks run, relay = splice"
+        [copy]="chainsocks run, relay = copy" [redsocks]="redsocks")
+    local m1 m8 mu mc failed_total
+    begin_section relay
+    out "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`RUNS=$RUNS native-scripts/benchmarks/run.sh relay\`" \
+        "(${RELAY_STREAM_SECONDS}s streams), $((SECONDS - RELAY_STARTED)) s; $(nproc) cores" \
+        "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), kernel $(uname -r)," \
+        "$("$JAVA" -version 2>&1 | head -1), \`java -jar\` with default JVM flags; load average at the start" \
+        "(shared machine): $RELAY_LOAD_AT_START; $(gcc --version | head -1)."
+    out ""
+    out "Throughput, MB/s (medians of $RUNS interleaved runs; the single-stream runs listed):"
+    out ""
+    out "| Path through gw | 1 stream down, runs | 1 stream | vs redsocks | 8 streams down | vs redsocks | 8 streams up | vs redsocks |"
+    out "|---|---|---:|---:|---:|---:|---:|---:|"
+    for variant in "${variants[@]}"; do
+        m1=$(relay_median "$variant" down1); m8=$(relay_median "$variant" down8); mu=$(relay_median "$variant" up8)
+        out "| ${name[$variant]} | $(relay_list "$variant" down1) | $m1 | $(ratio "$m1" "$(relay_median redsocks down1)") |" \
+            "$m8 | $(ratio "$m8" "$(relay_median redsocks down8)") | $mu | $(ratio "$mu" "$(relay_median redsocks up8)") |"
+    done
+    out ""
+    out "CPU milliseconds per GB moved (medians): the redirector alone, the upstream Dante (all its processes), all"
+    out "benchmark processes (load generator client and servers, Dante, redirector) and the whole machine"
+    out "(\`/proc/stat\`, which includes other users of the machine: the noisiest column):"
+    out ""
+    out "| Path through gw | redirector, 1 stream | redirector, 8 down | redirector, 8 up | Dante, 8 down | processes, 8 down | machine, 8 down | machine, 1 stream |"
+    out "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for variant in "${variants[@]}"; do
+        out "| ${name[$variant]} | $(relay_median "$variant" down1-redirector) | $(relay_median "$variant" down8-redirector) |" \
+            "$(relay_median "$variant" up8-redirector) | $(relay_median "$variant" down8-upstream) |" \
+            "$(relay_median "$variant" down8-processes) | $(relay_median "$variant" down8-machine) |" \
+            "$(relay_median "$variant" down1-machine) |"
+    done
+    out ""
+    out "Short connections, $RELAY_CPS_COUNT per run after $RELAY_WARMUP_CONNECTIONS to warm up, $CPS_CONCURRENCY" \
+        "concurrent (connect, 16 bytes echoed, close):"
+    out ""
+    out "| Path through gw | conn/s, runs | conn/s | vs redsocks | p50 / p99 ms to first byte | redirector CPU ms per 1000 | Dante CPU ms per 1000 | failed |"
+    out "|---|---|---:|---:|---:|---:|---:|---:|"
+    for variant in "${variants[@]}"; do
+        mc=$(relay_median "$variant" cps)
+        failed_total=$(relay_list "$variant" failed | tr ' ' '\n' | awk '{s += $1} END {print s + 0}')
+        out "| ${name[$variant]} | $(relay_list "$variant" cps) | $mc | $(ratio "$mc" "$(relay_median redsocks cps)") |" \
+            "$(relay_median "$variant" p50) / $(relay_median "$variant" p99) | $(relay_median "$variant" cps-redirector) |" \
+            "$(relay_median "$variant" cps-upstream) | $failed_total |"
+    done
+    out ""
+    out "System calls per redirected connection (\`strace -c -f -p PID\`, every thread, over $SYSCALL_CONNECTIONS" \
+        "connections after the runs above), and RSS at the end:"
+    out ""
+    out "| Redirector | system calls per connection | most frequent, per connection | RSS at the end, MiB |"
+    out "|---|---:|---|---:|"
+    for variant in splice copy redsocks; do
+        out "| ${name[$variant]} | ${syscalls[$variant]%% *} | ${syscalls[$variant]#* } | ${rss[$variant]} |"
+    done
+    publish_section relay
+}
+
 section_clean() {
     local ns
     for ns in $(ip netns list | awk '{print $1}' | grep '^csb-' || true); do
@@ -613,17 +865,19 @@ section_clean() {
 command=${1:-all}
 case $command in
     clean) section_clean; exit 0 ;;
-    all|clients|stream|memory|gateway) ;;
-    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+    all|clients|stream|memory|gateway|relay) ;;
+    *) sed -n '2,30p' "$0" >&2; exit 2 ;;
 esac
 check_prerequisites
 [[ $command == clients || $command == all ]] && require socat ncat
-machine_section
+# The relay section writes its own run line; the machine block describes the runs of sections A to C.
+[[ $command == relay ]] || machine_section
 case $command in
-    all) section_clients; section_stream; section_memory; section_gateway ;;
+    all) section_clients; section_stream; section_memory; section_gateway; section_relay ;;
     clients) section_clients ;;
     stream) section_stream ;;
     memory) section_memory ;;
     gateway) section_gateway ;;
+    relay) section_relay ;;
 esac
 log "done; results in ${DOC#"$REPO"/}"

@@ -23,10 +23,12 @@ import java.util.Optional;
  * @param metrics       the {@code [metrics]} table, when present
  * @param firewall      the {@code [firewall]} table
  * @param source        the file it was read from; empty when built from command-line flags
+ * @param relay         the {@code [relay]} table
  */
 public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
                                Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
-                               Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source) {
+                               Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
+                               RelayConfig relay) {
 
     /** The chain name used by {@link #fromFlags}. */
     public static final String CLI_CHAIN = "cli";
@@ -38,6 +40,7 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(firewall, "firewall");
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(relay, "relay");
         listeners = List.copyOf(listeners);
         chains = Collections.unmodifiableMap(new LinkedHashMap<>(chains));
         chainTimeouts = Collections.unmodifiableMap(new LinkedHashMap<>(chainTimeouts));
@@ -56,6 +59,13 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
                 throw new IllegalArgumentException("chain " + e.getValue() + " filed under the name " + e.getKey());
             }
         }
+    }
+
+    /** A configuration with the default {@code [relay]} table. */
+    public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
+                            Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
+                            Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source) {
+        this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, RelayConfig.DEFAULTS);
     }
 
     /**

@@ -9,7 +9,7 @@ import java.util.Map;
  * Values that need parsing (durations, addresses, URIs, names) stay strings here.
  */
 record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, Map<String, Chain> chain,
-                  Metrics metrics, Firewall firewall) {
+                  Metrics metrics, Firewall firewall, Relay relay) {
 
     /** {@code [service]}. */
     record Service(String logLevel, Long maxConnections, String controlSocket, Long mark, String shutdownGrace) {
@@ -33,5 +33,9 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
 
     /** {@code [firewall]}. */
     record Firewall(List<String> exempt) {
+    }
+
+    /** {@code [relay]}. */
+    record Relay(String mode, String memory) {
     }
 }

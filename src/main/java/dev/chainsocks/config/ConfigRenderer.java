@@ -4,6 +4,7 @@ import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.DurationSyntax;
+import dev.chainsocks.syntax.SizeSyntax;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -51,6 +52,11 @@ public final class ConfigRenderer {
         key(out, "handshake", duration(timeouts.handshake()));
         key(out, "dial", duration(timeouts.dial()));
         key(out, "idle", duration(timeouts.idle()));
+
+        RelayConfig relay = config.relay();
+        out.append("\n[relay]\n");
+        key(out, "mode", string(relay.mode().configName()));
+        key(out, "memory", string(SizeSyntax.format(relay.memory())));
 
         for (ListenerConfig listener : config.listeners()) {
             out.append("\n[[listener]]\n");

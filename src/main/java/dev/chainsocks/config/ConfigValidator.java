@@ -6,6 +6,7 @@ import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.syntax.DurationSyntax;
+import dev.chainsocks.syntax.SizeSyntax;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -75,7 +76,8 @@ final class ConfigValidator {
         List<ConfigFile.Listener> listeners = listen.stream().map(l -> new ConfigFile.Listener(l, null,
                 List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null)).toList();
         ConfigFile file = new ConfigFile(null, null, listeners,
-                Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null);
+                Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null,
+                null);
         Locator flags = (linePath, contextPath, message) -> new Problem(0, "command line: " + flag(linePath) + message);
         return validate(file, flags, Optional.empty());
     }
@@ -117,7 +119,7 @@ final class ConfigValidator {
         } else if (head.equals("listener")) {
             out.append("[[listener]]");
             rest = 1;
-        } else if (List.of("service", "timeouts", "metrics", "firewall", "chain").contains(head)) {
+        } else if (List.of("service", "timeouts", "metrics", "firewall", "chain", "relay").contains(head)) {
             out.append('[').append(head).append(']');
             rest = 1;
         } else {
@@ -177,11 +179,12 @@ final class ConfigValidator {
 
         Optional<MetricsConfig> metrics = metrics(file.metrics(), listeners);
         FirewallConfig firewall = firewall(file.firewall());
+        RelayConfig relay = relay(file.relay());
 
         if (problems.isEmpty()) {
             try {
                 return new ChainsocksConfig(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall,
-                        source);
+                        source, relay);
             } catch (IllegalArgumentException e) {
                 problems.add(locator.at(List.of(), e.getMessage()));
             }
@@ -238,6 +241,36 @@ final class ConfigValidator {
         Duration grace = duration(raw.shutdownGrace(), ServiceConfig.DEFAULT_SHUTDOWN_GRACE, true,
                 List.of("service", "shutdown-grace"));
         return new ServiceConfig(level, maxConnections, controlSocket, mark, grace);
+    }
+
+    private RelayConfig relay(ConfigFile.Relay raw) {
+        RelayConfig d = RelayConfig.DEFAULTS;
+        if (raw == null) {
+            return d;
+        }
+        RelayConfig.Mode mode = d.mode();
+        if (raw.mode() != null) {
+            Optional<RelayConfig.Mode> named = RelayConfig.Mode.fromConfigName(raw.mode());
+            if (named.isPresent()) {
+                mode = named.get();
+            } else {
+                problem(List.of("relay", "mode"), "unknown relay mode \"" + raw.mode() + "\" (use splice or copy)");
+            }
+        }
+        long memory = d.memory();
+        if (raw.memory() != null) {
+            try {
+                long parsed = SizeSyntax.parse(raw.memory());
+                if (parsed < RelayConfig.MIN_MEMORY || parsed > RelayConfig.MAX_MEMORY) {
+                    problem(List.of("relay", "memory"), "must be 1MiB..64GiB, got \"" + raw.memory() + "\"");
+                } else {
+                    memory = parsed;
+                }
+            } catch (IllegalArgumentException e) {
+                problem(List.of("relay", "memory"), e.getMessage());
+            }
+        }
+        return new RelayConfig(mode, memory);
     }
 
     private TimeoutsConfig timeouts(ConfigFile.Timeouts raw) {

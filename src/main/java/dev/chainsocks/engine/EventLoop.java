@@ -42,6 +42,7 @@ public final class EventLoop implements Executor, AutoCloseable {
             throw new UncheckedIOException("cannot open a selector", e);
         }
         this.buffers = buffers;
+        buffers.attach(this);
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(false);
         this.thread.start();
@@ -114,6 +115,7 @@ public final class EventLoop implements Executor, AutoCloseable {
             FatalError.exit("event loop " + name() + " stopped by an unexpected error", t);
         } finally {
             closeAllKeys();
+            buffers.close();
             try {
                 selector.close();
             } catch (IOException ignored) {

@@ -1,5 +1,8 @@
 package dev.chainsocks.engine;
 
+import dev.chainsocks.linux.Pipe;
+import dev.chainsocks.linux.Splice;
+import dev.chainsocks.linux.UnbufferedCopy;
 import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,8 +21,16 @@ import java.util.function.Consumer;
  *       both sockets close only when both directions are done.
  *   <li>A reset or error on either side closes both, resetting the other so its peer learns of the failure.
  *   <li>Idle timeout: no byte either way for that long closes both.
- *   <li>Buffers come from the loop's pool only while bytes are in flight; an idle relay holds none.
+ *   <li>Buffers or pipes come from the loop's {@link BufferPool} only while bytes are in flight; an idle relay
+ *       holds none. When the pool's budget is spent, a direction moves bytes without holding any (see
+ *       {@link BufferPool#unbuffered()}), or waits for a buffer where that cannot work: never an allocation past
+ *       the budget.
+ *   <li>One wakeup moves at most {@link #CHUNKS_PER_WAKEUP} chunks in each direction, so one fast stream cannot
+ *       starve the others on the loop.
  * </ul>
+ *
+ * <p>The loop's pool decides how bytes move ({@link RelayMode}): {@code splice(2)} through a pipe, or a read into
+ * a direct buffer and a write from it.
  */
 public final class Relay {
 
@@ -55,7 +66,11 @@ public final class Relay {
         }
     }
 
+    /** Chunks (reads that filled their buffer or pipe) one direction moves per wakeup before yielding. */
+    static final int CHUNKS_PER_WAKEUP = 16;
+
     private final EventLoop loop;
+    private final BufferPool pool;
     private final Side client;
     private final Side upstream;
     private final Direction up;
@@ -69,6 +84,7 @@ public final class Relay {
     private Relay(EventLoop loop, SocketChannel clientChannel, SocketChannel upstreamChannel, Duration idleTimeout,
             Consumer<Result> onEnd) {
         this.loop = loop;
+        this.pool = loop.buffers();
         this.client = new Side(clientChannel, "client");
         this.upstream = new Side(upstreamChannel, "upstream");
         this.up = new Direction(client, upstream);
@@ -151,7 +167,7 @@ public final class Relay {
 
     private void release(ByteBuffer buffer) {
         if (buffer != null) {
-            loop.buffers().release(buffer);
+            pool.release(buffer);
         }
     }
 
@@ -194,8 +210,8 @@ public final class Relay {
         if (idleTimer != null) {
             idleTimer.cancel();
         }
-        up.releaseBuffer();
-        down.releaseBuffer();
+        up.releaseAll();
+        down.releaseAll();
         onEnd.accept(new Result(up.bytes, down.bytes, ending, detail));
     }
 
@@ -217,13 +233,17 @@ public final class Relay {
         public void ready(SelectionKey key) throws IOException {
             if (key.isWritable()) {
                 writes.flush();
+                // The source was not read while this side could take nothing; it has most likely more by now.
+                if (!ended && writes.wantsRead()) {
+                    writes.read();
+                }
             }
             if (!ended && key.isValid() && key.isReadable()) {
                 reads.read();
             }
             if (!ended) {
                 updateInterest();
-                writes.to.updateInterest();
+                writes.from.updateInterest();
                 reads.to.updateInterest();
             }
         }
@@ -238,7 +258,7 @@ public final class Relay {
                 return;
             }
             int ops = (reads.wantsRead() ? SelectionKey.OP_READ : 0)
-                    | (writes.pending != null ? SelectionKey.OP_WRITE : 0);
+                    | (writes.holding() ? SelectionKey.OP_WRITE : 0);
             if (ops != interest) {
                 key.interestOps(ops);
                 interest = ops;
@@ -256,11 +276,20 @@ public final class Relay {
         return message == null ? cause.getClass().getSimpleName() : message;
     }
 
-    /** Bytes flowing from one side to the other. */
+    /**
+     * Bytes flowing from one side to the other. At any time a direction holds at most one of: a buffer of bytes
+     * not yet written ({@code pending}), bytes in a pipe ({@code inPipe}), or nothing but the knowledge that the
+     * destination took less than was offered ({@code destinationFull}); while it holds any, it does not read.
+     */
     private final class Direction {
         final Side from;
         final Side to;
         ByteBuffer pending;
+        Pipe pipe;
+        long inPipe;
+        boolean destinationFull;
+        boolean waitingForBuffer;
+        final Consumer<ByteBuffer> grant = this::granted;
         boolean eof;
         boolean done;
         volatile long bytes;
@@ -270,55 +299,178 @@ public final class Relay {
             this.to = to;
         }
 
-        boolean wantsRead() {
-            return !eof && pending == null;
+        boolean holding() {
+            return pending != null || inPipe > 0 || destinationFull;
         }
 
+        boolean wantsRead() {
+            return !eof && !holding() && !waitingForBuffer;
+        }
+
+        /** Moves chunks until the source would block, the destination is full, or the wakeup's share is used. */
         void read() throws IOException {
-            if (!wantsRead()) {
-                return;
+            for (int chunk = 0; chunk < CHUNKS_PER_WAKEUP && !ended && wantsRead(); chunk++) {
+                if (!moveOne()) {
+                    return;
+                }
             }
-            ByteBuffer buffer = loop.buffers().take();
+        }
+
+        /** One chunk; true when it filled its buffer or pipe and all of it was delivered (so read again). */
+        private boolean moveOne() throws IOException {
+            if (pool.mode() == RelayMode.SPLICE) {
+                Pipe taken = pool.tryTakePipe();
+                if (taken != null) {
+                    return splice(taken);
+                }
+            } else {
+                ByteBuffer buffer = pool.tryTake();
+                if (buffer != null) {
+                    return copy(buffer);
+                }
+            }
+            return moveUnbuffered();
+        }
+
+        private boolean copy(ByteBuffer buffer) throws IOException {
             int n;
             try {
                 n = from.channel.read(buffer);
             } catch (IOException e) {
-                loop.buffers().release(buffer);
+                pool.release(buffer);
                 throw e;
             }
             if (n <= 0) {
-                loop.buffers().release(buffer);
+                pool.release(buffer);
                 if (n < 0) {
-                    eof = true;
-                    lastActivity = loop.now();
-                    finishIfDrained();
+                    reachedEnd();
                 }
-                return;
+                return false;
             }
             lastActivity = loop.now();
+            boolean filled = !buffer.hasRemaining();
             buffer.flip();
             pending = buffer;
             flush();
+            return filled && !holding();
         }
 
-        void flush() throws IOException {
-            if (pending == null) {
-                return;
+        private boolean splice(Pipe taken) throws IOException {
+            long n;
+            try {
+                n = Splice.fromSocket(from.channel, taken, taken.capacity());
+            } catch (IOException e) {
+                pool.releasePipe(taken, true);
+                if (Splice.unsupported(e)) {
+                    pool.fallBackToCopy(e);
+                    return moveOne();
+                }
+                throw e;
             }
-            int n = to.channel.write(pending);
+            if (n == Splice.WOULD_BLOCK || n == 0) {
+                pool.releasePipe(taken, true);
+                if (n == 0) {
+                    reachedEnd();
+                }
+                return false;
+            }
+            lastActivity = loop.now();
+            pipe = taken;
+            inPipe = n;
+            flush();
+            return n == taken.capacity() && !holding();
+        }
+
+        /** No buffer or pipe to be had: move what the destination takes now, holding nothing, or wait. */
+        private boolean moveUnbuffered() throws IOException {
+            UnbufferedCopy copier = pool.unbuffered();
+            if (copier == null) {
+                waitingForBuffer = true;
+                pool.await(grant);
+                return false;
+            }
+            long n = copier.move(from.channel, to.channel);
+            if (n == UnbufferedCopy.WOULD_BLOCK) {
+                return false;
+            }
+            if (n == UnbufferedCopy.END_OF_STREAM) {
+                reachedEnd();
+                return false;
+            }
             if (n > 0) {
                 bytes += n;
+                pool.countUnbuffered(n);
                 lastActivity = loop.now();
             }
-            if (!pending.hasRemaining()) {
-                loop.buffers().release(pending);
-                pending = null;
-                finishIfDrained();
+            if (n < copier.offered()) {
+                destinationFull = true;
+                return false;
             }
+            return n == pool.bufferSize();
+        }
+
+        /** The pool handed over a released buffer (on a later loop turn). */
+        private void granted(ByteBuffer buffer) {
+            waitingForBuffer = false;
+            if (ended) {
+                pool.release(buffer);
+                return;
+            }
+            try {
+                if (copy(buffer)) {
+                    read();
+                }
+            } catch (IOException e) {
+                from.failed(e);
+                return;
+            }
+            if (!ended) {
+                from.updateInterest();
+                to.updateInterest();
+            }
+        }
+
+        /** Writes what is held; when all of it is delivered, the direction may read again. */
+        void flush() throws IOException {
+            if (pending != null) {
+                int n = to.channel.write(pending);
+                if (n > 0) {
+                    bytes += n;
+                    pool.countCopied(n);
+                    lastActivity = loop.now();
+                }
+                if (pending.hasRemaining()) {
+                    return;
+                }
+                pool.release(pending);
+                pending = null;
+            }
+            if (inPipe > 0) {
+                long n = Splice.toSocket(pipe, to.channel, (int) Math.min(Integer.MAX_VALUE, inPipe));
+                if (n > 0) {
+                    inPipe -= n;
+                    bytes += n;
+                    pool.countSpliced(n);
+                    lastActivity = loop.now();
+                }
+                if (inPipe > 0) {
+                    return;
+                }
+                pool.releasePipe(pipe, true);
+                pipe = null;
+            }
+            destinationFull = false;
+            finishIfDrained();
+        }
+
+        private void reachedEnd() throws IOException {
+            eof = true;
+            lastActivity = loop.now();
+            finishIfDrained();
         }
 
         private void finishIfDrained() throws IOException {
-            if (eof && pending == null && !done) {
+            if (eof && !holding() && !done) {
                 done = true;
                 if (to.channel.isOpen()) {
                     try {
@@ -331,10 +483,19 @@ public final class Relay {
             }
         }
 
-        void releaseBuffer() {
+        void releaseAll() {
             if (pending != null) {
-                loop.buffers().release(pending);
+                pool.release(pending);
                 pending = null;
+            }
+            if (pipe != null) {
+                pool.releasePipe(pipe, inPipe == 0);
+                pipe = null;
+                inPipe = 0;
+            }
+            if (waitingForBuffer) {
+                pool.cancel(grant);
+                waitingForBuffer = false;
             }
         }
     }

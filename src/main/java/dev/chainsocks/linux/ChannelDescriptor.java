@@ -39,6 +39,11 @@ final class ChannelDescriptor {
     private ChannelDescriptor() {
     }
 
+    /** Why descriptors cannot be read here, when they cannot. */
+    static java.util.Optional<String> problem() {
+        return java.util.Optional.ofNullable(PROBLEM);
+    }
+
     /**
      * The file descriptor of an open JDK socket channel.
      *

@@ -13,6 +13,12 @@ public final class ErrnoException extends IOException {
     public static final int ENOENT = 2;
     /** Linux errno for "Operation not permitted". */
     public static final int EPERM = 1;
+    /** Linux errno for "Invalid argument"; from {@code splice(2)}: this kind of file cannot be spliced. */
+    public static final int EINVAL = 22;
+    /** Linux errno for "Too many open files" (the process's limit). */
+    public static final int EMFILE = 24;
+    /** Linux errno for "Function not implemented". */
+    public static final int ENOSYS = 38;
 
     private final String call;
     private final int errno;

@@ -11,6 +11,8 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.byref.IntByReference;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 
 /**
  * The one place libc is loaded, and where errno becomes an {@link ErrnoException}.
@@ -27,8 +29,8 @@ final class NativeAccess {
      * another class loader, may implement it; the enclosing class keeps it inside this package.
      *
      * <p>The constants are the Linux values from {@code <netinet/in.h>}, {@code <linux/netfilter_ipv4.h>},
-     * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>}, {@code <sys/resource.h>} and
-     * {@code <signal.h>}.
+     * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>}, {@code <sys/resource.h>},
+     * {@code <signal.h>}, {@code <fcntl.h>}, {@code <sys/socket.h>} and {@code <asm-generic/errno.h>}.
      */
     public interface LibC {
         int AF_INET = 2;
@@ -49,6 +51,20 @@ final class NativeAccess {
         int RLIMIT_NOFILE = 7;
         int CLOCK_MONOTONIC = 1;
         int SIGHUP = 1;
+
+        int O_NONBLOCK = 0x800;
+        int O_CLOEXEC = 0x80000;
+        int F_SETPIPE_SZ = 1031;
+        int F_GETPIPE_SZ = 1032;
+        int SPLICE_F_MOVE = 1;
+        int SPLICE_F_NONBLOCK = 2;
+        int MSG_PEEK = 0x2;
+        int MSG_TRUNC = 0x20;
+        int MSG_DONTWAIT = 0x40;
+        int MSG_NOSIGNAL = 0x4000;
+
+        int EINTR = 4;
+        int EAGAIN = 11;
 
         @SaveError
         int getsockopt(int fd, int level, int optname, @Out Struct optval, @In @Out IntByReference optlen);
@@ -71,6 +87,25 @@ final class NativeAccess {
         /** {@code handler} null is SIG_DFL; the previous handler comes back, SIG_ERR (address -1) on failure. */
         @SaveError
         Pointer signal(int signum, Pointer handler);
+
+        @SaveError
+        int pipe2(@Out int[] fds, int flags);
+
+        @SaveError
+        int fcntl(int fd, int cmd, int arg);
+
+        @SaveError
+        int close(int fd);
+
+        /** Offsets are null: both ends here are a socket or a pipe, which have none. */
+        @SaveError
+        @ssize_t long splice(int fdIn, Pointer offIn, int fdOut, Pointer offOut, @size_t long len, int flags);
+
+        @SaveError
+        @ssize_t long recv(int fd, Pointer buffer, @size_t long len, int flags);
+
+        @SaveError
+        @ssize_t long send(int fd, Pointer buffer, @size_t long len, int flags);
 
         @IgnoreError
         String strerror(int errnum);

@@ -5,6 +5,7 @@ import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.ListenerConfig;
 import dev.chainsocks.config.LookupKind;
+import dev.chainsocks.config.RelayConfig;
 import dev.chainsocks.config.ServiceConfig;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
@@ -12,6 +13,7 @@ import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.EventLoopGroup;
+import dev.chainsocks.engine.RelayMode;
 import dev.chainsocks.linux.LinuxSockets;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
@@ -111,7 +113,8 @@ public final class Redirector implements AutoCloseable {
     static Redirector start(ChainsocksConfig config, Function<LookupKind, OriginalDestinationLookup> lookups,
             LongSupplier openFilesLimit) throws IOException {
         Connector.SocketSetup upstreamSetup = upstreamSetup(config);
-        EventLoopGroup group = new EventLoopGroup("redirect", EventLoopGroup.defaultThreads());
+        EventLoopGroup group = new EventLoopGroup("redirect", EventLoopGroup.defaultThreads(),
+                relayMode(config.relay()), config.relay().memory());
         Redirector redirector = new Redirector(config, group, lookups, upstreamSetup, openFilesLimit);
         boolean success = false;
         try {
@@ -275,6 +278,7 @@ public final class Redirector implements AutoCloseable {
         swaps.forEach(Runnable::run);
         settings = next;
         limit.setMax(maxConnections(config));
+        group.configureRelay(relayMode(config.relay()), config.relay().memory());
         for (Listener listener : listeners) {
             if (!kept.contains(listener)) {
                 Logger.info("no longer listening on {} (removed from the configuration)",
@@ -288,6 +292,13 @@ public final class Redirector implements AutoCloseable {
         listeners.addAll(now);
         Logger.info("configuration reloaded: {} listener(s) kept, {} opened; {} session(s) carry on",
                 kept.size(), opened.size(), sessions.size());
+    }
+
+    private static RelayMode relayMode(RelayConfig relay) {
+        return switch (relay.mode()) {
+            case SPLICE -> RelayMode.SPLICE;
+            case COPY -> RelayMode.COPY;
+        };
     }
 
     private static boolean sameChains(ListenerRuntime runtime, ChainsocksConfig config, ListenerConfig next) {

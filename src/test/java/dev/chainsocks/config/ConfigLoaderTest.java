@@ -62,6 +62,10 @@ class ConfigLoaderTest {
 
             [firewall]
             exempt = ["10.0.0.0/8", "fd00::/8"]
+
+            [relay]
+            mode = "copy"
+            memory = "8MiB"
             """;
 
     private static ChainsocksConfig parse(String toml) throws ConfigException {
@@ -116,6 +120,7 @@ class ConfigLoaderTest {
 
         assertThat(c.metrics()).contains(new MetricsConfig(new InetSocketAddress("127.0.0.1", 9151), false));
         assertThat(c.firewall().exempt()).extracting(Cidr::toString).containsExactly("10.0.0.0/8", "fd00::/8");
+        assertThat(c.relay()).isEqualTo(new RelayConfig(RelayConfig.Mode.COPY, 8L << 20));
         assertThat(c.source()).contains(FILE);
         assertThat(c.warnings()).isEmpty();
         assertThat(c.toString()).doesNotContain("secret");
@@ -132,6 +137,19 @@ class ConfigLoaderTest {
         assertThat(c.metrics()).isEmpty();
         assertThat(c.firewall()).isEqualTo(FirewallConfig.defaults());
         assertThat(c.firewall().exempt()).hasSize(12);
+        assertThat(c.relay()).isEqualTo(new RelayConfig(RelayConfig.Mode.SPLICE, 32L << 20));
+    }
+
+    @Test
+    void relayModeAndMemoryAreChecked() {
+        String listener = "[[listener]]\nlisten = \"127.0.0.1:1\"\nchains = [\"main\"]\n" + CHAIN;
+        assertThat(errorOf("[relay]\nmode = \"zerocopy\"\nmemory = \"32MB\"\n" + listener)).isEqualTo(String.join("\n",
+                FILE + ":2: [relay] mode: unknown relay mode \"zerocopy\" (use splice or copy)",
+                FILE + ":3: [relay] memory: invalid size \"32MB\" (write a whole number and a unit: \"512KiB\","
+                        + " \"32MiB\" or \"1GiB\")"));
+        assertThat(errorOf("[relay]\n\nmemory = \"512KiB\"\n" + listener))
+                .isEqualTo(FILE + ":3: [relay] memory: must be 1MiB..64GiB, got \"512KiB\"");
+        assertThat(errorOf("[relay]\nmemory = 32\n" + listener)).startsWith(FILE + ":2: [relay] memory: expected a string");
     }
 
     @Test
@@ -154,7 +172,7 @@ class ConfigLoaderTest {
     void unknownTopLevelKey() {
         assertThat(errorOf("# top\n\nlisteners = 3\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"main\"]\n" + CHAIN))
                 .isEqualTo(FILE + ":3: unknown top-level key \"listeners\" (did you mean \"listener\"? tables are"
-                        + " chain, firewall, listener, metrics, service, timeouts)");
+                        + " chain, firewall, listener, metrics, relay, service, timeouts)");
     }
 
     @Test
@@ -479,7 +497,8 @@ class ConfigLoaderTest {
                 "# control-socket not set: $RUNTIME_DIRECTORY/control.sock under systemd, /run/chainsocks/control.sock"
                         + " for root, else $XDG_RUNTIME_DIR/chainsocks/control.sock\n",
                 "shutdown-grace = \"30s\"", "idle = \"5m\"",
-                "hops = []", "\"ff00::/8\"").doesNotContain("mark", "[metrics]", "control-socket =");
+                "hops = []", "\"ff00::/8\"", "[relay]\nmode = \"splice\"\nmemory = \"32MiB\"\n")
+                .doesNotContain("mark", "[metrics]", "control-socket =");
         assertThat(ConfigLoader.parse(rendered, FILE)).isEqualTo(c);
     }
 
@@ -514,6 +533,6 @@ class ConfigLoaderTest {
 
     private static ChainsocksConfig withSource(ChainsocksConfig c, Path source) {
         return new ChainsocksConfig(c.service(), c.timeouts(), c.listeners(), c.chains(), c.chainTimeouts(),
-                c.metrics(), c.firewall(), Optional.of(source));
+                c.metrics(), c.firewall(), Optional.of(source), c.relay());
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.syntax.DurationSyntax;
+import dev.chainsocks.syntax.SizeSyntax;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +23,20 @@ class ValueSyntaxTest {
     void durations(String text, Duration expected, String formatted) {
         assertThat(DurationSyntax.parse(text)).isEqualTo(expected);
         assertThat(DurationSyntax.format(expected)).isEqualTo(formatted);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"512KiB,524288,512KiB", "1024KiB,1048576,1MiB", "32MiB,33554432,32MiB", "2048MiB,2147483648,2GiB",
+            "3GiB,3221225472,3GiB"})
+    void sizes(String text, long expected, String formatted) {
+        assertThat(SizeSyntax.parse(text)).isEqualTo(expected);
+        assertThat(SizeSyntax.format(expected)).isEqualTo(formatted);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"32", "32M", "32MB", "32 MiB", "32mib", "1.5GiB", "-1MiB", "MiB", "1TiB", ""})
+    void badSizes(String text) {
+        assertThatThrownBy(() -> SizeSyntax.parse(text)).hasMessageStartingWith("invalid size \"" + text);
     }
 
     @ParameterizedTest

@@ -82,7 +82,7 @@ class ExchangeTest {
     private LineMachine start(Duration timeout, byte[] alreadyRead) {
         LineMachine machine = new LineMachine();
         loop.execute(() -> {
-            ByteBuffer input = alreadyRead == null ? null : loop.buffers().take().put(alreadyRead).flip();
+            ByteBuffer input = alreadyRead == null ? null : loop.buffers().tryTake().put(alreadyRead).flip();
             Exchange.start(loop, ours, machine.machine(), input, timeout, "line exchange", new Exchange.Callback() {
                 @Override
                 public void finished(ByteBuffer rest) {

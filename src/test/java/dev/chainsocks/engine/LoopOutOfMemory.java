@@ -6,9 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Child JVM for {@link FatalErrorTest}: an event loop that takes relay buffers from its pool and never gives them
- * back, under a small {@code -XX:MaxDirectMemorySize}, until the JDK throws {@code OutOfMemoryError: Cannot
- * reserve ... direct buffer memory}, as thousands of stalled readers once made it do. The process must end.
+ * Child JVM for {@link FatalErrorTest}: a task on an event loop allocates direct buffers and keeps them, under a
+ * small {@code -XX:MaxDirectMemorySize}, until the JDK throws {@code OutOfMemoryError: Cannot reserve ... direct
+ * buffer memory}, as thousands of stalled readers once made the relay do (its pool now stays within a budget; see
+ * {@link StalledReaders}). Whatever throws an {@code Error} on a loop, the process must end.
  */
 final class LoopOutOfMemory {
 
@@ -22,7 +23,7 @@ final class LoopOutOfMemory {
         List<ByteBuffer> held = new ArrayList<>();
         loop.execute(() -> {
             for (int i = 0; i < 1_000_000; i++) {
-                held.add(loop.buffers().take());
+                held.add(ByteBuffer.allocateDirect(64 * 1024));
             }
         });
         Thread.sleep(30_000);

@@ -13,6 +13,12 @@ import java.util.stream.Collectors;
  */
 final class RedirectorConfig {
 
+    /**
+     * {@code [relay] mode} for every configuration the e2e tests write, when set ({@code splice} or {@code copy}), so
+     * the suite can run in each relay mode: {@code mvn verify -Dchainsocks.e2e.relay=copy ...}.
+     */
+    static final String RELAY_MODE_PROPERTY = "chainsocks.e2e.relay";
+
     private final List<String> service = new ArrayList<>();
     private final List<String> timeouts = new ArrayList<>();
     private final List<String> listeners = new ArrayList<>();
@@ -73,6 +79,10 @@ final class RedirectorConfig {
         chains.forEach(chain -> toml.append(chain).append('\n'));
         if (exempt != null) {
             toml.append("[firewall]\nexempt = ").append(array(exempt)).append('\n');
+        }
+        String relayMode = System.getProperty(RELAY_MODE_PROPERTY);
+        if (relayMode != null && !relayMode.isBlank()) {
+            toml.append("[relay]\nmode = ").append(quote(relayMode)).append('\n');
         }
         return toml.toString();
     }

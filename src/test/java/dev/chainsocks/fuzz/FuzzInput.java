@@ -36,7 +36,7 @@ public final class FuzzInput {
         return choose(2) == 1;
     }
 
-    /** Two bytes from the end, the last one being the high byte; 0 once the input is used up. */
+    /** Two bytes from the end, in file order the low byte then the high byte; 0 once the input is used up. */
     public int u16() {
         return choose(256) << 8 | choose(256);
     }

@@ -10,6 +10,7 @@
 # src/test/resources/<package>/<Class>Inputs/<method>/, where "mvn test" replays it from then on: fix the code,
 # keep the file as the regression seed. The corpus each target grows stays in .cifuzz-corpus/ (not committed) and
 # seeds the next run. Logs: target/fuzz/<Class>.<method>.log. Exit status 1 when any target had a finding.
+# It runs the test classes compiled when it starts: do not build in the same tree while it runs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,7 +31,8 @@ if ((${#targets[@]} == 0)); then
         [[ $class == AllParsersFuzzTest ]] && continue
         while IFS= read -r method; do
             targets+=("$class#$method")
-        done < <(awk '/@FuzzTest/ { getline; if (match($0, /void [A-Za-z0-9_]+\(/)) print substr($0, RSTART + 5, RLENGTH - 6) }' "$file")
+        done < <(awk '/@FuzzTest/ { getline; if (match($0, /void [A-Za-z0-9_]+\(/))
+                                              print substr($0, RSTART + 5, RLENGTH - 6) }' "$file")
     done < <(grep -rl --include='*.java' '@FuzzTest' src/test/java | sort)
 fi
 

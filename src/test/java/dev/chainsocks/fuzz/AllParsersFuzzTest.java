@@ -78,7 +78,8 @@ public class AllParsersFuzzTest {
                 new Target(HttpFuzzTest.class, "responseHead", http::responseHead),
                 new Target(HttpFuzzTest.class, "proxyServerHandshake", http::proxyServerHandshake),
                 new Target(HttpFuzzTest.class, "connectClientHandshake", http::connectClientHandshake),
-                new Target(ProtocolSnifferFuzzTest.class, "sniffedServer", new ProtocolSnifferFuzzTest()::sniffedServer),
+                new Target(ProtocolSnifferFuzzTest.class, "sniffedServer",
+                        new ProtocolSnifferFuzzTest()::sniffedServer),
                 new Target(ProxyHopFuzzTest.class, "uri", new ProxyHopFuzzTest()::uri),
                 new Target(ConfigLoaderFuzzTest.class, "toml", new ConfigLoaderFuzzTest()::toml));
     }

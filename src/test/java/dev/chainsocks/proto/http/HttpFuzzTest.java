@@ -12,6 +12,8 @@ import dev.chainsocks.proto.ServerOutcome.Command;
 import dev.chainsocks.proto.TestAuthenticator;
 import dev.chainsocks.proto.WireProperties;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
@@ -56,6 +58,7 @@ public class HttpFuzzTest {
         Authenticator users = (options & 2) != 0 ? TestAuthenticator.USERS : Authenticator.NONE;
         Reads reads = (options & 1) != 0 ? in.reads().repeatedBeyond(MAX) : in.reads();
         WireProperties.ServerRun run = WireProperties.server(reads, MAX, () -> new HttpProxyServerHandshake(users));
+        requireClientCanRead(run, reads);
         if (!(run.outcome() instanceof ServerOutcome.Request request)) {
             return;
         }
@@ -90,6 +93,29 @@ public class HttpFuzzTest {
             if (!request.equals(again)) {
                 throw WireProperties.broken("our client asking for " + request + " was read as " + again, reads);
             }
+        }
+    }
+
+    /**
+     * A rejection is answered with a response our own client parses: 400, or 407 with a Basic challenge, and a body
+     * of exactly its Content-Length. Nothing is sent before a request is replied to.
+     */
+    private static void requireClientCanRead(WireProperties.ServerRun run, Reads reads) {
+        ByteBuffer answer = ByteBuffer.wrap(run.answer());
+        boolean readable;
+        if (!(run.outcome() instanceof ServerOutcome.Rejected)) {
+            readable = !answer.hasRemaining();
+        } else if (HttpCodec.decodeResponseHead(answer) instanceof Decoded.Message<HttpResponseHead> head) {
+            HttpResponseHead response = head.message();
+            readable = (response.status() == 400 || response.status() == 407
+                    && response.header("Proxy-Authenticate").isPresent())
+                    && response.header("Content-Length").equals(Optional.of(String.valueOf(answer.remaining())));
+        } else {
+            readable = false;
+        }
+        if (!readable) {
+            throw WireProperties.broken("with outcome " + run.outcome() + " the server sent "
+                    + new String(run.answer(), StandardCharsets.ISO_8859_1), reads);
         }
     }
 

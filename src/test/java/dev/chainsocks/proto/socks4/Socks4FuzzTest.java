@@ -4,12 +4,15 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.chainsocks.fuzz.FuzzInput;
 import dev.chainsocks.fuzz.Reads;
 import dev.chainsocks.proto.Authenticator;
+import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.Hex;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.TestAuthenticator;
 import dev.chainsocks.proto.WireProperties;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 
@@ -52,6 +55,7 @@ public class Socks4FuzzTest {
         Reads reads = in.reads();
         WireProperties.ServerRun run = WireProperties.server(reads, MAX_REQUEST_BYTES,
                 () -> new Socks4ServerHandshake(users));
+        requireClientCanRead(run, reads);
         if (!(run.outcome() instanceof ServerOutcome.Request request)) {
             return;
         }
@@ -76,6 +80,19 @@ public class Socks4FuzzTest {
                 request.destination(), request.user());
         if (!expected.equals(again)) {
             throw WireProperties.broken("our client asking for " + request + " was read as " + again, reads);
+        }
+    }
+
+    /** A refusal is one REJECTED reply, which our client reads; nothing is sent before a request is replied to. */
+    private static void requireClientCanRead(WireProperties.ServerRun run, Reads reads) {
+        ByteBuffer answer = ByteBuffer.wrap(run.answer());
+        boolean readable = run.outcome() instanceof ServerOutcome.Rejected
+                ? Socks4Codec.decodeReply(answer) instanceof Decoded.Message<Socks4Reply> reply
+                        && reply.message().code() == Socks4ReplyCode.REJECTED && !answer.hasRemaining()
+                : !answer.hasRemaining();
+        if (!readable) {
+            throw WireProperties.broken("with outcome " + run.outcome() + " the server sent "
+                    + Hex.of(run.answer()), reads);
         }
     }
 

@@ -4,13 +4,16 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.chainsocks.fuzz.FuzzInput;
 import dev.chainsocks.fuzz.Reads;
 import dev.chainsocks.proto.Authenticator;
+import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.Hex;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.TestAuthenticator;
 import dev.chainsocks.proto.WireProperties;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 
@@ -90,6 +93,7 @@ public class Socks5FuzzTest {
         Reads reads = in.reads();
         WireProperties.ServerRun run = WireProperties.server(reads, MAX_PASSWORD_AUTH_BYTES,
                 () -> new Socks5ServerHandshake(authenticator));
+        requireClientCanRead(run, reads);
         if (!(run.outcome() instanceof ServerOutcome.Request request)) {
             return;
         }
@@ -106,6 +110,43 @@ public class Socks5FuzzTest {
                 SERVER_BOUND);
         if (!request.equals(again)) {
             throw WireProperties.broken("our client asking for " + request + " was read as " + again, reads);
+        }
+    }
+
+    /**
+     * What the server sent so far, read with the client side's decoders: a method selection, an RFC 1929 response
+     * if that method was chosen, and a reply only when turning a request away. Anything that ends the handshake
+     * (no acceptable method, failed authentication, a failure reply) must go with a rejection, and nothing else
+     * may follow it; a greeting that is not SOCKS5 at all is turned away without an answer.
+     */
+    private static void requireClientCanRead(WireProperties.ServerRun run, Reads reads) {
+        ByteBuffer answer = ByteBuffer.wrap(run.answer());
+        boolean rejected = run.outcome() instanceof ServerOutcome.Rejected;
+        boolean readable;
+        if (!answer.hasRemaining()) {
+            readable = run.outcome() == null || rejected;
+        } else if (!(Socks5Codec.decodeMethodSelection(answer) instanceof Decoded.Message<Socks5MethodSelection> m)) {
+            readable = false;
+        } else if (m.message().method() == Socks5AuthMethod.NO_ACCEPTABLE_METHODS) {
+            readable = rejected && !answer.hasRemaining();
+        } else {
+            boolean refusedAuth = false;
+            if (m.message().method() == Socks5AuthMethod.USERNAME_PASSWORD && answer.hasRemaining()) {
+                refusedAuth = !(Socks5Codec.decodePasswordAuthResponse(answer)
+                        instanceof Decoded.Message<Socks5PasswordAuthResponse> auth && auth.message().succeeded());
+            }
+            if (refusedAuth) {
+                readable = rejected && !answer.hasRemaining();
+            } else if (answer.hasRemaining()) {
+                readable = rejected && Socks5Codec.decodeReply(answer) instanceof Decoded.Message<Socks5Reply> reply
+                        && reply.message().code() != Socks5ReplyCode.SUCCEEDED && !answer.hasRemaining();
+            } else {
+                readable = !rejected;
+            }
+        }
+        if (!readable) {
+            throw WireProperties.broken("with outcome " + run.outcome() + " the server sent "
+                    + Hex.of(run.answer()), reads);
         }
     }
 

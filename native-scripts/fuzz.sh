@@ -38,6 +38,11 @@ fi
 
 mvn -B -q test-compile
 
+# Jazzer leaves a jazzer-java-seeds* directory in the JVM's temporary directory after a run: give the test JVMs one of
+# their own, removed at the end.
+scratch=$(mktemp -d /tmp/chainsocks-fuzz.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+
 mkdir -p target/fuzz
 summary=target/fuzz/summary.txt
 printf '%-48s %8s %12s %10s  %s\n' target seconds executions exec/s result | tee "$summary"
@@ -49,7 +54,7 @@ for target in "${targets[@]}"; do
     # maxDuration. JUnit's @Timeout would cut the whole session short; Jazzer turns it into libFuzzer's per-input
     # -timeout instead, so JUnit's own timeouts are off here. Coverage guidance also reaches into Jackson's TOML
     # parser, so the configuration target finds its way to valid TOML.
-    JAZZER_FUZZ=1 mvn -B surefire:test \
+    JAZZER_FUZZ=1 JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:+$JAVA_TOOL_OPTIONS }-Djava.io.tmpdir=$scratch" mvn -B surefire:test \
         -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=true \
         -Djazzer.hooks=true -Djazzer.instrument='dev.chainsocks.**,com.fasterxml.jackson.dataformat.toml.**' \
         -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time="$seconds" \

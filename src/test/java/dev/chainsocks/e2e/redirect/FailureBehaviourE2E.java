@@ -148,8 +148,10 @@ class FailureBehaviourE2E {
         "two-hops, hop 2/2 http://198.19.2.2:1081, HTTP 502"})
     void destinationRefusedAtTheLastHopResetsTheClient(String chain, String failingHop, String reply) {
         redirectLanTo(ports.get(chain));
+        int warm = endCount(chain);
         curl(url(HTTP_PORT)); // warm the path, so the timing below is about the failure, not a cold JVM
-        int before = endCount(chain);
+        awaitEnd(chain, warm); // the warm-up's own end line can come after curl has its answer: wait for it
+        int before = warm + 1;
 
         Attempt attempt = curl(url(CLOSED_PORT));
 

@@ -31,8 +31,11 @@ final class ChainsocksUnderLoad implements AutoCloseable {
      */
     static ChainsocksUnderLoad start(Netns netns, String logName, JvmFlags flags, int openFiles, Path config,
             boolean keepRoutineLines) {
-        List<String> java = new ArrayList<>(ChainsocksProcess.command(null, "run", "--config", config.toString()));
-        java.addAll(1, flags.options());
+        List<String> java = new ArrayList<>(ChainsocksProcess.command(netns.workspace(), "run", "--config", config.toString()));
+        // the JVM's own options go right after the java executable (the harness may put env and its settings first)
+        int executable = java.indexOf(java.stream().filter(part -> part.endsWith("/bin/java")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no java executable in " + java)));
+        java.addAll(executable + 1, flags.options());
         List<String> command = new ArrayList<>();
         if (openFiles > 0) {
             command.addAll(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$@\"", "bash"));

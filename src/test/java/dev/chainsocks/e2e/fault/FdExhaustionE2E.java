@@ -191,7 +191,8 @@ class FdExhaustionE2E {
         Figures.record("fd exhaustion", "%d spare descriptors: %d of %d newcomers relayed, %d reset as local"
                 + " failures, no chain marked down; no descriptor: %d accept pauses logged in %.1f s while %d"
                 + " clients waited, CPU %.1f%% of a core; after the held connections closed the waiting ones were"
-                + " all served (%.1f s after they arrived), then %d of %d new connections", SPARE, late.ok(), LATECOMERS,
+                + " all served (%.1f s after they arrived), then %d of %d new connections", SPARE, late.ok(),
+                LATECOMERS,
                 late.reason("reset"), pauses, seconds, WAITING, 100 * windowEnd.cpuShareSince(windowStart),
                 servedLate.elapsedMillis() / 1000.0, after.ok(), after.total());
     }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -79,7 +80,7 @@ final class LogTail {
                     lineStart = i + 1;
                 }
             }
-            partial = java.util.Arrays.copyOfRange(data, lineStart, data.length);
+            partial = Arrays.copyOfRange(data, lineStart, data.length);
             return this;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);

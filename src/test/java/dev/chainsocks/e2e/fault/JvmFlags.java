@@ -28,9 +28,6 @@ record JvmFlags(String name, List<String> options) {
     static final JvmFlags PREVIOUS = new JvmFlags("previous", List.of("-XX:+UseSerialGC", "-Xmn4m", "-Xss512k",
             "-XX:MaxRAMPercentage=25", "-XX:ReservedCodeCacheSize=48m", "-XX:+ExitOnOutOfMemoryError"));
 
-    /** {@code java -jar} with no options, as a user might start it by hand. */
-    static final JvmFlags NONE = new JvmFlags("none", List.of());
-
     JvmFlags {
         options = List.copyOf(options);
     }

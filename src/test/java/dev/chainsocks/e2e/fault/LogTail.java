@@ -29,7 +29,6 @@ final class LogTail {
     private long offset;
     private byte[] partial = new byte[0];
     private long starts;
-    private long okEnds;
     private long ends;
 
     private LogTail(Path file, boolean keepRoutine) {
@@ -53,10 +52,6 @@ final class LogTail {
 
     static boolean isEnd(String line) {
         return END.matcher(line).find();
-    }
-
-    static boolean isWarning(String line) {
-        return line.contains(" WARN ") || line.contains(" ERROR ");
     }
 
     /** Reads what was appended since the last call. */
@@ -97,11 +92,8 @@ final class LogTail {
         }
         if (isEnd(line)) {
             ends++;
-            if (line.endsWith(" outcome=ok")) {
-                okEnds++;
-                if (!keepRoutine) {
-                    return;
-                }
+            if (line.endsWith(" outcome=ok") && !keepRoutine) {
+                return;
             }
         }
         kept.add(line);
@@ -139,10 +131,6 @@ final class LogTail {
         return ends;
     }
 
-    synchronized long cleanEndLines() {
-        refresh();
-        return okEnds;
-    }
 
     /**
      * Waits until {@code count} kept lines after {@code mark} match; returns them. Fails with the last lines of

@@ -75,6 +75,12 @@ done
 libdir=$PREFIX/lib/chainsocks
 bindir=$PREFIX/bin
 
+# The launcher's default JVM flags are the unit's (its ExecStart= line, without the jffi directory), so both are
+# chosen in one place: see the comment above ExecStart= in systemd/chainsocks.service.
+jvm_flags=$(sed -n 's|^ExecStart=/usr/bin/java \(.*\) -Djffi\.extract\.dir=[^ ]* -jar .*|\1|p' \
+    "$ROOT/systemd/chainsocks.service")
+[[ -n $jvm_flags ]] || die "cannot read the JVM flags from ExecStart= in $ROOT/systemd/chainsocks.service"
+
 # Paths inside the units and the firewall script are written for PREFIX=/usr.
 relocate() {
     if [[ $PREFIX == /usr ]]; then
@@ -103,9 +109,9 @@ relocate "$ROOT/native-scripts/firewall" | install_text 0755 "$DESTDIR$libdir/fi
 install_text 0755 "$DESTDIR$bindir/chainsocks" <<EOF
 #!/bin/sh
 # chainsocks launcher, written by native-scripts/install.sh. JAVA selects the java binary; JAVA_OPTS replaces the
-# default small-footprint JVM flags (the same as the systemd unit's; see docs/benchmarks.md).
+# default JVM flags, which are the systemd unit's (heap sized for max-connections 10000; see docs/deployment.md).
 # shellcheck disable=SC2086
-exec "\${JAVA:-java}" \${JAVA_OPTS:--XX:+UseSerialGC -Xmn4m -Xss512k} -jar $libdir/chainsocks.jar "\$@"
+exec "\${JAVA:-java}" \${JAVA_OPTS:-$jvm_flags} -jar $libdir/chainsocks.jar "\$@"
 EOF
 
 for unit in chainsocks.service chainsocks-firewall.service; do

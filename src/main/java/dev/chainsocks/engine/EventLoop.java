@@ -23,11 +23,16 @@ import org.tinylog.Logger;
  */
 public final class EventLoop implements Executor, AutoCloseable {
 
+    /** Cancelled timers are dropped from the queue only when there are more than this many (and half the queue). */
+    private static final int PURGE_AT = 256;
+
     private final Selector selector;
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    /** Cancelled timers still in {@link #timers}. */
+    private int cancelledTimers;
     private final BufferPool buffers;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
@@ -70,9 +75,28 @@ public final class EventLoop implements Executor, AutoCloseable {
     /** Loop thread only. */
     public Timer schedule(Duration delay, Runnable task) {
         assert inLoop();
-        Timer timer = new Timer(System.nanoTime() + delay.toNanos(), timerSequence++, task);
+        Timer timer = new Timer(System.nanoTime() + delay.toNanos(), timerSequence++, task, this);
         timers.add(timer);
         return timer;
+    }
+
+    /** Timers scheduled and not yet run or dropped, cancelled ones included; loop thread only (for tests). */
+    int pendingTimers() {
+        assert inLoop();
+        return timers.size();
+    }
+
+    /**
+     * A timer of this loop was cancelled. Cancelled timers normally leave the queue when their deadline comes
+     * round; a relay's idle timer is cancelled long before (the idle timeout is minutes), so under a steady stream
+     * of short connections they would pile up. Once they are more than half of the queue they are dropped at once.
+     */
+    void timerCancelled() {
+        cancelledTimers++;
+        if (cancelledTimers > PURGE_AT && cancelledTimers > timers.size() / 2) {
+            timers.removeIf(timer -> timer.cancelled);
+            cancelledTimers = 0;
+        }
     }
 
     /** The time at the start of this loop turn: cheap, for activity stamps. */
@@ -161,12 +185,14 @@ public final class EventLoop implements Executor, AutoCloseable {
         Timer timer;
         while ((timer = timers.peek()) != null && timer.deadlineNanos - nowNanos <= 0) {
             timers.poll();
-            if (!timer.cancelled) {
-                try {
-                    timer.task.run();
-                } catch (RuntimeException e) {
-                    Logger.error(e, "timer failed on {}", name());
-                }
+            if (timer.cancelled) {
+                cancelledTimers--;
+                continue;
+            }
+            try {
+                timer.fire();
+            } catch (RuntimeException e) {
+                Logger.error(e, "timer failed on {}", name());
             }
         }
     }
@@ -175,6 +201,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         Timer timer;
         while ((timer = timers.peek()) != null && timer.cancelled) {
             timers.poll();
+            cancelledTimers--;
         }
         if (timer == null) {
             return -1;

@@ -61,10 +61,6 @@ final class ChainsocksUnderLoad implements AutoCloseable {
         return log;
     }
 
-    ManagedProcess process() {
-        return process;
-    }
-
     /** SIGHUP: read the configuration file again. */
     void sighup() {
         Command.run(List.of("kill", "-HUP", Long.toString(pid())), Command.DEFAULT_TIMEOUT).requireSuccess();

@@ -22,8 +22,9 @@ final class Figures {
     }
 
     static synchronized void record(String suite, String format, Object... args) {
-        String line = Instant.now().truncatedTo(ChronoUnit.SECONDS) + " " + suite + " ("
-                + SoakLength.current().name().toLowerCase(Locale.ROOT) + "): " + String.format(Locale.ROOT, format, args);
+        String length = SoakLength.current().name().toLowerCase(Locale.ROOT);
+        String line = Instant.now().truncatedTo(ChronoUnit.SECONDS) + " " + suite + " (" + length + "): "
+                + String.format(Locale.ROOT, format, args);
         System.out.println(line);
         Path file = TestWorkspace.targetDirectory().resolve(FILE);
         try {

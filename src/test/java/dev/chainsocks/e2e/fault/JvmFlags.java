@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The JVM options chainsocks runs with. The suites start it with {@link #shipped()}, read from the systemd unit's
@@ -15,6 +19,7 @@ import java.util.List;
 record JvmFlags(String name, List<String> options) {
 
     static final Path UNIT = Path.of("systemd", "chainsocks.service");
+    private static final Pattern MAX_HEAP = Pattern.compile("-Xmx(\\d+)([kKmMgG]?)");
 
     /**
      * The unit's flags before heap and GC settings were chosen from soak measurements (docs/testing.md); kept to
@@ -22,9 +27,6 @@ record JvmFlags(String name, List<String> options) {
      */
     static final JvmFlags PREVIOUS = new JvmFlags("previous", List.of("-XX:+UseSerialGC", "-Xmn4m", "-Xss512k",
             "-XX:MaxRAMPercentage=25", "-XX:ReservedCodeCacheSize=48m", "-XX:+ExitOnOutOfMemoryError"));
-
-    /** {@code java -jar} with no options, as a user might start it by hand. */
-    static final JvmFlags NONE = new JvmFlags("none", List.of());
 
     JvmFlags {
         options = List.copyOf(options);
@@ -64,6 +66,24 @@ record JvmFlags(String name, List<String> options) {
         String options = text.substring(eq + 1).strip();
         return new JvmFlags(text.substring(0, eq).strip(),
                 options.isEmpty() ? List.of() : Arrays.asList(options.split("\\s+")));
+    }
+
+    /** The maximum heap {@code -Xmx} sets, in KiB; empty when the JVM picks it. */
+    OptionalLong maxHeapKib() {
+        OptionalLong found = OptionalLong.empty();
+        for (String option : options) {
+            Matcher matcher = MAX_HEAP.matcher(option);
+            if (matcher.matches()) {
+                long value = Long.parseLong(matcher.group(1));
+                found = OptionalLong.of(switch (matcher.group(2).toLowerCase(Locale.ROOT)) {
+                    case "k" -> value;
+                    case "m" -> value << 10;
+                    case "g" -> value << 20;
+                    default -> value >> 10;
+                });
+            }
+        }
+        return found;
     }
 
     /** Maven runs the tests from the project directory. */

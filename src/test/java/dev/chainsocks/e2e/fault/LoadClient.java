@@ -182,10 +182,6 @@ final class LoadClient {
             this.process = process;
         }
 
-        ManagedProcess process() {
-            return process;
-        }
-
         /** Waits until {@code count} streams have received their first bytes. */
         void awaitFlowing(int count, Duration timeout) {
             process.awaitLogLines(line -> line.startsWith("flowing "), count, timeout);
@@ -225,10 +221,6 @@ final class LoadClient {
             Summary released = Summary.parse(firstLine(process, "released "));
             process.stop();
             return released;
-        }
-
-        ManagedProcess process() {
-            return process;
         }
     }
 }

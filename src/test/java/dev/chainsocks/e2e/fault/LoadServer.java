@@ -1,6 +1,5 @@
 package dev.chainsocks.e2e.fault;
 
-import dev.chainsocks.e2e.Endpoint;
 import dev.chainsocks.e2e.ManagedProcess;
 import dev.chainsocks.e2e.Netns;
 import dev.chainsocks.e2e.Prerequisites;
@@ -28,14 +27,6 @@ final class LoadServer implements AutoCloseable {
                 "--bind", "::", "--port", Integer.toString(port));
         process.waitForPort("::", port, Duration.ofSeconds(20));
         return new LoadServer(process, netns, port);
-    }
-
-    Endpoint endpoint(String host) {
-        return Endpoint.of(host, port);
-    }
-
-    ManagedProcess process() {
-        return process;
     }
 
     @Override

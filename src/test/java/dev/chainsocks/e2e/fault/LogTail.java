@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -28,7 +29,6 @@ final class LogTail {
     private long offset;
     private byte[] partial = new byte[0];
     private long starts;
-    private long okEnds;
     private long ends;
 
     private LogTail(Path file, boolean keepRoutine) {
@@ -54,10 +54,6 @@ final class LogTail {
         return END.matcher(line).find();
     }
 
-    static boolean isWarning(String line) {
-        return line.contains(" WARN ") || line.contains(" ERROR ");
-    }
-
     /** Reads what was appended since the last call. */
     synchronized LogTail refresh() {
         try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
@@ -79,7 +75,7 @@ final class LogTail {
                     lineStart = i + 1;
                 }
             }
-            partial = java.util.Arrays.copyOfRange(data, lineStart, data.length);
+            partial = Arrays.copyOfRange(data, lineStart, data.length);
             return this;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
@@ -96,11 +92,8 @@ final class LogTail {
         }
         if (isEnd(line)) {
             ends++;
-            if (line.endsWith(" outcome=ok")) {
-                okEnds++;
-                if (!keepRoutine) {
-                    return;
-                }
+            if (line.endsWith(" outcome=ok") && !keepRoutine) {
+                return;
             }
         }
         kept.add(line);
@@ -138,10 +131,6 @@ final class LogTail {
         return ends;
     }
 
-    synchronized long cleanEndLines() {
-        refresh();
-        return okEnds;
-    }
 
     /**
      * Waits until {@code count} kept lines after {@code mark} match; returns them. Fails with the last lines of

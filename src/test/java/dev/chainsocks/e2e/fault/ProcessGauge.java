@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
@@ -36,8 +37,59 @@ final class ProcessGauge {
 
         @Override
         public String toString() {
-            return String.format(java.util.Locale.ROOT, "rss=%.1fMiB fds=%d cpu=%.2fs", rssMib(), fds,
+            return String.format(Locale.ROOT, "rss=%.1fMiB fds=%d cpu=%.2fs", rssMib(), fds,
                     cpuTicks / (double) ticksPerSecond());
+        }
+    }
+
+    /** The extremes of samples taken in the background by {@link #watch}. */
+    record Extremes(long maxRssKib, int maxFds, int samples) {
+        double maxRssMib() {
+            return maxRssKib / 1024.0;
+        }
+    }
+
+    /** Samples every {@code period} on a daemon thread until {@link Watch#stop()}. */
+    final class Watch {
+        private final Thread thread;
+        private volatile boolean stopped;
+        private long maxRss;
+        private int maxFds;
+        private int samples;
+
+        private Watch(Duration period) {
+            thread = new Thread(() -> {
+                while (!stopped) {
+                    try {
+                        Sample sample = sample();
+                        synchronized (this) {
+                            maxRss = Math.max(maxRss, sample.rssKib());
+                            maxFds = Math.max(maxFds, sample.fds());
+                            samples++;
+                        }
+                        Thread.sleep(period.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        return; // the process ended; what was sampled stands
+                    }
+                }
+            }, "gauge-" + pid);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        Extremes stop() {
+            stopped = true;
+            thread.interrupt();
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (this) {
+                return new Extremes(maxRss, maxFds, samples);
+            }
         }
     }
 
@@ -57,6 +109,11 @@ final class ProcessGauge {
 
     long pid() {
         return pid;
+    }
+
+    /** Starts sampling in the background. */
+    Watch watch(Duration period) {
+        return new Watch(period);
     }
 
     Sample sample() {

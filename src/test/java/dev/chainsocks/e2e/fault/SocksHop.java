@@ -51,14 +51,6 @@ final class SocksHop implements AutoCloseable {
         return "socks5://" + listen;
     }
 
-    Endpoint endpoint() {
-        return listen;
-    }
-
-    ChainsocksProcess process() {
-        return process;
-    }
-
     /** SIGKILL, and waits until it is gone: the kernel then closes its sockets, resetting those with unread data. */
     void kill() {
         ProcessHandle handle = ProcessHandle.of(process.pid()).orElseThrow(

@@ -124,6 +124,7 @@ class UpstreamRestartE2E {
                 + " reset: " + down.line()).isEqualTo(STREAMS);
         assertThat(echo.reason("closed") + echo.reason("reset")).as(echo.line()).isEqualTo(STREAMS);
 
+        awaitAllSessionsEnded();
         int mark = chainsocks.log().mark();
         long failoverStart = System.nanoTime();
         LoadClient.Summary first = client("after-kill-" + cycle).concurrency(1).churn(1, 100);
@@ -157,6 +158,18 @@ class UpstreamRestartE2E {
                 back.toMillis() / 1000.0, BACKOFF.toSeconds());
     }
 
+    /** Until chainsocks has logged the end of every session it started, so the next end line is a new one's. */
+    private static void awaitAllSessionsEnded() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (chainsocks.log().endLines() < chainsocks.log().startLines()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("sessions still open 10 s after their clients saw them end\n"
+                        + chainsocks.log().tail());
+            }
+            LogTail.pause(Duration.ofMillis(20));
+        }
+    }
+
     /** Polls the clients' logs until every stream has ended; the time since {@code since}. */
     private static Duration awaitEnded(long since, LoadClient.Running... clients) {
         long deadline = since + Duration.ofSeconds(30).toNanos();
@@ -176,9 +189,10 @@ class UpstreamRestartE2E {
         }
     }
 
-    /** The chain of the last {@code count} end lines, which must all be the same and clean. */
+    /** The chain of the last {@code count} end lines (nothing else running), which must all be the same and clean. */
     private static String lastChainOf(LoadClient.Summary summary, int count) {
         assertThat(summary.allOk()).as(summary.line()).isTrue();
+        awaitAllSessionsEnded();
         List<String> ends = chainsocks.log().lines().stream().filter(LogTail::isEnd).toList();
         List<String> last = ends.subList(ends.size() - count, ends.size());
         assertThat(last).allMatch(line -> line.endsWith(" outcome=ok"));

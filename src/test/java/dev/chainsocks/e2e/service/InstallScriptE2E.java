@@ -67,9 +67,12 @@ class InstallScriptE2E {
         assertThat(Files.mismatch(jar, destdir.resolve("usr/lib/chainsocks/chainsocks.jar")))
                 .as("installed jar is the given jar").isEqualTo(-1L);
         assertFile("usr/bin/chainsocks", "rwxr-xr-x");
+        String unitJvmFlags = unitJvmFlags();
+        assertThat(unitJvmFlags).as("the unit sizes heap and direct memory itself, not from the machine's RAM")
+                .contains("-Xmx").contains("-XX:MaxDirectMemorySize=").doesNotContain("RAMPercentage");
         assertThat(Files.readString(destdir.resolve("usr/bin/chainsocks")))
                 .startsWith("#!/bin/sh\n")
-                .contains("exec \"${JAVA:-java}\" ${JAVA_OPTS:--XX:+UseSerialGC -Xmn4m -Xss512k} -jar"
+                .contains("exec \"${JAVA:-java}\" ${JAVA_OPTS:-" + unitJvmFlags + "} -jar"
                         + " /usr/lib/chainsocks/chainsocks.jar \"$@\"");
         assertFile("usr/lib/chainsocks/firewall", "rwxr-xr-x");
         assertThat(Files.mismatch(REPO.resolve("native-scripts/firewall"),
@@ -268,5 +271,16 @@ class InstallScriptE2E {
         } finally {
             Files.deleteIfExists(log);
         }
+    }
+
+    /** The JVM flags of the unit's ExecStart= line: between /usr/bin/java and the jffi directory. */
+    private static String unitJvmFlags() throws IOException {
+        String execStart = Files.readAllLines(REPO.resolve("systemd/chainsocks.service")).stream()
+                .filter(line -> line.startsWith("ExecStart=/usr/bin/java ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no ExecStart=/usr/bin/java in systemd/chainsocks.service"));
+        Matcher flags = Pattern.compile("^ExecStart=/usr/bin/java (.*) -Djffi\\.extract\\.dir=\\S+ -jar ")
+                .matcher(execStart);
+        assertThat(flags.find()).as(execStart).isTrue();
+        return flags.group(1);
     }
 }

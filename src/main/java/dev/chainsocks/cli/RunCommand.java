@@ -5,8 +5,8 @@ import dev.chainsocks.linux.LinuxSockets;
 import dev.chainsocks.service.ChainsocksService;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import org.tinylog.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,24 +42,50 @@ final class RunCommand implements Callable<Integer> {
         config.warnings().forEach(warning -> Logger.warn("configuration: {}", warning));
         raiseFileLimit();
         ServiceSignals signals = new ServiceSignals();
-        // The reload handler is in place before READY=1, so a reload right after start is never lost.
-        AtomicReference<ChainsocksService> started = new AtomicReference<>();
-        signals.onReload(() -> {
-            ChainsocksService running = started.get();
-            if (running == null) {
-                Logger.warn("SIGHUP ignored: chainsocks is still starting; send it again once it is ready");
-            } else if (source.file == null) {
-                Logger.warn("SIGHUP ignored: the configuration came from flags, there is no file to read again");
-            } else {
-                running.reload();
-            }
-        });
+        // The reload handler is in place before READY=1, so a reload right after start is never lost: one that
+        // arrives while the service is still starting is done as soon as it has started.
+        StartupReload<ChainsocksService> reloads = new StartupReload<>();
+        signals.onReload(() -> reloads.requested().ifPresent(this::reload));
         ChainsocksService service = ChainsocksService.start(config, source::load, controlSocket);
-        started.set(service);
+        reloads.started(service).ifPresent(this::reload);
         String signal = signals.awaitStop();
         Logger.info("{} received", signal);
         service.shutdown(service.redirector().config().service().shutdownGrace());
         return Main.EXIT_OK;
+    }
+
+    private void reload(ChainsocksService running) {
+        if (source.file == null) {
+            Logger.warn("SIGHUP ignored: the configuration came from flags, there is no file to read again");
+        } else {
+            running.reload();
+        }
+    }
+
+    /**
+     * Whether a SIGHUP can be acted on now. Before the service has started there is nothing to reload yet: the
+     * request is remembered, with one log line, and done once it has started.
+     */
+    static final class StartupReload<S> {
+        private S service;
+        private boolean pending;
+
+        /** Signal thread: the service to reload now, or empty when it is still starting. */
+        synchronized Optional<S> requested() {
+            if (service == null) {
+                if (!pending) {
+                    Logger.info("SIGHUP while starting: reloading once started");
+                }
+                pending = true;
+            }
+            return Optional.ofNullable(service);
+        }
+
+        /** The service has started: returns it when a reload was asked for meanwhile. */
+        synchronized Optional<S> started(S started) {
+            service = started;
+            return pending ? Optional.of(started) : Optional.empty();
+        }
     }
 
     private static void raiseFileLimit() {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.tinylog.Logger;
 
@@ -45,6 +46,12 @@ public final class Acceptor implements AutoCloseable {
     private final ConnectionLimit limit;
     private final String name;
     private final AtomicLong refusedSinceLastLog = new AtomicLong();
+    /**
+     * When accept fails the whole listener pauses, whichever of its sockets failed: one log line per pause,
+     * however many sockets it has. System.nanoTime() until which it pauses; the current pause length in ns.
+     */
+    private final AtomicLong pausedUntil = new AtomicLong(System.nanoTime());
+    private volatile long backoffNanos = FIRST_BACKOFF.toNanos();
     private volatile boolean closed;
 
     private Acceptor(EventLoopGroup group, List<ServerSocketChannel> channels, boolean perLoop, Handler handler,
@@ -203,7 +210,6 @@ public final class Acceptor implements AutoCloseable {
         /** Whether accepted connections stay on this loop rather than going round robin over the group. */
         private final boolean servesOwn;
         private SelectionKey key;
-        private Duration backoff = FIRST_BACKOFF;
 
         Socket(EventLoop loop, ServerSocketChannel channel, boolean servesOwn) {
             this.loop = loop;
@@ -245,7 +251,7 @@ public final class Acceptor implements AutoCloseable {
                 if (accepted == null) {
                     break;
                 }
-                backoff = FIRST_BACKOFF;
+                backoffNanos = FIRST_BACKOFF.toNanos();
                 if (!limit.tryAcquire()) {
                     ChannelClose.withReset(accepted);
                     if (refusedSinceLastLog.getAndIncrement() % 1000 == 0) {
@@ -280,16 +286,25 @@ public final class Acceptor implements AutoCloseable {
         }
 
         private void pause(IOException cause) {
-            Logger.warn("{}: accept failed ({}); pausing accepts for {} ms", name, cause.getMessage(),
-                    backoff.toMillis());
+            long now = System.nanoTime();
+            long until = pausedUntil.get();
+            long wait;
+            long backoff = backoffNanos;
+            if (now - until >= 0 && pausedUntil.compareAndSet(until, now + backoff)) {
+                Logger.warn("{}: accept failed ({}); pausing accepts for {} ms", name, cause.getMessage(),
+                        TimeUnit.NANOSECONDS.toMillis(backoff));
+                wait = backoff;
+                backoffNanos = Math.min(backoff * 2, MAX_BACKOFF.toNanos());
+            } else {
+                // Another socket of this listener started the pause: this one waits for its end, silently.
+                wait = Math.max(pausedUntil.get() - now, FIRST_BACKOFF.toNanos());
+            }
             key.interestOps(0);
-            loop.schedule(backoff, () -> {
+            loop.schedule(Duration.ofNanos(wait), () -> {
                 if (!closed && key.isValid()) {
                     key.interestOps(SelectionKey.OP_ACCEPT);
                 }
             });
-            Duration doubled = backoff.multipliedBy(2);
-            backoff = doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
         }
 
         @Override

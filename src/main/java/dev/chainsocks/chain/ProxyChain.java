@@ -12,20 +12,41 @@ import java.util.stream.Collectors;
  *
  * <p>An empty hop list means "direct": the destination is dialled without any proxy, which is useful for
  * exemptions. {@link #toString()} reads {@code main[socks5://a:1080 -> http://b:3128]} or {@code lan[direct]},
- * with passwords hidden.
+ * with passwords hidden; it is built once, since every connection's log lines show it.
  *
- * @param name the chain's name in the configuration ({@code [chain.NAME]})
- * @param hops the proxies in dialling order; empty for a direct connection
+ * <p>A value: equal when name and hops are.
  */
-public record ProxyChain(String name, List<ProxyHop> hops) {
+public final class ProxyChain {
 
-    /** Copies the hop list and checks the name is not blank. */
-    public ProxyChain {
+    private final String name;
+    private final List<ProxyHop> hops;
+    private final String label;
+
+    /**
+     * Copies the hop list and checks the name is not blank.
+     *
+     * @param name the chain's name in the configuration ({@code [chain.NAME]})
+     * @param hops the proxies in dialling order; empty for a direct connection
+     */
+    public ProxyChain(String name, List<ProxyHop> hops) {
         Objects.requireNonNull(name, "name");
         if (name.isBlank()) {
             throw new IllegalArgumentException("chain name must not be blank");
         }
-        hops = List.copyOf(hops);
+        this.name = name;
+        this.hops = List.copyOf(hops);
+        this.label = this.hops.isEmpty() ? name + "[direct]"
+                : this.hops.stream().map(ProxyHop::toString).collect(Collectors.joining(" -> ", name + "[", "]"));
+    }
+
+    /** The chain's name in the configuration ({@code [chain.NAME]}). */
+    public String name() {
+        return name;
+    }
+
+    /** The proxies in dialling order; empty for a direct connection. */
+    public List<ProxyHop> hops() {
+        return hops;
     }
 
     /** Whether this chain connects straight to the destination, through no proxy. */
@@ -64,10 +85,17 @@ public record ProxyChain(String name, List<ProxyHop> hops) {
     }
 
     @Override
+    public boolean equals(Object other) {
+        return other instanceof ProxyChain chain && name.equals(chain.name) && hops.equals(chain.hops);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * name.hashCode() + hops.hashCode();
+    }
+
+    @Override
     public String toString() {
-        if (hops.isEmpty()) {
-            return name + "[direct]";
-        }
-        return hops.stream().map(ProxyHop::toString).collect(Collectors.joining(" -> ", name + "[", "]"));
+        return label;
     }
 }

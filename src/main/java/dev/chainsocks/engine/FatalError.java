@@ -1,6 +1,7 @@
 package dev.chainsocks.engine;
 
 import org.tinylog.Logger;
+import org.tinylog.provider.ProviderRegistry;
 
 /**
  * What happens when an event loop cannot go on: the process ends. A loop that stopped while the process lived
@@ -23,6 +24,12 @@ public final class FatalError {
                     EXIT_STATUS);
         } catch (Throwable ignored) {
             // logging itself may be what ran out of memory: stderr below still says why
+        }
+        try {
+            // Lines already logged are written by a thread of their own: give it a moment to write them.
+            ProviderRegistry.getLoggingProvider().shutdown();
+        } catch (Throwable ignored) {
+            // as above
         }
         try {
             System.err.println("chainsocks: " + what + ": " + cause + "; exit status " + EXIT_STATUS);

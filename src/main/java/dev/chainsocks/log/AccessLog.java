@@ -40,15 +40,22 @@ public final class AccessLog {
      * @param via         the chain ({@code main[socks5://...]}) or the bundled server's protocol and command
      */
     public static void start(long id, InetSocketAddress client, Destination destination, String via) {
-        LOG.info("session {} start client={} dst={} via={}", id, AddressSyntax.format(client), destination, via);
+        if (LOG.isInfoEnabled()) {
+            LOG.info(new StringBuilder(160).append("session ").append(id).append(" start client=")
+                    .append(AddressSyntax.format(client)).append(" dst=").append(destination).append(" via=")
+                    .append(via).toString());
+        }
     }
 
     /** The end line; {@code destination} may be null when the session never learned it ({@code dst=-}). */
     public static void end(long id, InetSocketAddress client, Destination destination, String via, long bytesUp,
             long bytesDown, Duration elapsed, String outcome) {
-        LOG.info("session {} end client={} dst={} via={} up={}B down={}B elapsed={} outcome={}", id,
-                AddressSyntax.format(client), destination == null ? "-" : destination, via, bytesUp, bytesDown,
-                seconds(elapsed), outcome);
+        if (LOG.isInfoEnabled()) {
+            LOG.info(new StringBuilder(240).append("session ").append(id).append(" end client=")
+                    .append(AddressSyntax.format(client)).append(" dst=").append(destination == null ? "-" : destination)
+                    .append(" via=").append(via).append(" up=").append(bytesUp).append("B down=").append(bytesDown)
+                    .append("B elapsed=").append(seconds(elapsed)).append(" outcome=").append(outcome).toString());
+        }
     }
 
     /**
@@ -61,8 +68,11 @@ public final class AccessLog {
         REFUSED.log(kind, () -> "session " + id + " refused client=" + AddressSyntax.format(client) + " reason=" + reason);
     }
 
+    /** {@code 0.042s}: seconds with three decimals, rounded half up (negative durations read as zero). */
     static String seconds(Duration elapsed) {
-        return String.format(java.util.Locale.ROOT, "%.3fs", elapsed.toNanos() / 1e9);
+        long millis = Math.max(0, (elapsed.toNanos() + 500_000) / 1_000_000);
+        long fraction = millis % 1000;
+        return (millis / 1000) + (fraction < 10 ? ".00" : fraction < 100 ? ".0" : ".") + fraction + "s";
     }
 
 }

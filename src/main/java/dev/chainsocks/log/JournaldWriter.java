@@ -1,19 +1,15 @@
 package dev.chainsocks.log;
 
-import java.io.PrintStream;
 import java.util.Map;
 import org.tinylog.Level;
 import org.tinylog.core.LogEntry;
-import org.tinylog.writers.AbstractFormatPatternWriter;
 
 /**
  * Writes each line to standard error with the {@code <N>} syslog priority prefix that journald reads from a
  * service's output stream (sd-daemon(3)): 3 error, 4 warning, 6 info, 7 debug and trace. tinylog's own
  * {@code {level-code}} is its enum ordinal, not this number, hence this writer. Selected as {@code journald}.
  */
-public final class JournaldWriter extends AbstractFormatPatternWriter {
-
-    private final PrintStream out = System.err;
+public final class JournaldWriter extends StderrWriter {
 
     public JournaldWriter() {
         this(Map.of());
@@ -33,7 +29,7 @@ public final class JournaldWriter extends AbstractFormatPatternWriter {
     }
 
     @Override
-    public void write(LogEntry entry) {
+    String line(LogEntry entry) {
         String rendered = render(entry);
         StringBuilder line = new StringBuilder(rendered.length() + 8);
         String prefix = "<" + priority(entry.getLevel()) + ">";
@@ -45,21 +41,9 @@ public final class JournaldWriter extends AbstractFormatPatternWriter {
             line.append(prefix).append(rendered, start, end);
             start = end;
         }
-        if (line.length() > 0 && line.charAt(line.length() - 1) != '\n') {
+        if (line.length() == 0 || line.charAt(line.length() - 1) != '\n') {
             line.append('\n');
         }
-        synchronized (out) {
-            out.print(line);
-        }
-    }
-
-    @Override
-    public void flush() {
-        out.flush();
-    }
-
-    @Override
-    public void close() {
-        out.flush();
+        return line.toString();
     }
 }

@@ -26,8 +26,7 @@ public final class Logging {
             Configuration.set("writer", "journald");
             Configuration.set("writer.format", JOURNAL_FORMAT);
         } else {
-            Configuration.set("writer", "console");
-            Configuration.set("writer.stream", "err");
+            Configuration.set("writer", "stderr");
             Configuration.set("writer.format", HUMAN_FORMAT);
         }
         Configuration.set("writingthread", "false");

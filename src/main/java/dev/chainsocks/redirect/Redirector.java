@@ -8,7 +8,6 @@ import dev.chainsocks.config.LookupKind;
 import dev.chainsocks.config.RelayConfig;
 import dev.chainsocks.config.ServiceConfig;
 import dev.chainsocks.engine.Acceptor;
-import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
@@ -18,7 +17,6 @@ import dev.chainsocks.linux.LinuxSockets;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -200,35 +198,34 @@ public final class Redirector implements AutoCloseable {
     private Listener listen(ChainsocksConfig config, ListenerConfig listenerConfig) throws IOException {
         InetSocketAddress address = listenerConfig.listen();
         boolean ipv6Only = config.ipv6Only(listenerConfig);
-        ServerSocketChannel channel;
+        // The handler reads the listener's runtime, which is set after the bind and before the first accept.
+        Listener listener = new Listener(ipv6Only, null);
+        Acceptor acceptor;
         try {
-            channel = Acceptor.bind(address, 4096, socket -> {
+            acceptor = Acceptor.listenPerLoop(group, address, 4096, socket -> {
                 if (ipv6Only) {
                     LinuxSockets.get().setIpv6Only(socket, true);
                 }
                 if (listenerConfig.lookup() == LookupKind.TPROXY) {
                     LinuxSockets.get().setTransparent(socket);
                 }
-            });
+            }, limit, "listener", (loop, client, from) -> accept(listener, loop, client, from));
         } catch (IOException e) {
             throw new IOException(e.getMessage() + " (is another process using that port?)", e);
         }
         boolean success = false;
         try {
             ListenerRuntime runtime = runtimeFor(config, listenerConfig);
-            InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
-            Listener listener = new Listener(ipv6Only, runtime);
-            Acceptor acceptor = Acceptor.create(group, channel, limit, "listener " + AddressSyntax.format(bound),
-                    (loop, client, from) -> accept(listener, loop, client, from));
+            listener.runtime = runtime;
             listener.acceptor = acceptor;
             acceptor.start();
             success = true;
-            Logger.info("listening on {} ({}; {} {})", AddressSyntax.format(bound), runtime.lookup(),
+            Logger.info("listening on {} ({}; {} {})", AddressSyntax.format(acceptor.localAddress()), runtime.lookup(),
                     listenerConfig.policy(), runtime.selector().chains());
             return listener;
         } finally {
             if (!success) {
-                ChannelClose.quietly(channel);
+                acceptor.close();
             }
         }
     }

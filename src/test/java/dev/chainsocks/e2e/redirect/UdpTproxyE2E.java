@@ -165,6 +165,65 @@ class UdpTproxyE2E {
     }
 
     @Test
+    void aFullTableEvictsTheLeastRecentFlowAndAClosedAssociationEndsItsFlow() throws Exception {
+        Prerequisites.require("iptables", "ip6tables", "ss", "python3");
+        TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-evict");
+        try (GatewayTopology topology = GatewayTopology.create(workspace)) {
+            UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
+            try (BundledHop hop = BundledHop.start(topology.wan(), "hop", Endpoint.of(WAN_V4, 1080), null,
+                    "--allow-from", "198.18.0.0/15")) {
+                hop.awaitListening();
+                topology.gw().execScript(tproxyRules("iptables"));
+                Path config = workspace.work().resolve("udp.toml");
+                Files.writeString(config, """
+                        [[listener]]
+                        protocol = "udp"
+                        listen = "[::]:%d"
+                        chains = ["dead", "main"]
+                        max-flows = 1
+
+                        [chain.dead]
+                        hops = ["socks5://%s:1"]
+
+                        [chain.main]
+                        hops = ["%s"]
+                        """.formatted(PORT, WAN_V4, hop.uri("socks5")));
+                Path control = workspace.work().resolve("c.sock");
+                try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
+                        "--config", config.toString(), "--control-socket", control.toString())) {
+                    redirector.awaitLogLines(line -> line.contains("listening for UDP on [::]:" + PORT), 1,
+                            LOG_WAIT);
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V4, ECHO_PORT, "one")).endsWith(" one");
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V6, ECHO_PORT, "two")).endsWith(" two");
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V4, ECHO_PORT, "three")).endsWith(" three");
+
+                    // Each flow tried the dead chain first (connection refused), then went through main.
+                    assertThat(redirector.logLines().stream().filter(line -> line.contains(" start ")))
+                            .hasSize(3).allSatisfy(line -> assertThat(line).contains("via=main["));
+                    // Each new flow closed the one before it; the warning came once.
+                    List<String> evicted = redirector.awaitLogLines(line -> line.contains("outcome=evicted"), 2,
+                            LOG_WAIT);
+                    assertThat(evicted.get(0)).contains("udp flow 1 end", "dst=" + WAN_V4 + ":" + ECHO_PORT);
+                    assertThat(evicted.get(1)).contains("udp flow 2 end", "dst=[" + WAN_V6 + "]:" + ECHO_PORT);
+                    assertThat(redirector.logLines().stream().filter(line -> line.contains("max-flows 1 reached")))
+                            .hasSize(1);
+                    Command.Result status = ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(30),
+                            "status", "--control-socket", control.toString());
+                    assertThat(status.requireSuccess().stdout())
+                            .contains("flows: 1 active of max 1, 3 started, 0 failed, 2 evicted");
+
+                    // The proxy going away closes the association's TCP connection, which ends the flow.
+                    hop.close();
+                    String closed = redirector.awaitLogLines(line -> line.contains("outcome=association-closed"), 1,
+                            LOG_WAIT).get(0);
+                    assertThat(closed).contains("udp flow 3 end", "up=5B/1dg");
+                    assertThat(redirector.stop()).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
     void chainsThatCannotCarryUdpAreRefusedByCheck() throws Exception {
         Prerequisites.require("python3");
         try (TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-check")) {

@@ -233,7 +233,8 @@ final class UdpFlow {
         relayAddress = address;
         state = State.RELAYING;
         listener.started.incrementAndGet();
-        Logger.info("udp flow {} start {} via={} relay={}", id, key, chain(), AddressSyntax.format(address));
+        Logger.info("udp flow {} start {} via={} relay={}{}", id, key, chain(), AddressSyntax.format(address),
+                chainIndex == 0 ? "" : " (after " + lastFailure + ")");
         while (!queued.isEmpty() && state == State.RELAYING) {
             sendUp(queued.poll());
         }

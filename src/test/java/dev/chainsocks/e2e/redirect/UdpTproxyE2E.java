@@ -199,7 +199,8 @@ class UdpTproxyE2E {
 
                     // Each flow tried the dead chain first (connection refused), then went through main.
                     assertThat(redirector.logLines().stream().filter(line -> line.contains(" start ")))
-                            .hasSize(3).allSatisfy(line -> assertThat(line).contains("via=main["));
+                            .hasSize(3).allSatisfy(line -> assertThat(line).contains("via=main[",
+                                    "(after chain dead: connect to " + WAN_V4 + ":1 failed: Connection refused)"));
                     // Each new flow closed the one before it; the warning came once.
                     List<String> evicted = redirector.awaitLogLines(line -> line.contains("outcome=evicted"), 2,
                             LOG_WAIT);

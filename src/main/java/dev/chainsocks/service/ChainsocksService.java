@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -137,7 +138,7 @@ public final class ChainsocksService implements AutoCloseable {
         timers.scheduleWithFixedDelay(() -> notifier.status(statusLine()), STATUS_INTERVAL.toMillis(),
                 STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         notifier.watchdogInterval().ifPresent(interval -> {
-            List<EventLoop> loops = new java.util.ArrayList<>(redirector.loops());
+            List<EventLoop> loops = new ArrayList<>(redirector.loops());
             loops.addAll(udp.loops());
             LoopHeartbeat heartbeat = new LoopHeartbeat(loops);
             timers.scheduleAtFixedRate(() -> {

@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -156,7 +157,7 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     private static void udpSeries(StringBuilder out, List<UdpListenerStatus> listeners, String name, String type,
-                                  String help, java.util.function.ToLongFunction<UdpListenerStatus> value) {
+                                  String help, ToLongFunction<UdpListenerStatus> value) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n');
         out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
         for (UdpListenerStatus listener : listeners) {

@@ -13,6 +13,7 @@ import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -102,7 +102,7 @@ final class UdpListener {
             linux.setTransparent(channel);
             // The flows' reply sockets bind (with SO_REUSEADDR) to original destinations, which may share this
             // port; the kernel allows that only when every socket on the port has it.
-            channel.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             channel.configureBlocking(false);
             try {
                 channel.bind(config.listen());
@@ -250,10 +250,6 @@ final class UdpListener {
                    OptionalLong otherMark) {
         return config.equals(otherConfig) && chains.equals(otherChains) && chainTimeouts.equals(otherTimeouts)
                 && mark.equals(otherMark);
-    }
-
-    Map<FlowKey, UdpFlow> flowsForTest() {
-        return flows;
     }
 
     @Override

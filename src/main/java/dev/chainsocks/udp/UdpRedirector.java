@@ -7,6 +7,7 @@ import dev.chainsocks.config.UdpListenerConfig;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,10 +84,14 @@ public final class UdpRedirector implements AutoCloseable {
                 now.add(listener);
                 Logger.info("listening for UDP on {} (tproxy) -> chains {}, flow-idle {}, max-flows {}",
                         AddressSyntax.format(wanted.listen()), wanted.chains(),
-                        dev.chainsocks.syntax.DurationSyntax.format(wanted.flowIdle()), wanted.maxFlows());
+                        DurationSyntax.format(wanted.flowIdle()), wanted.maxFlows());
             }
         } finally {
             listeners = List.copyOf(now);
+        }
+        if (!kept.isEmpty() || !old.isEmpty()) {
+            Logger.info("UDP listeners: {} kept with their flows, {} closed, {} opened", kept.size(), old.size(),
+                    toOpen.size());
         }
     }
 

@@ -225,6 +225,67 @@ class UdpTproxyE2E {
     }
 
     @Test
+    void reloadKeepsAnUnchangedUdpListenerWithItsFlowsAndReplacesAChangedOne() throws Exception {
+        Prerequisites.require("iptables", "ip6tables", "ss", "python3");
+        TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-reload");
+        try (GatewayTopology topology = GatewayTopology.create(workspace)) {
+            UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
+            try (BundledHop hop = BundledHop.start(topology.wan(), "hop", Endpoint.of(WAN_V4, 1080), null,
+                    "--allow-from", "198.18.0.0/15")) {
+                hop.awaitListening();
+                topology.gw().execScript(tproxyRules("iptables"));
+                Path config = workspace.work().resolve("udp.toml");
+                String template = """
+                        [[listener]]
+                        protocol = "udp"
+                        listen = "[::]:%d"
+                        chains = ["main"]
+                        max-flows = %d
+
+                        [chain.main]
+                        hops = ["%s"]
+                        %s
+                        """;
+                Files.writeString(config, template.formatted(PORT, 10, hop.uri("socks5"), ""));
+                Path control = workspace.work().resolve("c.sock");
+                try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
+                        "--config", config.toString(), "--control-socket", control.toString())) {
+                    redirector.awaitLogLines(line -> line.contains("listening for UDP on [::]:" + PORT), 1,
+                            LOG_WAIT);
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V4, ECHO_PORT, "before")).endsWith(" before");
+
+                    // A reload that leaves the UDP listener as it was keeps it, and its flow.
+                    Files.writeString(config, template.formatted(PORT, 10, hop.uri("socks5"),
+                            "[chain.spare]\nhops = []\n"));
+                    assertThat(reload(topology, control)).contains("1 UDP listener(s)");
+                    assertThat(redirector.logLines().stream().filter(line -> line.contains("listening for UDP")))
+                            .hasSize(1);
+                    assertThat(status(topology, control)).contains("flows: 1 active of max 10, 1 started");
+
+                    // Changing it replaces it: its flows end as closed, the new one carries new flows.
+                    Files.writeString(config, template.formatted(PORT, 20, hop.uri("socks5"), ""));
+                    assertThat(reload(topology, control)).contains("1 UDP listener(s)");
+                    assertThat(redirector.awaitLogLines(line -> line.contains("udp flow 1 end"), 1, LOG_WAIT)
+                            .get(0)).contains("outcome=closed");
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V4, ECHO_PORT, "after")).endsWith(" after");
+                    assertThat(status(topology, control)).contains("flows: 1 active of max 20, 1 started");
+                    assertThat(redirector.stop()).isZero();
+                }
+            }
+        }
+    }
+
+    private static String reload(GatewayTopology topology, Path control) {
+        return ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(30), "reload",
+                "--control-socket", control.toString()).requireSuccess().stdout();
+    }
+
+    private static String status(GatewayTopology topology, Path control) {
+        return ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(30), "status",
+                "--control-socket", control.toString()).requireSuccess().stdout();
+    }
+
+    @Test
     void chainsThatCannotCarryUdpAreRefusedByCheck() throws Exception {
         Prerequisites.require("python3");
         try (TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-check")) {

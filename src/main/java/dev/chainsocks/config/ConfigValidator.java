@@ -479,6 +479,12 @@ final class ConfigValidator {
                 ok = false;
             }
         }
+        if (raw.policy() != null && ChainPolicy.fromConfigName(raw.policy()).orElse(null) == ChainPolicy.STRICT
+                && chains.size() > 1) {
+            problem(List.of("listener", i, "policy"), "policy strict takes exactly one chain but chains lists "
+                    + chains.size() + " (use failover to list several)");
+            ok = false;
+        }
         Duration idle = duration(raw.flowIdleTimeout(), UdpListenerConfig.DEFAULT_FLOW_IDLE, false,
                 List.of("listener", i, "flow-idle-timeout"));
         int maxFlows = UdpListenerConfig.DEFAULT_MAX_FLOWS;

@@ -64,7 +64,8 @@ final class UdpFlow {
     private final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
     private State state = State.ASSOCIATING;
     private int chainIndex;
-    private String lastFailure = "no chain tried";
+    /** Why the chains tried so far did not give an association, in order. */
+    private String failures = "no chain tried";
     private DatagramChannel reply;
     private SocketChannel control;
     private DatagramChannel relay;
@@ -94,8 +95,8 @@ final class UdpFlow {
         try {
             reply = openReplySocket(key.destination());
         } catch (IOException | RuntimeException e) {
-            lastFailure = "cannot send replies from " + AddressSyntax.format(key.destination()) + ": " + e.getMessage();
-            end(FlowEnd.FAILED, lastFailure);
+            failures = "cannot send replies from " + AddressSyntax.format(key.destination()) + ": " + e.getMessage();
+            end(FlowEnd.FAILED, failures);
             return;
         }
         Duration idle = listener.config().flowIdle();
@@ -234,7 +235,7 @@ final class UdpFlow {
         state = State.RELAYING;
         listener.started.incrementAndGet();
         Logger.info("udp flow {} start {} via={} relay={}{}", id, key, chain(), AddressSyntax.format(address),
-                chainIndex == 0 ? "" : " (after " + lastFailure + ")");
+                chainIndex == 0 ? "" : " (after " + failures + ")");
         while (!queued.isEmpty() && state == State.RELAYING) {
             sendUp(queued.poll());
         }
@@ -245,17 +246,18 @@ final class UdpFlow {
         if (state != State.ASSOCIATING) {
             return;
         }
-        lastFailure = "chain " + chain().name() + ": " + reason;
+        String failure = "chain " + chain().name() + ": " + reason;
+        failures = chainIndex == 0 ? failure : failures + "; " + failure;
         ChannelClose.quietly(control);
         ChannelClose.quietly(relay);
         control = null;
         relay = null;
         if (chainIndex + 1 < listener.chains().size()) {
-            Logger.debug("udp flow {} {}: {}; trying the next chain", id, key, lastFailure);
+            Logger.debug("udp flow {} {}: {}; trying the next chain", id, key, failures);
             chainIndex++;
             associate();
         } else {
-            end(FlowEnd.FAILED, lastFailure);
+            end(FlowEnd.FAILED, failures);
         }
     }
 

@@ -114,6 +114,23 @@ class UdpListenerConfigTest {
     }
 
     @Test
+    void strictTakesOneChain() {
+        String toml = """
+                [[listener]]
+                protocol = "udp"
+                listen = "0.0.0.0:5300"
+                policy = "strict"
+                chains = ["a", "b"]
+                [chain.a]
+                hops = ["socks5://198.18.1.2:1080"]
+                [chain.b]
+                hops = ["socks5://198.18.1.3:1080"]
+                """;
+        assertThat(errorOf(toml)).isEqualTo(FILE + ":4: [[listener]] #1 policy: policy strict takes exactly one"
+                + " chain but chains lists 2 (use failover to list several)");
+    }
+
+    @Test
     void udpAndTcpKeysStayOnTheirSide() {
         String toml = """
                 [[listener]]

@@ -24,11 +24,13 @@ import java.util.Optional;
  * @param firewall      the {@code [firewall]} table
  * @param source        the file it was read from; empty when built from command-line flags
  * @param relay         the {@code [relay]} table
+ * @param udpListeners  every {@code [[listener]]} with {@code protocol = "udp"}, in file order; {@link #listeners}
+ *                      holds the TCP ones
  */
 public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
                                Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
                                Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
-                               RelayConfig relay) {
+                               RelayConfig relay, List<UdpListenerConfig> udpListeners) {
 
     /** The chain name used by {@link #fromFlags}. */
     public static final String CLI_CHAIN = "cli";
@@ -42,12 +44,20 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(relay, "relay");
         listeners = List.copyOf(listeners);
+        udpListeners = List.copyOf(udpListeners);
         chains = Collections.unmodifiableMap(new LinkedHashMap<>(chains));
         chainTimeouts = Collections.unmodifiableMap(new LinkedHashMap<>(chainTimeouts));
-        if (listeners.isEmpty()) {
+        if (listeners.isEmpty() && udpListeners.isEmpty()) {
             throw new IllegalArgumentException("at least one listener is needed");
         }
         for (ListenerConfig listener : listeners) {
+            for (String name : listener.chains()) {
+                if (!chains.containsKey(name)) {
+                    throw new IllegalArgumentException("listener " + listener + " uses unknown chain " + name);
+                }
+            }
+        }
+        for (UdpListenerConfig listener : udpListeners) {
             for (String name : listener.chains()) {
                 if (!chains.containsKey(name)) {
                     throw new IllegalArgumentException("listener " + listener + " uses unknown chain " + name);
@@ -61,11 +71,24 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
         }
     }
 
-    /** A configuration with the default {@code [relay]} table. */
+    /** A configuration with the default {@code [relay]} table and no UDP listeners. */
     public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
                             Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
                             Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source) {
         this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, RelayConfig.DEFAULTS);
+    }
+
+    /** A configuration without UDP listeners. */
+    public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
+                            Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
+                            Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
+                            RelayConfig relay) {
+        this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, relay, List.of());
+    }
+
+    /** A UDP listener's chains, in its order. */
+    public List<ProxyChain> chainsOf(UdpListenerConfig listener) {
+        return listener.chains().stream().map(this::chain).toList();
     }
 
     /**
@@ -132,7 +155,8 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
     public List<String> warnings() {
         List<String> warnings = new ArrayList<>();
         for (String name : chains.keySet()) {
-            if (listeners.stream().noneMatch(l -> l.chains().contains(name))) {
+            if (listeners.stream().noneMatch(l -> l.chains().contains(name))
+                    && udpListeners.stream().noneMatch(l -> l.chains().contains(name))) {
                 warnings.add(where() + "[chain." + name + "] is not used by any listener");
             }
         }
@@ -147,6 +171,6 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
     @Override
     public String toString() {
         return "config " + source.map(Path::toString).orElse("from flags") + ": listeners " + listeners
-                + ", chains " + chains.values();
+                + (udpListeners.isEmpty() ? "" : ", udp listeners " + udpListeners) + ", chains " + chains.values();
     }
 }

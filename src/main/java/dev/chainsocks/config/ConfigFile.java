@@ -20,7 +20,13 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     }
 
     /** One {@code [[listener]]}. */
-    record Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff) {
+    record Listener(String listen, String protocol, String lookup, List<String> chains, String policy,
+                    String failoverBackoff, String flowIdleTimeout, Long maxFlows) {
+
+        /** A TCP listener, as {@code chainsocks run --listen} makes. */
+        Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff) {
+            this(listen, null, lookup, chains, policy, failoverBackoff, null, null);
+        }
     }
 
     /** One {@code [chain.NAME]}. */

@@ -68,6 +68,17 @@ public final class ConfigRenderer {
             key(out, "failover-backoff", duration(listener.failoverBackoff()));
         }
 
+        for (UdpListenerConfig listener : config.udpListeners()) {
+            out.append("\n[[listener]]\n");
+            key(out, "protocol", string(ListenerProtocol.UDP.configName()));
+            key(out, "listen", string(AddressSyntax.format(listener.listen())));
+            key(out, "lookup", string(LookupKind.TPROXY.configName()));
+            key(out, "chains", listener.chains().stream().map(ConfigRenderer::string)
+                    .collect(Collectors.joining(", ", "[", "]")));
+            key(out, "flow-idle-timeout", duration(listener.flowIdle()));
+            key(out, "max-flows", String.valueOf(listener.maxFlows()));
+        }
+
         for (ProxyChain chain : config.chains().values()) {
             out.append("\n[chain.").append(chain.name()).append("]\n");
             List<String> hops = chain.hops().stream().map((ProxyHop hop) -> string(hop.uri(revealPasswords))).toList();

@@ -1,6 +1,7 @@
 package dev.chainsocks.config;
 
 import dev.chainsocks.chain.ChainPolicy;
+import dev.chainsocks.chain.HopProtocol;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.syntax.AddressSyntax;
@@ -156,22 +157,40 @@ final class ConfigValidator {
         }
 
         List<ListenerConfig> listeners = new ArrayList<>();
+        List<UdpListenerConfig> udpListeners = new ArrayList<>();
+        List<Integer> udpIndexes = new ArrayList<>();
+        List<Integer> tcpIndexes = new ArrayList<>();
         if (file.listener() == null || file.listener().isEmpty()) {
             problems.add(locator.at(List.of("listener"), List.of(), "no [[listener]]; add one such as"
                     + " [[listener]] listen = \"0.0.0.0:12345\" chains = [\"main\"]"));
         } else {
             for (int i = 0; i < file.listener().size(); i++) {
-                ListenerConfig listener = listener(i, file.listener().get(i), definedChains);
+                ConfigFile.Listener raw = file.listener().get(i);
+                if (protocol(i, raw) == ListenerProtocol.UDP) {
+                    UdpListenerConfig listener = udpListener(i, raw, definedChains);
+                    if (listener != null) {
+                        checkUdpOverlap(listener, i, udpListeners, udpIndexes);
+                        udpListeners.add(listener);
+                        udpIndexes.add(i);
+                    }
+                    continue;
+                }
+                tcpOnlyKeys(i, raw);
+                ListenerConfig listener = listener(i, raw, definedChains);
                 if (listener != null) {
-                    checkOverlap(listener, i, listeners);
+                    checkOverlap(listener, i, listeners, tcpIndexes);
                     listeners.add(listener);
+                    tcpIndexes.add(i);
                 }
             }
         }
+        for (int k = 0; k < udpListeners.size(); k++) {
+            checkUdpChains(udpIndexes.get(k), udpListeners.get(k), chains);
+        }
 
         for (ProxyChain chain : chains.values()) {
-            boolean mayBeIpv6 = listeners.stream()
-                    .anyMatch(l -> l.isIpv6() && l.chains().contains(chain.name()));
+            boolean mayBeIpv6 = listeners.stream().anyMatch(l -> l.isIpv6() && l.chains().contains(chain.name()))
+                    || udpListeners.stream().anyMatch(l -> l.isIpv6() && l.chains().contains(chain.name()));
             for (String problem : chain.problems(mayBeIpv6)) {
                 problems.add(locator.at(List.of("chain", chain.name(), "hops"), problem));
             }
@@ -184,7 +203,7 @@ final class ConfigValidator {
         if (problems.isEmpty()) {
             try {
                 return new ChainsocksConfig(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall,
-                        source, relay);
+                        source, relay, udpListeners);
             } catch (IllegalArgumentException e) {
                 problems.add(locator.at(List.of(), e.getMessage()));
             }
@@ -384,12 +403,154 @@ final class ConfigValidator {
         return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff) : null;
     }
 
-    private void checkOverlap(ListenerConfig listener, int index, List<ListenerConfig> earlier) {
+    private ListenerProtocol protocol(int index, ConfigFile.Listener raw) {
+        if (raw.protocol() == null) {
+            return ListenerProtocol.TCP;
+        }
+        Optional<ListenerProtocol> named = ListenerProtocol.fromConfigName(raw.protocol());
+        if (named.isEmpty()) {
+            problem(List.of("listener", String.valueOf(index), "protocol"), "unknown protocol \"" + raw.protocol()
+                    + "\" (use tcp or udp)");
+            return ListenerProtocol.TCP;
+        }
+        return named.get();
+    }
+
+    /** The UDP keys on a TCP listener are mistakes, not silently ignored settings. */
+    private void tcpOnlyKeys(int index, ConfigFile.Listener raw) {
+        String i = String.valueOf(index);
+        if (raw.flowIdleTimeout() != null) {
+            problem(List.of("listener", i, "flow-idle-timeout"), "applies to UDP listeners only (add protocol ="
+                    + " \"udp\", or use [timeouts] idle for TCP)");
+        }
+        if (raw.maxFlows() != null) {
+            problem(List.of("listener", i, "max-flows"), "applies to UDP listeners only (add protocol = \"udp\","
+                    + " or use [service] max-connections for TCP)");
+        }
+    }
+
+    private UdpListenerConfig udpListener(int index, ConfigFile.Listener raw, Set<String> definedChains) {
+        String i = String.valueOf(index);
+        boolean ok = true;
+        InetSocketAddress listen = null;
+        if (raw.listen() == null) {
+            problem(List.of("listener", i), "missing key listen (such as listen = \"0.0.0.0:12345\")");
+            ok = false;
+        } else {
+            try {
+                listen = ListenerConfig.parseAddress(raw.listen());
+            } catch (IllegalArgumentException e) {
+                problem(List.of("listener", i, "listen"), e.getMessage());
+                ok = false;
+            }
+        }
+        if (raw.lookup() != null && LookupKind.fromConfigName(raw.lookup()).orElse(null) != LookupKind.TPROXY) {
+            problem(List.of("listener", i, "lookup"), "a UDP listener always uses tproxy (netfilter REDIRECT keeps"
+                    + " no original destination for UDP); remove lookup or write lookup = \"tproxy\"");
+        }
+        if (raw.policy() != null && ChainPolicy.fromConfigName(raw.policy()).filter(p -> p == ChainPolicy.FAILOVER
+                || p == ChainPolicy.STRICT).isEmpty()) {
+            problem(List.of("listener", i, "policy"), "a UDP listener tries its chains in order for each new flow;"
+                    + " use failover or strict, or remove policy");
+        }
+        if (raw.failoverBackoff() != null) {
+            problem(List.of("listener", i, "failover-backoff"), "does not apply to UDP listeners (each new flow"
+                    + " tries the chains in order)");
+        }
+        List<String> chains = raw.chains() == null ? List.of() : raw.chains();
+        if (raw.chains() == null) {
+            problem(List.of("listener", i), "missing key chains (such as chains = [\"main\"])");
+            ok = false;
+        } else if (chains.isEmpty()) {
+            problem(List.of("listener", i, "chains"), "empty; list at least one [chain.NAME]");
+            ok = false;
+        }
+        Set<String> seen = new HashSet<>();
+        for (int j = 0; j < chains.size(); j++) {
+            String name = chains.get(j);
+            List<String> at = List.of("listener", i, "chains", String.valueOf(j));
+            if (!definedChains.contains(name)) {
+                problem(at, "no chain named \"" + name + "\" ("
+                        + (definedChains.isEmpty() ? "no [chain.NAME] tables are defined"
+                        : "defined: " + String.join(", ", definedChains)) + ")");
+                ok = false;
+            } else if (!seen.add(name)) {
+                problem(at, "chain \"" + name + "\" is listed twice");
+                ok = false;
+            }
+        }
+        if (raw.policy() != null && ChainPolicy.fromConfigName(raw.policy()).orElse(null) == ChainPolicy.STRICT
+                && chains.size() > 1) {
+            problem(List.of("listener", i, "policy"), "policy strict takes exactly one chain but chains lists "
+                    + chains.size() + " (use failover to list several)");
+            ok = false;
+        }
+        Duration idle = duration(raw.flowIdleTimeout(), UdpListenerConfig.DEFAULT_FLOW_IDLE, false,
+                List.of("listener", i, "flow-idle-timeout"));
+        int maxFlows = UdpListenerConfig.DEFAULT_MAX_FLOWS;
+        if (raw.maxFlows() != null) {
+            if (raw.maxFlows() < 1 || raw.maxFlows() > UdpListenerConfig.MAX_FLOWS_LIMIT) {
+                problem(List.of("listener", i, "max-flows"), "must be 1.." + UdpListenerConfig.MAX_FLOWS_LIMIT
+                        + ", got " + raw.maxFlows());
+            } else {
+                maxFlows = raw.maxFlows().intValue();
+            }
+        }
+        return ok ? new UdpListenerConfig(listen, chains, idle, maxFlows) : null;
+    }
+
+    /**
+     * A SOCKS5 UDP relay is reached by the datagrams themselves, not through a tunnel: only a chain whose one and
+     * only hop is SOCKS5 can carry UDP. Each problem is placed at the offending hop (or the chain) and names the
+     * UDP listener that needs it.
+     */
+    private void checkUdpChains(int index, UdpListenerConfig listener, Map<String, ProxyChain> chains) {
+        String user = "needed by UDP [[listener]] #" + (index + 1) + " (" + AddressSyntax.format(listener.listen())
+                + ")";
+        for (String name : listener.chains()) {
+            ProxyChain chain = chains.get(name);
+            if (chain == null) {
+                continue;
+            }
+            if (chain.isDirect()) {
+                problem(List.of("chain", name, "hops"), "a direct chain (hops = []) cannot carry UDP, " + user
+                        + "; UDP goes through a SOCKS5 UDP ASSOCIATE, so give the chain one socks5 hop");
+                continue;
+            }
+            ProxyHop first = chain.hops().get(0);
+            if (first.protocol() != HopProtocol.SOCKS5 && first.protocol() != HopProtocol.SOCKS5H) {
+                problem(List.of("chain", name, "hops", "0"), "hop 1 " + first + " speaks " + first.protocol()
+                        + ", which cannot carry UDP, " + user + "; UDP needs a socks5 hop whose server supports"
+                        + " UDP ASSOCIATE");
+            }
+            for (int h = 1; h < chain.hops().size(); h++) {
+                problem(List.of("chain", name, "hops", String.valueOf(h)), "hop " + (h + 1) + " "
+                        + chain.hops().get(h) + " cannot carry UDP, " + user + ": datagrams go straight to the first"
+                        + " hop's SOCKS5 UDP relay, never through a tunnel, so a chain for UDP has exactly one hop");
+            }
+        }
+    }
+
+    private void checkUdpOverlap(UdpListenerConfig listener, int index, List<UdpListenerConfig> earlier,
+                                 List<Integer> earlierIndexes) {
+        for (int j = 0; j < earlier.size(); j++) {
+            String conflict = overlap(listener.listen(), earlier.get(j).listen());
+            if (conflict != null) {
+                problem(List.of("listener", String.valueOf(index), "listen"), conflict + " UDP [[listener]] #"
+                        + (earlierIndexes.get(j) + 1));
+                return;
+            }
+        }
+    }
+
+    private void checkOverlap(ListenerConfig listener, int index, List<ListenerConfig> earlier,
+                              List<Integer> earlierIndexes) {
         for (int j = 0; j < earlier.size(); j++) {
             ListenerConfig other = earlier.get(j);
             String conflict = overlap(listener.listen(), other.listen());
             if (conflict != null) {
-                problem(List.of("listener", String.valueOf(index), "listen"), conflict + " [[listener]] #" + (j + 1));
+                problem(List.of("listener", String.valueOf(index), "listen"), conflict + " [[listener]] #"
+                        + (earlierIndexes.get(j) + 1));
                 return;
             }
         }

@@ -47,6 +47,10 @@ final class NativeAccess {
         int IP_TRANSPARENT = 19;
         int IPV6_V6ONLY = 26;
         int IPV6_TRANSPARENT = 75;
+        /** Also the type of the control message it asks for, {@code IP_ORIGDSTADDR}. */
+        int IP_RECVORIGDSTADDR = 20;
+        /** Also the type of the control message it asks for, {@code IPV6_ORIGDSTADDR}. */
+        int IPV6_RECVORIGDSTADDR = 74;
 
         int RLIMIT_NOFILE = 7;
         int CLOCK_MONOTONIC = 1;
@@ -59,6 +63,7 @@ final class NativeAccess {
         int SPLICE_F_MOVE = 1;
         int SPLICE_F_NONBLOCK = 2;
         int MSG_PEEK = 0x2;
+        int MSG_CTRUNC = 0x8;
         int MSG_TRUNC = 0x20;
         int MSG_DONTWAIT = 0x40;
         int MSG_NOSIGNAL = 0x4000;
@@ -106,6 +111,10 @@ final class NativeAccess {
 
         @SaveError
         @ssize_t long send(int fd, Pointer buffer, @size_t long len, int flags);
+
+        /** {@code message} points at a {@code struct msghdr} ({@link Msghdr}) in native memory. */
+        @SaveError
+        @ssize_t long recvmsg(int fd, Pointer message, int flags);
 
         @IgnoreError
         String strerror(int errnum);

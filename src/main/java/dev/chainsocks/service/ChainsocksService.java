@@ -9,6 +9,7 @@ import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.DurationSyntax;
+import dev.chainsocks.udp.UdpRedirector;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -43,6 +45,7 @@ public final class ChainsocksService implements AutoCloseable {
     private static final Duration METRICS_RESTORE_RETRY = Duration.ofMillis(10);
 
     private final Redirector redirector;
+    private final UdpRedirector udp;
     private final ConfigReader reader;
     /** Settings read once at start; a reload cannot change them, so it compares new values with these. */
     private final org.tinylog.Level logLevelInEffect;
@@ -53,8 +56,10 @@ public final class ChainsocksService implements AutoCloseable {
     private ControlServer control;
     private MetricsEndpoint metrics;
 
-    private ChainsocksService(Redirector redirector, ConfigReader reader, SystemdNotifier notifier) {
+    private ChainsocksService(Redirector redirector, UdpRedirector udp, ConfigReader reader,
+                              SystemdNotifier notifier) {
         this.redirector = redirector;
+        this.udp = udp;
         this.reader = reader;
         this.logLevelInEffect = redirector.config().service().logLevel();
         this.notifier = notifier;
@@ -72,7 +77,14 @@ public final class ChainsocksService implements AutoCloseable {
     public static ChainsocksService start(ChainsocksConfig config, ConfigReader reader, Path controlSocket)
             throws IOException {
         Redirector redirector = Redirector.start(config);
-        ChainsocksService service = new ChainsocksService(redirector, reader, SystemdNotifier.fromEnvironment());
+        UdpRedirector udp;
+        try {
+            udp = UdpRedirector.start(config);
+        } catch (IOException | RuntimeException e) {
+            redirector.close();
+            throw e;
+        }
+        ChainsocksService service = new ChainsocksService(redirector, udp, reader, SystemdNotifier.fromEnvironment());
         boolean success = false;
         try {
             service.configuredControlSocket = controlSocket != null ? null : config.service().controlSocket();
@@ -80,7 +92,7 @@ public final class ChainsocksService implements AutoCloseable {
                     controlSocket != null ? Optional.of(controlSocket) : config.service().controlSocket()));
             if (config.metrics().isPresent()) {
                 MetricsConfig metricsConfig = config.metrics().get();
-                service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector);
+                service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector, udp);
                 Logger.info("metrics on http://{}/metrics", AddressSyntax.format(service.metrics.address()));
             }
             service.notifier.ready();
@@ -126,7 +138,9 @@ public final class ChainsocksService implements AutoCloseable {
         timers.scheduleWithFixedDelay(() -> notifier.status(statusLine()), STATUS_INTERVAL.toMillis(),
                 STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         notifier.watchdogInterval().ifPresent(interval -> {
-            LoopHeartbeat heartbeat = new LoopHeartbeat(redirector.loops());
+            List<EventLoop> loops = new ArrayList<>(redirector.loops());
+            loops.addAll(udp.loops());
+            LoopHeartbeat heartbeat = new LoopHeartbeat(loops);
             timers.scheduleAtFixedRate(() -> {
                 if (heartbeat.allAnsweredAndPing()) {
                     notifier.watchdog();
@@ -143,14 +157,15 @@ public final class ChainsocksService implements AutoCloseable {
     String statusLine() {
         long failed = redirector.counters().failuresByReason().values().stream().mapToLong(Long::longValue).sum();
         return redirector.activeSessions() + " active, " + redirector.counters().accepted() + " accepted, "
-                + failed + " failed";
+                + failed + " failed" + (redirector.config().udpListeners().isEmpty() ? ""
+                : ", " + udp.activeFlows() + " UDP flows");
     }
 
     /** Answers one control-socket request. */
     String handle(String command) {
         return switch (command.strip()) {
-            case "status" -> StatusReport.text(redirector);
-            case "status --json" -> StatusReport.json(redirector);
+            case "status" -> StatusReport.text(redirector) + StatusReport.udpText(udp.listeners());
+            case "status --json" -> StatusReport.json(redirector, udp.listeners());
             case "connections" -> StatusReport.connections(redirector);
             case "reload" -> reload();
             case "ping" -> "pong\n";
@@ -171,8 +186,10 @@ public final class ChainsocksService implements AutoCloseable {
             ChainsocksConfig next = reader.read();
             releasedMetrics = releaseMetricsFor(next);
             redirector.reload(next);
+            udp.reload(next);
             StringBuilder answer = new StringBuilder("reloaded: ").append(next.listeners().size())
-                    .append(" listener(s), ").append(next.chains().size()).append(" chain(s); ")
+                    .append(" listener(s), ")
+                    .append(next.udpListeners().isEmpty() ? "" : next.udpListeners().size() + " UDP listener(s), ").append(next.chains().size()).append(" chain(s); ")
                     .append(redirector.activeSessions()).append(" session(s) carry on\n");
             reloadMetrics(previous, next, releasedMetrics.isPresent(), answer);
             if (!logLevelInEffect.equals(next.service().logLevel())) {
@@ -232,7 +249,7 @@ public final class ChainsocksService implements AutoCloseable {
         long deadline = System.nanoTime() + METRICS_RESTORE_WAIT.toNanos();
         while (true) {
             try {
-                metrics = MetricsEndpoint.start(address, redirector);
+                metrics = MetricsEndpoint.start(address, redirector, udp);
                 Logger.info("metrics back on http://{}/metrics", AddressSyntax.format(metrics.address()));
                 return "";
             } catch (BindException e) {
@@ -269,7 +286,7 @@ public final class ChainsocksService implements AutoCloseable {
         }
         if (next.metrics().isPresent()) {
             try {
-                metrics = MetricsEndpoint.start(next.metrics().get().listen(), redirector);
+                metrics = MetricsEndpoint.start(next.metrics().get().listen(), redirector, udp);
                 Logger.info("metrics moved to http://{}/metrics", AddressSyntax.format(metrics.address()));
             } catch (IOException e) {
                 Logger.error("metrics endpoint not restarted: {}", e.getMessage());
@@ -313,6 +330,7 @@ public final class ChainsocksService implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
+        udp.close();
         redirector.close();
         try {
             notifier.close();

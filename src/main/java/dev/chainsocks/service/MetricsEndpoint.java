@@ -8,11 +8,15 @@ import dev.chainsocks.redirect.FailureReason;
 import dev.chainsocks.redirect.ListenerStatus;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.udp.UdpListenerStatus;
+import dev.chainsocks.udp.UdpRedirector;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -32,6 +36,12 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     static MetricsEndpoint start(InetSocketAddress address, Redirector redirector) throws IOException {
+        return start(address, redirector, null);
+    }
+
+    /** With the UDP listeners' series when {@code udp} is not null. */
+    static MetricsEndpoint start(InetSocketAddress address, Redirector redirector, UdpRedirector udp)
+            throws IOException {
         HttpServer server = HttpServer.create(address, 16);
         server.createContext("/metrics", exchange -> {
             try {
@@ -42,7 +52,8 @@ final class MetricsEndpoint implements AutoCloseable {
                     exchange.sendResponseHeaders(405, -1);
                     return;
                 }
-                byte[] body = render(redirector).getBytes(StandardCharsets.UTF_8);
+                String text = render(redirector) + (udp == null ? "" : renderUdp(udp.listeners()));
+                byte[] body = text.getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
                 if (head) {
                     // The headers GET would send, no body. The JDK server logs a warning when a length is passed
@@ -119,6 +130,40 @@ final class MetricsEndpoint implements AutoCloseable {
             }
         }
         return out.toString();
+    }
+
+    /** The UDP listeners' series; nothing when there are none. */
+    static String renderUdp(List<UdpListenerStatus> listeners) {
+        if (listeners.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        udpSeries(out, listeners, "chainsocks_udp_flows_active", "gauge", "UDP flows open now.",
+                UdpListenerStatus::activeFlows);
+        udpSeries(out, listeners, "chainsocks_udp_flows_started_total", "counter",
+                "UDP flows whose association opened.", UdpListenerStatus::flowsStarted);
+        udpSeries(out, listeners, "chainsocks_udp_flows_failed_total", "counter",
+                "UDP flows that got no association.", UdpListenerStatus::flowsFailed);
+        udpSeries(out, listeners, "chainsocks_udp_flows_evicted_total", "counter",
+                "UDP flows closed to make room in a full flow table.", UdpListenerStatus::flowsEvicted);
+        udpSeries(out, listeners, "chainsocks_udp_datagrams_up_total", "counter",
+                "Datagrams sent on to a SOCKS5 UDP relay.", UdpListenerStatus::datagramsUp);
+        udpSeries(out, listeners, "chainsocks_udp_datagrams_down_total", "counter",
+                "Datagrams sent back to clients.", UdpListenerStatus::datagramsDown);
+        udpSeries(out, listeners, "chainsocks_udp_datagrams_dropped_total", "counter",
+                "Datagrams dropped (cut short, queue full, or not from the flow's destination).",
+                UdpListenerStatus::dropped);
+        return out.toString();
+    }
+
+    private static void udpSeries(StringBuilder out, List<UdpListenerStatus> listeners, String name, String type,
+                                  String help, ToLongFunction<UdpListenerStatus> value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+        for (UdpListenerStatus listener : listeners) {
+            out.append(name).append("{listener=\"").append(AddressSyntax.format(listener.listen())).append("\"} ")
+                    .append(value.applyAsLong(listener)).append('\n');
+        }
     }
 
     /** An opening brace and the chain's labels, {@code listener="127.0.0.1:12345",chain="main"}: more may follow. */

@@ -12,6 +12,7 @@ import dev.chainsocks.redirect.ListenerStatus;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.redirect.SessionInfo;
 import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.udp.UdpListenerStatus;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -68,7 +69,44 @@ final class StatusReport {
         return out.toString();
     }
 
+    /** The UDP listeners' lines of {@code status}; empty when there are none. */
+    static String udpText(List<UdpListenerStatus> udpListeners) {
+        StringBuilder out = new StringBuilder();
+        for (UdpListenerStatus udp : udpListeners) {
+            out.append("udp listener ").append(AddressSyntax.format(udp.listen())).append(" tproxy\n")
+                    .append("  flows: ").append(udp.activeFlows()).append(" active of max ").append(udp.maxFlows())
+                    .append(", ").append(udp.flowsStarted()).append(" started, ").append(udp.flowsFailed())
+                    .append(" failed, ").append(udp.flowsEvicted()).append(" evicted\n")
+                    .append("  datagrams: up ").append(udp.datagramsUp()).append(", down ").append(udp.datagramsDown())
+                    .append(", dropped ").append(udp.dropped()).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** {@link #json(Redirector)} with the UDP listeners under {@code udpListeners}. */
+    static String json(Redirector redirector, List<UdpListenerStatus> udpListeners) {
+        ObjectNode root = tree(redirector);
+        ArrayNode udp = root.putArray("udpListeners");
+        for (UdpListenerStatus status : udpListeners) {
+            ObjectNode node = udp.addObject();
+            node.put("listen", AddressSyntax.format(status.listen()));
+            node.put("activeFlows", status.activeFlows());
+            node.put("maxFlows", status.maxFlows());
+            node.put("flowsStarted", status.flowsStarted());
+            node.put("flowsFailed", status.flowsFailed());
+            node.put("flowsEvicted", status.flowsEvicted());
+            node.put("datagramsUp", status.datagramsUp());
+            node.put("datagramsDown", status.datagramsDown());
+            node.put("dropped", status.dropped());
+        }
+        return root.toPrettyString() + "\n";
+    }
+
     static String json(Redirector redirector) {
+        return tree(redirector).toPrettyString() + "\n";
+    }
+
+    private static ObjectNode tree(Redirector redirector) {
         Counters counters = redirector.counters();
         ObjectNode root = JSON.createObjectNode();
         root.put("uptimeSeconds", redirector.uptime().toSeconds());
@@ -105,7 +143,7 @@ final class StatusReport {
                 health.chain().hops().forEach(hop -> hops.add(hop.toString()));
             }
         }
-        return root.toPrettyString() + "\n";
+        return root;
     }
 
     static String connections(Redirector redirector) {

@@ -26,6 +26,7 @@ public final class Dante implements AutoCloseable {
     private final List<Endpoint> listen = new ArrayList<>();
     private String externalInterface;
     private SystemUser user;
+    private boolean udp;
     private ManagedProcess process;
 
     private Dante(Netns netns) {
@@ -54,6 +55,12 @@ public final class Dante implements AutoCloseable {
         return this;
     }
 
+    /** Also allows SOCKS5 UDP ASSOCIATE, and the datagrams coming back ({@code udpassociate}, {@code udpreply}). */
+    public Dante allowUdp() {
+        this.udp = true;
+        return this;
+    }
+
     public Dante start() {
         if (listen.isEmpty() || externalInterface == null) {
             throw new IllegalStateException("Dante needs at least one listen address and an external interface");
@@ -70,7 +77,9 @@ public final class Dante implements AutoCloseable {
                 .append("user.privileged: root\n")
                 .append("user.unprivileged: nobody\n")
                 .append("client pass {\n  from: 0/0 to: 0/0\n  log: error\n}\n")
-                .append("socks pass {\n  from: 0/0 to: 0/0\n  command: connect\n  log: connect disconnect error\n}\n");
+                .append("socks pass {\n  from: 0/0 to: 0/0\n  command: connect")
+                .append(udp ? " udpassociate udpreply" : "")
+                .append("\n  log: connect disconnect error\n}\n");
         Path file = workspace.writeFile(dir, "danted.conf", conf.toString());
         process = netns.spawn("dante-" + listen.get(0).port(), "danted", "-f", file.toString(),
                 "-p", dir.resolve("danted.pid").toString());

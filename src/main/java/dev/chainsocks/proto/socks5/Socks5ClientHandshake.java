@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
- * The client side of SOCKS5 CONNECT (RFC 1928), with RFC 1929 username/password when credentials are given.
+ * The client side of SOCKS5 CONNECT or UDP ASSOCIATE (RFC 1928), with RFC 1929 username/password when credentials
+ * are given. For UDP ASSOCIATE the destination is the address the client will send datagrams from (RFC 1928 lets it
+ * be all zeros when unknown) and the granted bound address is the relay's UDP address.
  *
  * <p>Greeting: offers NO_AUTHENTICATION, plus USERNAME_PASSWORD when credentials are given. The server's selection
  * is followed; a method we did not offer is a protocol error and NO_ACCEPTABLE_METHODS (0xff) is
@@ -44,7 +46,23 @@ public final class Socks5ClientHandshake implements ClientHandshake {
     }
 
     private Socks5ClientHandshake(Destination destination, Socks5PasswordAuthRequest credentials) {
-        this.request = new Socks5Request(Socks5Command.CONNECT, Objects.requireNonNull(destination, "destination"));
+        this(Socks5Command.CONNECT, destination, credentials);
+    }
+
+    /**
+     * UDP ASSOCIATE: {@code source} is where our datagrams will come from; {@code username} null for no
+     * authentication.
+     *
+     * @throws IllegalArgumentException when a credential is empty or longer than 255 bytes
+     */
+    public static Socks5ClientHandshake udpAssociate(Destination source, String username, String password) {
+        return new Socks5ClientHandshake(Socks5Command.UDP_ASSOCIATE, source,
+                username == null ? null : new Socks5PasswordAuthRequest(username, password));
+    }
+
+    private Socks5ClientHandshake(Socks5Command command, Destination destination,
+                                  Socks5PasswordAuthRequest credentials) {
+        this.request = new Socks5Request(command, Objects.requireNonNull(destination, "destination"));
         this.credentials = credentials;
         this.greeting = credentials == null
                 ? Socks5Greeting.of(Socks5AuthMethod.NO_AUTHENTICATION)

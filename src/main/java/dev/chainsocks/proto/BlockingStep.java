@@ -38,6 +38,10 @@ public final class BlockingStep<T> {
             result = work.call();
         } catch (Exception e) {
             failure = e;
+        } catch (LinkageError e) {
+            // A mechanism that cannot initialise (bad JVM Kerberos settings) fails this step instead of leaving
+            // the handshake waiting for its deadline.
+            failure = new IllegalStateException(e.toString(), e);
         } finally {
             ran = true;
         }

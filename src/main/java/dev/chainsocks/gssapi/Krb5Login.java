@@ -36,7 +36,7 @@ public final class Krb5Login {
             Objects.requireNonNull(principal, "principal");
             Objects.requireNonNull(keytab, "keytab");
             Objects.requireNonNull(credentialCache, "credentialCache");
-            if (keytab.isPresent() == credentialCache.isPresent() && keytab.isPresent()) {
+            if (keytab.isPresent() && credentialCache.isPresent()) {
                 throw new IllegalArgumentException("a keytab or a credential cache, not both");
             }
             if (!initiator && keytab.isEmpty()) {

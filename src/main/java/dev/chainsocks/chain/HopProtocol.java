@@ -23,6 +23,8 @@ public enum HopProtocol {
     SOCKS5("socks5", true, true, true),
     /** SOCKS5 with names always sent to the proxy for resolution. */
     SOCKS5H("socks5h", true, true, true),
+    /** SOCKS5 with GSS-API authentication (RFC 1961, Kerberos V5); options in the URI's query. */
+    SOCKS5_GSSAPI("socks5+gssapi", true, true, false),
     /** HTTP CONNECT, optional Basic authentication. */
     HTTP("http", true, true, true);
 
@@ -64,7 +66,7 @@ public enum HopProtocol {
         return Arrays.stream(values()).filter(p -> p.scheme.equals(lower)).findFirst();
     }
 
-    /** "socks4, socks4a, socks5, socks5h or http", for error messages. */
+    /** "socks4, socks4a, socks5, socks5h, socks5+gssapi or http", for error messages. */
     public static String validSchemes() {
         String all = Arrays.stream(values()).map(HopProtocol::scheme).collect(Collectors.joining(", "));
         int last = all.lastIndexOf(", ");

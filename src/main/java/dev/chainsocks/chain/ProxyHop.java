@@ -8,6 +8,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -29,14 +33,19 @@ import java.util.regex.Pattern;
  *                 {@link Destination.Ip}
  * @param user     the SOCKS4 userid or the SOCKS5/HTTP user name, 1..255 bytes
  * @param password the SOCKS5/HTTP password, 1..255 bytes for SOCKS5 (present only with a user)
+ * @param gssapi   how a {@code socks5+gssapi} hop authenticates (present exactly for that scheme), from the URI's
+ *                 query: {@code ?service=rcmd&principal=...&keytab=...} or {@code &ccache=...}
  */
-public record ProxyHop(HopProtocol protocol, Destination address, Optional<String> user, Optional<String> password) {
+public record ProxyHop(HopProtocol protocol, Destination address, Optional<String> user, Optional<String> password,
+        Optional<GssapiHopOptions> gssapi) {
 
     private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
     private static final Pattern NUMERIC = Pattern.compile("[0-9.]+");
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?");
     private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
     private static final String FORM = "scheme://[user[:password]@]host:port";
+    private static final String GSSAPI_FORM = "socks5+gssapi://host:port[?service=rcmd[/host]][&principal=NAME]"
+            + "[&keytab=/path | &ccache=/path]";
 
     /** Checks the combination of protocol and credentials; see the class comment for the rules. */
     public ProxyHop {
@@ -44,6 +53,18 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(password, "password");
+        Objects.requireNonNull(gssapi, "gssapi");
+        if (gssapi.isPresent() != (protocol == HopProtocol.SOCKS5_GSSAPI)) {
+            throw new IllegalArgumentException("GSS-API options go with " + HopProtocol.SOCKS5_GSSAPI
+                    + " and only with it");
+        }
+        if (user.isPresent() && protocol == HopProtocol.SOCKS5_GSSAPI) {
+            throw new IllegalArgumentException(protocol + " authenticates with Kerberos, not a user name");
+        }
+        gssapi.filter(g -> !g.servicePrincipalGiven() && address instanceof Destination.Ip).ifPresent(g -> {
+            throw new IllegalArgumentException("the proxy is given by address, so its Kerberos service principal"
+                    + " cannot be derived; write service=" + g.service() + "/<proxy host name>");
+        });
         if (address.port() < 1) {
             throw new IllegalArgumentException("proxy port must be 1..65535, got " + address.port());
         }
@@ -57,9 +78,15 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
         password.ifPresent(p -> checkCredential("password", p, protocol));
     }
 
-    /** A hop without credentials. */
+    /** A hop that is not {@code socks5+gssapi}. */
+    public ProxyHop(HopProtocol protocol, Destination address, Optional<String> user, Optional<String> password) {
+        this(protocol, address, user, password, Optional.empty());
+    }
+
+    /** A hop without credentials (GSS-API with its defaults for {@code socks5+gssapi}). */
     public static ProxyHop of(HopProtocol protocol, Destination address) {
-        return new ProxyHop(protocol, address, Optional.empty(), Optional.empty());
+        return new ProxyHop(protocol, address, Optional.empty(), Optional.empty(),
+                protocol == HopProtocol.SOCKS5_GSSAPI ? Optional.of(GssapiHopOptions.defaults()) : Optional.empty());
     }
 
     /**
@@ -79,19 +106,37 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
         HopProtocol protocol = HopProtocol.fromScheme(scheme).orElseThrow(() -> invalid(
                 "unknown scheme \"" + scheme + "\"", shown, "use " + HopProtocol.validSchemes()));
         String rest = uri.substring(schemeEnd + 3);
+        String query = null;
+        if (protocol == HopProtocol.SOCKS5_GSSAPI && rest.indexOf('?') >= 0) {
+            // The query may hold '@' (principal=alice@REALM): take it off before looking for user information.
+            query = rest.substring(rest.indexOf('?') + 1);
+            rest = rest.substring(0, rest.indexOf('?'));
+        }
 
         int at = rest.lastIndexOf('@');
         String rawUserInfo = at >= 0 ? rest.substring(0, at) : null;
         String afterUserInfo = rest.substring(at + 1);
         int pathStart = indexOfAny(afterUserInfo, "/?#");
         String hostPort = pathStart >= 0 ? afterUserInfo.substring(0, pathStart) : afterUserInfo;
-        if (pathStart >= 0 && !afterUserInfo.substring(pathStart).equals("/")) {
+        Optional<GssapiHopOptions> gssapi = Optional.empty();
+        if (protocol == HopProtocol.SOCKS5_GSSAPI) {
+            String tail = pathStart >= 0 ? afterUserInfo.substring(pathStart) : "";
+            if (!tail.isEmpty() && !tail.equals("/")) {
+                throw invalid("unexpected path or fragment \"" + tail + "\"", shown,
+                        "a GSS-API hop is " + GSSAPI_FORM);
+            }
+            gssapi = Optional.of(parseGssapiOptions(query == null ? "" : query, shown));
+        } else if (pathStart >= 0 && !afterUserInfo.substring(pathStart).equals("/")) {
             throw invalid("unexpected path, query or fragment \"" + afterUserInfo.substring(pathStart) + "\"", shown,
                     "a proxy URI is " + FORM + " and nothing else");
         }
 
         Optional<String> user = Optional.empty();
         Optional<String> password = Optional.empty();
+        if (rawUserInfo != null && protocol == HopProtocol.SOCKS5_GSSAPI) {
+            throw invalid("user information not allowed", shown, "a GSS-API hop authenticates with Kerberos: name"
+                    + " the client with principal= in the query, " + GSSAPI_FORM);
+        }
         if (rawUserInfo != null) {
             int colon = rawUserInfo.indexOf(':');
             String rawUser = colon >= 0 ? rawUserInfo.substring(0, colon) : rawUserInfo;
@@ -118,10 +163,15 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
 
         Destination address = parseHostPort(hostPort, shown, protocol);
         try {
-            return new ProxyHop(protocol, address, user, password);
+            return new ProxyHop(protocol, address, user, password, gssapi);
         } catch (IllegalArgumentException e) {
-            throw invalid(e.getMessage(), shown, "fix the credentials");
+            throw invalid(e.getMessage(), shown, gssapi.isPresent() ? GSSAPI_FORM : "fix the credentials");
         }
+    }
+
+    /** For a {@code socks5+gssapi} hop, the proxy's Kerberos service principal, e.g. {@code rcmd/proxy.example}. */
+    public Optional<String> gssapiServicePrincipal() {
+        return gssapi.map(g -> g.servicePrincipal(address instanceof Destination.Name name ? name.host() : null));
     }
 
     /** The hop as a URI with the password replaced by {@code ***}. */
@@ -142,11 +192,50 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
             password.ifPresent(p -> out.append(':').append(revealPassword ? percentEncode(p) : "***"));
             out.append('@');
         });
-        return out.append(address).toString();
+        out.append(address);
+        gssapi.ifPresent(g -> {
+            out.append("?service=").append(percentEncode(g.service(), "/@"));
+            g.principal().ifPresent(p -> out.append("&principal=").append(percentEncode(p, "/@")));
+            g.keytab().ifPresent(p -> out.append("&keytab=").append(percentEncode(p.toString(), "/")));
+            g.credentialCache().ifPresent(p -> out.append("&ccache=").append(percentEncode(p.toString(), "/")));
+        });
+        return out.toString();
+    }
+
+    /** The query of a {@code socks5+gssapi} hop: keys service, principal, keytab, ccache, each at most once. */
+    private static GssapiHopOptions parseGssapiOptions(String query, String shown) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String pair : query.isEmpty() ? new String[0] : query.split("&", -1)) {
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair : pair.substring(0, eq);
+            if (!List.of("service", "principal", "keytab", "ccache").contains(key)) {
+                throw invalid("unknown option \"" + key + "\"", shown, "the options are service, principal, keytab"
+                        + " and ccache: " + GSSAPI_FORM);
+            }
+            if (eq < 0 || eq == pair.length() - 1) {
+                throw invalid("option " + key + " without a value", shown, "write " + key + "=value");
+            }
+            if (values.put(key, percentDecode(pair.substring(eq + 1), shown)) != null) {
+                throw invalid("option " + key + " given twice", shown, "give each option once");
+            }
+        }
+        try {
+            return new GssapiHopOptions(values.getOrDefault("service", GssapiHopOptions.DEFAULT_SERVICE),
+                    Optional.ofNullable(values.get("principal")),
+                    Optional.ofNullable(values.get("keytab")).map(Path::of),
+                    Optional.ofNullable(values.get("ccache")).map(Path::of));
+        } catch (IllegalArgumentException e) { // InvalidPathException included
+            throw invalid(e.getMessage(), shown, GSSAPI_FORM);
+        }
     }
 
     /** Replaces the password part of a (possibly invalid) proxy URI by {@code ***}, for error messages. */
     static String redact(String uri) {
+        int query = uri.indexOf('?');
+        if (uri.regionMatches(true, 0, HopProtocol.SOCKS5_GSSAPI.scheme() + "://", 0,
+                HopProtocol.SOCKS5_GSSAPI.scheme().length() + 3) && query >= 0) {
+            return redact(uri.substring(0, query)) + uri.substring(query); // a GSS-API query holds no password
+        }
         int start = uri.indexOf("://");
         start = start < 0 ? 0 : start + 3;
         int at = uri.lastIndexOf('@');
@@ -287,10 +376,16 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
     }
 
     private static String percentEncode(String value) {
+        return percentEncode(value, "");
+    }
+
+    /** Percent-encodes all but unreserved characters and {@code keep}. */
+    private static String percentEncode(String value, String keep) {
         StringBuilder out = new StringBuilder();
         for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xff);
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0) {
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0
+                    || keep.indexOf(c) >= 0) {
                 out.append(c);
             } else {
                 out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))

@@ -2,6 +2,7 @@ package dev.chainsocks.cli;
 
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.server.GssapiAcceptance;
 import dev.chainsocks.server.IdentdCheck;
 import dev.chainsocks.server.SocksServer;
 import dev.chainsocks.server.SocksServerConfig;
@@ -10,10 +11,12 @@ import dev.chainsocks.syntax.Cidr;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.tinylog.Logger;
 import picocli.CommandLine.Command;
@@ -51,6 +54,19 @@ final class SocksServerCommand implements Callable<Integer> {
                     "Weak: anyone who knows a user name gets in. Without it SOCKS4/4a is refused when there are "
                             + "users."})
     boolean socks4UseridOnly;
+
+    @Option(names = "--gssapi-keytab", paramLabel = "FILE",
+            description = {"Offer SOCKS5 GSS-API authentication (RFC 1961, Kerberos V5) with the service keys in "
+                    + "this keytab; the client's principal becomes its user name in the log.",
+                    "Without users (--user/--users) it is then the only way in: SOCKS4/4a and HTTP clients are "
+                            + "refused. The relayed stream is not wrapped (protection level \"clear\"). The JVM "
+                            + "reads the realm from -Djava.security.krb5.conf=FILE, else /etc/krb5.conf."})
+    Path gssapiKeytab;
+
+    @Option(names = "--gssapi-principal", paramLabel = "NAME",
+            description = "The service principal to accept for, e.g. rcmd/proxy.example@EXAMPLE.TEST (Dante's "
+                    + "default service is rcmd). Default: any principal in --gssapi-keytab.")
+    String gssapiPrincipal;
 
     @Option(names = "--socks4-identd",
             description = {"With users: admit a SOCKS4/4a request whose user id names a user once the client host's "
@@ -133,8 +149,21 @@ final class SocksServerCommand implements Callable<Integer> {
             userList = userList.withSocks4Policy(Socks4Policy.USERID_ONLY);
         }
         List<Cidr> blocks = allowFrom.stream().map(Cidr::parse).toList();
-        return new SocksServerConfig(addresses, userList, blocks, open, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads == null ? EventLoopGroup.defaultThreads() : threads,
+        SocksServerConfig config = new SocksServerConfig(addresses, userList, blocks, open, handshakeTimeout,
+                connectTimeout, idleTimeout, maxConnections,
+                threads == null ? EventLoopGroup.defaultThreads() : threads,
                 new IdentdCheck(IdentdCheck.IDENT_PORT, identdTimeout));
+        if (gssapiPrincipal != null && gssapiKeytab == null) {
+            throw new Main.UsageException("--gssapi-principal needs --gssapi-keytab: the keytab holds that"
+                    + " principal's keys");
+        }
+        if (gssapiKeytab != null) {
+            if (!Files.isReadable(gssapiKeytab)) {
+                throw new Main.UsageException("--gssapi-keytab " + gssapiKeytab + ": not a readable file");
+            }
+            config = config.withGssapi(new GssapiAcceptance(gssapiKeytab.toAbsolutePath(),
+                    Optional.ofNullable(gssapiPrincipal)));
+        }
+        return config;
     }
 }

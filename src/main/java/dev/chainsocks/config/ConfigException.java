@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * A configuration that cannot be used. The message has one line per problem, each starting with where it is:
  * {@code /etc/chainsocks/chainsocks.toml:14: [chain.main] hops[1]: unknown scheme "sock5" in "sock5://h:1" (use
- * socks4, socks4a, socks5, socks5h or http)}. Passwords never appear.
+ * socks4, socks4a, socks5, socks5h, socks5+gssapi or http)}. Passwords never appear.
  */
 public final class ConfigException extends Exception {
 

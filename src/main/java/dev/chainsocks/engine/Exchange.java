@@ -102,6 +102,14 @@ public final class Exchange implements IoHandler {
         step();
     }
 
+    /**
+     * Loop thread only: the machine has something new to send, or has finished, without new input (it was waiting
+     * for work done off the loop). Does nothing once the exchange is over.
+     */
+    public void resume() {
+        step();
+    }
+
     private void step() {
         if (over) {
             return;

@@ -21,6 +21,15 @@ public interface ClientHandshake {
     /** Null while the handshake needs more bytes; then the final result, which never changes again. */
     HandshakeOutcome outcome();
 
+    /**
+     * Work the handshake now waits for that may block (a GSS-API call), handed out once; null when there is none.
+     * The driver runs it off the loop, calls {@link BlockingStep#complete()} on the loop, then sends
+     * {@link #outbound()} and asks again. Only SOCKS5 with GSS-API ever has one.
+     */
+    default BlockingStep<?> takeBlockingStep() {
+        return null;
+    }
+
     /** What this handshake asks for, for logs and errors: "socks5 CONNECT example.com:443". */
     @Override
     String toString();

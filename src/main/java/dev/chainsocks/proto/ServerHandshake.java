@@ -22,6 +22,15 @@ public interface ServerHandshake {
     ServerOutcome outcome();
 
     /**
+     * Work the handshake now waits for that may block (a GSS-API call), handed out once; null when there is none.
+     * The driver runs it off the loop, calls {@link BlockingStep#complete()} on the loop, then sends
+     * {@link #outbound()} and asks again. Only SOCKS5 with GSS-API ever has one.
+     */
+    default BlockingStep<?> takeBlockingStep() {
+        return null;
+    }
+
+    /**
      * Encodes a reply to the parsed request into {@link #outbound()}. {@code bound} is the address to report
      * (for CONNECT the local address of the outgoing connection; for BIND the listening address, then the peer).
      */

@@ -1,5 +1,6 @@
 package dev.chainsocks.redirect;
 
+import dev.chainsocks.chain.GssapiHopOptions;
 import dev.chainsocks.chain.HopProtocol;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
@@ -10,6 +11,10 @@ import dev.chainsocks.engine.Exchange;
 import dev.chainsocks.engine.LocalSocketException;
 import dev.chainsocks.engine.Resolver;
 import dev.chainsocks.engine.Timer;
+import dev.chainsocks.gssapi.Krb5Context;
+import dev.chainsocks.gssapi.Krb5Executor;
+import dev.chainsocks.gssapi.Krb5Login;
+import dev.chainsocks.proto.BlockingStep;
 import dev.chainsocks.proto.ClientHandshake;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.HandshakeOutcome;
@@ -26,6 +31,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.tinylog.Logger;
 
 /**
@@ -75,6 +81,13 @@ public final class ChainDialer {
         return switch (hop.protocol()) {
             case SOCKS4 -> new Socks4ClientHandshake(next, user == null ? "" : user);
             case SOCKS4A -> Socks4ClientHandshake.socks4a(next, user == null ? "" : user);
+            case SOCKS5_GSSAPI -> {
+                GssapiHopOptions options = hop.gssapi().orElseThrow();
+                Krb5Login login = Krb5Login.shared(new Krb5Login.Source(options.principal(), options.keytab(),
+                        options.credentialCache(), true));
+                yield new Socks5ClientHandshake(next, Krb5Context.initiator(login,
+                        hop.gssapiServicePrincipal().orElseThrow()));
+            }
             case SOCKS5, SOCKS5H -> user == null
                     ? new Socks5ClientHandshake(next)
                     : new Socks5ClientHandshake(next, user, password);
@@ -220,8 +233,11 @@ public final class ChainDialer {
                 fail(index, "dial deadline passed before asking for " + next, null);
                 return;
             }
-            Exchange.start(loop, channel, new Exchange.Machine(handshake::receive, handshake::outbound,
-                    () -> handshake.outcome() != null), input, limit, hop + " CONNECT " + next,
+            Exchange[] exchange = new Exchange[1];
+            exchange[0] = Exchange.start(loop, channel, new Exchange.Machine(in -> {
+                handshake.receive(in);
+                offloadBlockingStep(index, handshake, exchange);
+            }, handshake::outbound, () -> handshake.outcome() != null), input, limit, hop + " CONNECT " + next,
                     new Exchange.Callback() {
                         @Override
                         public void finished(ByteBuffer leftover) {
@@ -253,6 +269,25 @@ public final class ChainDialer {
                                     + " asking for " + next + ": " + message(cause), cause);
                         }
                     });
+        }
+
+        /**
+         * Runs a step the handshake waits for (a GSS-API call, which may ask a KDC) on the GSS-API pool, then
+         * resumes the exchange on this loop; the handshake deadline keeps running meanwhile.
+         */
+        void offloadBlockingStep(int index, ClientHandshake handshake, Exchange[] exchange) {
+            BlockingStep<?> step = handshake.takeBlockingStep();
+            if (step == null || over) {
+                return;
+            }
+            try {
+                Krb5Executor.shared().run(step, loop, () -> guarded(index, () -> {
+                    exchange[0].resume();
+                    offloadBlockingStep(index, handshake, exchange);
+                }));
+            } catch (RejectedExecutionException e) {
+                fail(index, "too many GSS-API steps waiting", e);
+            }
         }
 
         void succeed(ByteBuffer earlyData) {

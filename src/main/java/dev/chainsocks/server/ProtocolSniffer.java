@@ -1,11 +1,13 @@
 package dev.chainsocks.server;
 
 import dev.chainsocks.proto.Authenticator;
+import dev.chainsocks.proto.GssapiContext;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
 import dev.chainsocks.proto.socks4.Socks4ServerHandshake;
 import dev.chainsocks.proto.socks5.Socks5ServerHandshake;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Tells from a client's first byte which protocol it speaks, so one listening port can serve all of them: SOCKS4
@@ -40,9 +42,15 @@ public final class ProtocolSniffer {
      * connection). Peek the byte; the handshake must receive it too.
      */
     public static Optional<ServerHandshake> handshakeFor(int firstByte, Authenticator authenticator) {
+        return handshakeFor(firstByte, authenticator, null);
+    }
+
+    /** As {@link #handshakeFor(int, Authenticator)}, with SOCKS5 GSS-API offered when {@code gssapi} is not null. */
+    public static Optional<ServerHandshake> handshakeFor(int firstByte, Authenticator authenticator,
+            Supplier<GssapiContext> gssapi) {
         return switch (classify(firstByte)) {
             case SOCKS4 -> Optional.of(new Socks4ServerHandshake(authenticator));
-            case SOCKS5 -> Optional.of(new Socks5ServerHandshake(authenticator));
+            case SOCKS5 -> Optional.of(new Socks5ServerHandshake(authenticator, gssapi));
             case HTTP -> Optional.of(new HttpProxyServerHandshake(authenticator));
             case UNKNOWN -> Optional.empty();
         };

@@ -7,7 +7,9 @@ import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Exchange;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.engine.Resolver;
+import dev.chainsocks.gssapi.Krb5Executor;
 import dev.chainsocks.log.RefusalKind;
+import dev.chainsocks.proto.BlockingStep;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
@@ -32,6 +34,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -55,6 +58,7 @@ final class ServerSession extends ClientSession {
     private Relay relay;
     private UdpAssociation association;
     private SocketChannel identChannel;
+    private Exchange handshakeExchange;
 
     ServerSession(SocksServer server, EventLoop loop, SocketChannel client, Acceptor acceptor) {
         super(loop, client, acceptor);
@@ -78,7 +82,7 @@ final class ServerSession extends ClientSession {
         }
         Exchange.Machine machine = new Exchange.Machine(this::receiveHandshake, this::handshakeOutbound,
                 this::handshakeFinished);
-        Exchange.start(loop, client, machine, null, server.config().handshakeTimeout(),
+        handshakeExchange = Exchange.start(loop, client, machine, null, server.config().handshakeTimeout(),
                 "handshake with " + AddressSyntax.format(clientAddress()), new Exchange.Callback() {
                     @Override
                     public void finished(ByteBuffer leftover) {
@@ -97,13 +101,34 @@ final class ServerSession extends ClientSession {
     private void receiveHandshake(ByteBuffer in) {
         if (handshake == null) {
             int first = in.get(in.position()) & 0xFF;
-            handshake = ProtocolSniffer.handshakeFor(first, server.config().users()).orElse(null);
+            handshake = ProtocolSniffer.handshakeFor(first, server.config().authenticator(),
+                    server.gssapiContexts()).orElse(null);
             if (handshake == null) {
                 unknownProtocol = String.format("not SOCKS or HTTP: first byte 0x%02x", first);
                 return;
             }
         }
         handshake.receive(in);
+        offloadBlockingStep();
+    }
+
+    /**
+     * Runs a step the handshake waits for (a GSS-API call: keytab, replay cache) on the GSS-API pool, then resumes
+     * the handshake exchange on this loop; the handshake deadline keeps running meanwhile.
+     */
+    private void offloadBlockingStep() {
+        BlockingStep<?> step = handshake.takeBlockingStep();
+        if (step == null || isOver()) {
+            return;
+        }
+        try {
+            Krb5Executor.shared().run(step, loop, () -> guarded(() -> {
+                handshakeExchange.resume();
+                offloadBlockingStep();
+            }));
+        } catch (RejectedExecutionException e) {
+            end("handshake failed: too many GSS-API steps waiting");
+        }
     }
 
     private ByteBuffer handshakeOutbound() {

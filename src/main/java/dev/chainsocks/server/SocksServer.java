@@ -4,6 +4,7 @@ import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.EventLoopGroup;
+import dev.chainsocks.proto.GssapiContext;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -14,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.tinylog.Logger;
 
 /**
@@ -37,9 +39,11 @@ public final class SocksServer implements AutoCloseable {
     private final AtomicLong accepted = new AtomicLong();
     private final ConnectionLimit limit;
     private final OwnListeners ownListeners;
+    private final Supplier<GssapiContext> gssapiContexts;
 
     private SocksServer(SocksServerConfig config, EventLoopGroup group, OwnListeners ownListeners) {
         this.config = config;
+        this.gssapiContexts = config.gssapi().map(GssapiAcceptance::contexts).orElse(null);
         this.group = group;
         this.ownListeners = ownListeners;
         this.limit = new ConnectionLimit(config.maxConnections());
@@ -78,7 +82,8 @@ public final class SocksServer implements AutoCloseable {
         }
         for (Acceptor acceptor : server.acceptors) {
             Logger.info("socks-server listening on {} (SOCKS4, SOCKS4a, SOCKS5, HTTP proxy; {}{})",
-                    AddressSyntax.format(acceptor.localAddress()), config.users(),
+                    AddressSyntax.format(acceptor.localAddress()), config.gssapi().map(g -> g + (config.users()
+                            .required() ? "; " + config.users() : "")).orElse(String.valueOf(config.users())),
                     config.allowFrom().isEmpty() ? "" : "; clients from " + config.allowFrom());
         }
         for (String warning : config.warnings()) {
@@ -114,6 +119,11 @@ public final class SocksServer implements AutoCloseable {
 
     void sessionEnded(ServerSession session) {
         sessions.remove(session);
+    }
+
+    /** Fresh GSS-API acceptor contexts, or null when the server offers no GSS-API. */
+    Supplier<GssapiContext> gssapiContexts() {
+        return gssapiContexts;
     }
 
     SocksServerConfig config() {

@@ -1,5 +1,7 @@
 package dev.chainsocks.server;
 
+import dev.chainsocks.proto.Authenticator;
+import dev.chainsocks.proto.Socks4Admission;
 import dev.chainsocks.proto.Socks4Policy;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
@@ -8,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How the bundled SOCKS/HTTP proxy server runs.
@@ -23,18 +26,51 @@ import java.util.Objects;
  * @param maxConnections   concurrent client connections; more are reset
  * @param threads          event loop threads
  * @param identd           where and how long to ask a SOCKS4 client's identd, for {@link Socks4Policy#IDENTD}
+ * @param gssapi           SOCKS5 GSS-API (Kerberos) authentication, offered to SOCKS5 clients when present
  */
 public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, List<Cidr> allowFrom, boolean open,
         Duration handshakeTimeout, Duration connectTimeout, Duration idleTimeout, int maxConnections, int threads,
-        IdentdCheck identd) {
+        IdentdCheck identd, Optional<GssapiAcceptance> gssapi) {
 
     public static final int DEFAULT_PORT = 1080;
+
+    /** Stands in for the user list when GSS-API is the only way in: no password and no SOCKS4 user id admits. */
+    private static final Authenticator GSSAPI_ONLY = new Authenticator() {
+        @Override
+        public boolean required() {
+            return true;
+        }
+
+        @Override
+        public boolean verify(String user, String password) {
+            return false;
+        }
+
+        @Override
+        public Socks4Admission admitSocks4(String userId) {
+            return Socks4Admission.REFUSED_NO_PASSWORD;
+        }
+
+        @Override
+        public String toString() {
+            return "GSS-API only";
+        }
+    };
+
+    /** Without GSS-API. */
+    public SocksServerConfig(List<InetSocketAddress> listen, UserList users, List<Cidr> allowFrom, boolean open,
+            Duration handshakeTimeout, Duration connectTimeout, Duration idleTimeout, int maxConnections, int threads,
+            IdentdCheck identd) {
+        this(listen, users, allowFrom, open, handshakeTimeout, connectTimeout, idleTimeout, maxConnections, threads,
+                identd, Optional.empty());
+    }
 
     public SocksServerConfig {
         listen = List.copyOf(listen);
         allowFrom = List.copyOf(allowFrom);
         Objects.requireNonNull(users, "users");
         Objects.requireNonNull(identd, "identd");
+        Objects.requireNonNull(gssapi, "gssapi");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("at least one listen address is needed");
         }
@@ -52,37 +88,50 @@ public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, 
 
     public SocksServerConfig withListen(List<InetSocketAddress> addresses) {
         return new SocksServerConfig(addresses, users, allowFrom, open, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads, identd);
+                idleTimeout, maxConnections, threads, identd, gssapi);
     }
 
     public SocksServerConfig withUsers(UserList newUsers) {
         return new SocksServerConfig(listen, newUsers, allowFrom, open, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads, identd);
+                idleTimeout, maxConnections, threads, identd, gssapi);
     }
 
     public SocksServerConfig withAllowFrom(List<Cidr> blocks) {
         return new SocksServerConfig(listen, users, blocks, open, handshakeTimeout, connectTimeout, idleTimeout,
-                maxConnections, threads, identd);
+                maxConnections, threads, identd, gssapi);
     }
 
     public SocksServerConfig withOpen(boolean isOpen) {
         return new SocksServerConfig(listen, users, allowFrom, isOpen, handshakeTimeout, connectTimeout,
-                idleTimeout, maxConnections, threads, identd);
+                idleTimeout, maxConnections, threads, identd, gssapi);
     }
 
     public SocksServerConfig withTimeouts(Duration handshake, Duration connect, Duration idle) {
         return new SocksServerConfig(listen, users, allowFrom, open, handshake, connect, idle, maxConnections,
-                threads, identd);
+                threads, identd, gssapi);
     }
 
     public SocksServerConfig withMaxConnections(int max) {
         return new SocksServerConfig(listen, users, allowFrom, open, handshakeTimeout, connectTimeout, idleTimeout,
-                max, threads, identd);
+                max, threads, identd, gssapi);
     }
 
     public SocksServerConfig withIdentd(IdentdCheck check) {
         return new SocksServerConfig(listen, users, allowFrom, open, handshakeTimeout, connectTimeout, idleTimeout,
-                maxConnections, threads, check);
+                maxConnections, threads, check, gssapi);
+    }
+
+    public SocksServerConfig withGssapi(GssapiAcceptance acceptance) {
+        return new SocksServerConfig(listen, users, allowFrom, open, handshakeTimeout, connectTimeout, idleTimeout,
+                maxConnections, threads, identd, Optional.of(acceptance));
+    }
+
+    /**
+     * Who the handshakes admit by password or SOCKS4 user id: the users, or, with GSS-API and no users, nobody (so
+     * SOCKS4 and HTTP clients, which cannot do GSS-API, are refused instead of admitted without authentication).
+     */
+    public Authenticator authenticator() {
+        return gssapi.isPresent() && !users.required() ? GSSAPI_ONLY : users;
     }
 
     /**
@@ -90,7 +139,7 @@ public record SocksServerConfig(List<InetSocketAddress> listen, UserList users, 
      * explicit {@code --open}.
      */
     public void checkSafe() {
-        if (open || users.required() || !allowFrom.isEmpty()) {
+        if (open || users.required() || gssapi.isPresent() || !allowFrom.isEmpty()) {
             return;
         }
         for (InetSocketAddress address : listen) {

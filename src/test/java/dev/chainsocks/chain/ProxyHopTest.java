@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chainsocks.proto.Destination;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,7 +73,7 @@ class ProxyHopTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            sock5://h:1                        | unknown scheme "sock5" in "sock5://h:1" (use socks4, socks4a, socks5, socks5h or http)
+            sock5://h:1                        | unknown scheme "sock5" in "sock5://h:1" (use socks4, socks4a, socks5, socks5h, socks5+gssapi or http)
             h.example:1080                     | missing scheme in "h.example:1080"
             socks5://h.example                 | missing port in "socks5://h.example" (write host:port
             socks5://h.example:                | missing port in "socks5://h.example:"
@@ -96,11 +97,48 @@ class ProxyHopTest {
             socks5://bad host:1080             | invalid host name "bad host"
             socks5://:1080                     | missing host
             socks5://a:b%4@h.example:1080      | bad percent-encoding in the credentials in "socks5://a:***@h.example:1080"
+            socks5+gssapi://h.example:1080?realm=X | unknown option "realm" in "socks5+gssapi://h.example:1080?realm=X" (the options are service, principal, keytab and ccache
+            socks5+gssapi://h.example:1080?service | option service without a value
+            socks5+gssapi://h.example:1080?service=a&service=b | option service given twice
+            socks5+gssapi://h.example:1080?keytab=/k | a keytab needs principal= naming whose key to use
+            socks5+gssapi://h.example:1080?principal=a&keytab=k | keytab must be an absolute path, got k
+            socks5+gssapi://h.example:1080?principal=a&keytab=/k&ccache=/c | keytab and ccache exclude each other
+            socks5+gssapi://alice@h.example:1080 | user information not allowed
+            socks5+gssapi://198.18.1.2:1080    | the proxy is given by address, so its Kerberos service principal cannot be derived; write service=rcmd/<proxy host name>
+            socks5+gssapi://h.example:1080/x   | unexpected path or fragment "/x"
             """)
     void rejectsWithTheReasonAndTheRedactedUri(String uri, String message) {
         assertThatThrownBy(() -> ProxyHop.parse(uri))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(message);
+    }
+
+    @Test
+    void gssapiHopWithKeytabAndItsServicePrincipal() {
+        ProxyHop hop = ProxyHop.parse("socks5+gssapi://proxy.example:1080?principal=alice%40EXAMPLE.TEST"
+                + "&keytab=/etc/chainsocks/alice.keytab");
+        assertThat(hop.protocol()).isEqualTo(HopProtocol.SOCKS5_GSSAPI);
+        assertThat(hop.gssapi()).contains(new GssapiHopOptions("rcmd", Optional.of("alice@EXAMPLE.TEST"),
+                Optional.of(Path.of("/etc/chainsocks/alice.keytab")), Optional.empty()));
+        assertThat(hop.gssapiServicePrincipal()).contains("rcmd/proxy.example");
+        assertThat(hop).hasToString("socks5+gssapi://proxy.example:1080?service=rcmd&principal=alice@EXAMPLE.TEST"
+                + "&keytab=/etc/chainsocks/alice.keytab");
+        assertThat(ProxyHop.parse(hop.uri(true))).isEqualTo(hop);
+    }
+
+    @Test
+    void gssapiHopDefaultsAndAGivenServicePrincipal() {
+        ProxyHop defaults = ProxyHop.parse("socks5+gssapi://proxy.example:1080");
+        assertThat(defaults.gssapi()).contains(GssapiHopOptions.defaults());
+        assertThat(defaults).isEqualTo(ProxyHop.of(HopProtocol.SOCKS5_GSSAPI, Destination.name("proxy.example", 1080)));
+        ProxyHop byAddress = ProxyHop.parse("socks5+gssapi://198.18.1.2:1080?service=socks/gw.example@EXAMPLE.TEST"
+                + "&ccache=/run/chainsocks/krb5cc");
+        assertThat(byAddress.gssapiServicePrincipal()).contains("socks/gw.example@EXAMPLE.TEST");
+        assertThat(byAddress.gssapi().orElseThrow().credentialCache()).contains(Path.of("/run/chainsocks/krb5cc"));
+        assertThat(ProxyHop.parse(byAddress.uri(true))).isEqualTo(byAddress);
+        assertThat(ProxyHop.parse("socks5+gssapi://proxy.example:1080?service=socks").gssapiServicePrincipal())
+                .contains("socks/proxy.example");
+        assertThat(ProxyHop.parse("socks5://proxy.example:1080").gssapiServicePrincipal()).isEmpty();
     }
 
     @Test

@@ -3,12 +3,18 @@ package dev.chainsocks.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.chainsocks.proto.Socks4Admission;
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.server.GssapiAcceptance;
 import dev.chainsocks.server.IdentdCheck;
 import dev.chainsocks.server.SocksServerConfig;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** How {@code socks-server} options become a server configuration (parsed only; no server is started). */
@@ -60,5 +66,30 @@ class SocksServerCommandTest {
                 "--socks4-userid-only"))
                 .isInstanceOf(Main.UsageException.class)
                 .hasMessageContaining("exclude each other");
+    }
+
+    @Test
+    void gssapiKeytabMakesGssapiTheOnlyWayInAndAllowsAPublicListener(@TempDir Path dir) throws IOException {
+        Path keytab = Files.write(dir.resolve("server.keytab"), new byte[] {0x05, 0x02});
+        SocksServerConfig config = parse("socks-server", "--listen", "0.0.0.0:1080", "--gssapi-keytab",
+                keytab.toString(), "--gssapi-principal", "rcmd/proxy.example@EXAMPLE.TEST");
+        assertThat(config.gssapi()).contains(new GssapiAcceptance(keytab.toAbsolutePath(),
+                Optional.of("rcmd/proxy.example@EXAMPLE.TEST")));
+        config.checkSafe();
+        assertThat(config.authenticator().required()).as("no password or SOCKS4 user id admits").isTrue();
+        assertThat(config.authenticator().verify("alice", "anything")).isFalse();
+        assertThat(config.authenticator().admitSocks4("alice")).isEqualTo(Socks4Admission.REFUSED_NO_PASSWORD);
+        assertThat(parse("socks-server", "--user", "alice:s3cret", "--gssapi-keytab", keytab.toString())
+                .authenticator().verify("alice", "s3cret")).as("users keep their passwords").isTrue();
+    }
+
+    @Test
+    void gssapiOptionsAreChecked(@TempDir Path dir) {
+        assertThatThrownBy(() -> parse("socks-server", "--gssapi-principal", "rcmd/x"))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessageContaining("--gssapi-principal needs --gssapi-keytab");
+        assertThatThrownBy(() -> parse("socks-server", "--gssapi-keytab", dir.resolve("missing").toString()))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessageContaining("not a readable file");
     }
 }

@@ -245,7 +245,7 @@ class ConfigLoaderTest {
                 ]
                 """;
         assertThat(errorOf(toml)).isEqualTo(FILE + ":14: [chain.main] hops[1]: unknown scheme \"sock5\" in"
-                + " \"sock5://h:1\" (use socks4, socks4a, socks5, socks5h or http)");
+                + " \"sock5://h:1\" (use socks4, socks4a, socks5, socks5h, socks5+gssapi or http)");
     }
 
     @Test
@@ -523,7 +523,7 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(String.join("\n",
                         "command line: --via #2: unknown scheme \"sock5\" in \"sock5://b:1\" (use socks4, socks4a,"
-                                + " socks5, socks5h or http)",
+                                + " socks5, socks5h, socks5+gssapi or http)",
                         "command line: --listen #2: 0.0.0.0:1 is already the address of [[listener]] #1"));
         assertThatThrownBy(() -> ChainsocksConfig.fromFlags(List.of(), List.of()))
                 .hasMessageContaining("no --listen");

@@ -72,13 +72,23 @@ public final class ChainsocksProcess implements AutoCloseable {
 
     /** Starts chainsocks as {@code user} (for local mode, where its own connections are exempted by uid). */
     public static ChainsocksProcess startAs(SystemUser user, Netns netns, String logName, String... args) {
+        return startWithJvmOptions(user, netns, logName, List.of(), args);
+    }
+
+    /**
+     * Starts chainsocks with {@code jvmOptions} before {@code -jar}, as an operator would put them in the unit's
+     * command line (e.g. {@code -Djava.security.krb5.conf=FILE}).
+     */
+    public static ChainsocksProcess startWithJvmOptions(SystemUser user, Netns netns, String logName,
+            List<String> jvmOptions, String... args) {
         Instance instance = Instance.create(netns.workspace(), logName, user);
         List<String> all = new ArrayList<>(List.of(args));
         if (subcommand(all).filter("run"::equals).isPresent() && controlSocketOf(all).isEmpty()) {
             all.add("--control-socket");
             all.add(instance.controlSocket().toString());
         }
-        List<String> command = command(netns.workspace(), instance, user, all);
+        List<String> command = new ArrayList<>(command(netns.workspace(), instance, user, all));
+        command.addAll(command.indexOf("-jar"), jvmOptions);
         return new ChainsocksProcess(netns.spawn(logName, command), instance, controlSocketOf(all));
     }
 

@@ -84,7 +84,8 @@ public class AllParsersFuzzTest {
                 new Target(ProxyHopFuzzTest.class, "uri", new ProxyHopFuzzTest()::uri),
                 new Target(ConfigLoaderFuzzTest.class, "toml", new ConfigLoaderFuzzTest()::toml),
                 new Target(IdentFuzzTest.class, "query", new IdentFuzzTest()::query),
-                new Target(IdentFuzzTest.class, "response", new IdentFuzzTest()::response));
+                new Target(IdentFuzzTest.class, "response", new IdentFuzzTest()::response),
+                new Target(Socks5FuzzTest.class, "gssapiMessage", socks5::gssapiMessage));
     }
 
     /** Input: a target's input, then one byte choosing the target (its index in {@link #TARGETS}). */

@@ -1,8 +1,10 @@
 package dev.chainsocks.proto.socks5;
 
+import dev.chainsocks.proto.BlockingStep;
 import dev.chainsocks.proto.ClientHandshake;
 import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.GssapiContext;
 import dev.chainsocks.proto.HandshakeOutcome;
 import dev.chainsocks.proto.OutboundBuffer;
 import java.nio.ByteBuffer;
@@ -10,8 +12,9 @@ import java.util.Objects;
 
 /**
  * The client side of SOCKS5 CONNECT or UDP ASSOCIATE (RFC 1928), with RFC 1929 username/password when credentials
- * are given. For UDP ASSOCIATE the destination is the address the client will send datagrams from (RFC 1928 lets it
- * be all zeros when unknown) and the granted bound address is the relay's UDP address.
+ * are given, or GSS-API (RFC 1961, see {@link Socks5GssapiInitiator}) when a security context is given. For UDP
+ * ASSOCIATE the destination is the address the client will send datagrams from (RFC 1928 lets it be all zeros when
+ * unknown) and the granted bound address is the relay's UDP address.
  *
  * <p>Greeting: offers NO_AUTHENTICATION, plus USERNAME_PASSWORD when credentials are given. The server's selection
  * is followed; a method we did not offer is a protocol error and NO_ACCEPTABLE_METHODS (0xff) is
@@ -22,10 +25,12 @@ import java.util.Objects;
  */
 public final class Socks5ClientHandshake implements ClientHandshake {
 
-    private enum Step { METHOD_SELECTION, PASSWORD_AUTH, REPLY }
+    private enum Step { METHOD_SELECTION, PASSWORD_AUTH, GSSAPI, REPLY }
 
     private final Socks5Request request;
     private final Socks5PasswordAuthRequest credentials;
+    private final GssapiContext gssapi;
+    private Socks5GssapiInitiator initiator;
     private final Socks5Greeting greeting;
     private final OutboundBuffer outbound = new OutboundBuffer();
     private Step step = Step.METHOD_SELECTION;
@@ -33,7 +38,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
 
     /** Without credentials: offers only NO_AUTHENTICATION. */
     public Socks5ClientHandshake(Destination destination) {
-        this(destination, null);
+        this(destination, (Socks5PasswordAuthRequest) null);
     }
 
     /**
@@ -43,6 +48,19 @@ public final class Socks5ClientHandshake implements ClientHandshake {
      */
     public Socks5ClientHandshake(Destination destination, String username, String password) {
         this(destination, new Socks5PasswordAuthRequest(username, password));
+    }
+
+    /**
+     * With GSS-API (RFC 1961): offers only GSSAPI, so a proxy cannot downgrade the hop to no authentication.
+     * {@code context} is a fresh initiator context for this connection; the handshake hands every call into it out
+     * as a {@link BlockingStep} ({@link #takeBlockingStep()}).
+     */
+    public Socks5ClientHandshake(Destination destination, GssapiContext context) {
+        this.request = new Socks5Request(Socks5Command.CONNECT, Objects.requireNonNull(destination, "destination"));
+        this.credentials = null;
+        this.gssapi = Objects.requireNonNull(context, "context");
+        this.greeting = Socks5Greeting.of(Socks5AuthMethod.GSSAPI);
+        outbound.append(Socks5Codec.encodeGreeting(greeting));
     }
 
     private Socks5ClientHandshake(Destination destination, Socks5PasswordAuthRequest credentials) {
@@ -64,6 +82,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
                                   Socks5PasswordAuthRequest credentials) {
         this.request = new Socks5Request(command, Objects.requireNonNull(destination, "destination"));
         this.credentials = credentials;
+        this.gssapi = null;
         this.greeting = credentials == null
                 ? Socks5Greeting.of(Socks5AuthMethod.NO_AUTHENTICATION)
                 : Socks5Greeting.of(Socks5AuthMethod.NO_AUTHENTICATION, Socks5AuthMethod.USERNAME_PASSWORD);
@@ -77,6 +96,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
             progressed = switch (step) {
                 case METHOD_SELECTION -> onMethodSelection(Socks5Codec.decodeMethodSelection(in));
                 case PASSWORD_AUTH -> onPasswordAuth(Socks5Codec.decodePasswordAuthResponse(in));
+                case GSSAPI -> initiator.receive(in) && afterGssapi();
                 case REPLY -> onReply(Socks5Codec.decodeReply(in));
             };
         }
@@ -96,6 +116,9 @@ public final class Socks5ClientHandshake implements ClientHandshake {
         } else if (method == Socks5AuthMethod.USERNAME_PASSWORD) {
             outbound.append(Socks5Codec.encodePasswordAuthRequest(credentials));
             step = Step.PASSWORD_AUTH;
+        } else if (method == Socks5AuthMethod.GSSAPI) {
+            step = Step.GSSAPI;
+            initiator = new Socks5GssapiInitiator(gssapi, outbound, this::afterGssapi);
         } else {
             sendRequest();
         }
@@ -113,6 +136,26 @@ public final class Socks5ClientHandshake implements ClientHandshake {
                     "SOCKS5 proxy rejected username/password for user " + credentials.username());
         }
         return true;
+    }
+
+    /** After a GSS-API message or blocking step: fail, send the request, or keep waiting. Always true. */
+    private boolean afterGssapi() {
+        if (outcome != null) {
+            return true;
+        }
+        if (initiator.failure() != null) {
+            outcome = initiator.failure();
+            gssapi.dispose();
+        } else if (initiator.done()) {
+            gssapi.dispose(); // no per-message protection: the context has no further use
+            sendRequest();
+        }
+        return true;
+    }
+
+    @Override
+    public BlockingStep<?> takeBlockingStep() {
+        return initiator == null || outcome != null ? null : initiator.takeBlockingStep();
     }
 
     private boolean onReply(Decoded<Socks5Reply> decoded) {
@@ -153,6 +196,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
     @Override
     public String toString() {
         return "socks5 " + request.command().name() + " " + request.destination()
-                + (credentials == null ? "" : " as " + credentials.username());
+                + (credentials == null ? "" : " as " + credentials.username())
+                + (gssapi == null ? "" : " with GSS-API " + gssapi);
     }
 }

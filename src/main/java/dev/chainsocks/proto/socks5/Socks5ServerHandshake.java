@@ -1,20 +1,24 @@
 package dev.chainsocks.proto.socks5;
 
 import dev.chainsocks.proto.Authenticator;
+import dev.chainsocks.proto.BlockingStep;
 import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.GssapiContext;
 import dev.chainsocks.proto.OutboundBuffer;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.ServerOutcome;
 import java.nio.ByteBuffer;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
- * The server side of SOCKS5 (RFC 1928) with RFC 1929 username/password.
+ * The server side of SOCKS5 (RFC 1928) with RFC 1929 username/password and, when given a way to make acceptor
+ * contexts, GSS-API (RFC 1961, see {@link Socks5GssapiAcceptor}).
  *
- * <p>Method choice (RFC 1928 section 3): USERNAME_PASSWORD when the {@link Authenticator} requires it and the
- * client offers it; NO_AUTHENTICATION when not required and offered; otherwise NO_ACCEPTABLE_METHODS (0xff) and
+ * <p>Method choice (RFC 1928 section 3): GSSAPI when configured and offered; then USERNAME_PASSWORD when the {@link Authenticator} requires it and the
+ * client offers it; NO_AUTHENTICATION when neither users nor GSS-API are configured and it is offered; otherwise NO_ACCEPTABLE_METHODS (0xff) and
  * {@link ServerOutcome.Rejected}. A failed RFC 1929 check answers STATUS 0x01 and rejects. A request with an
  * unknown command is answered COMMAND_NOT_SUPPORTED(0x07), an unknown address type
  * ADDRESS_TYPE_NOT_SUPPORTED(0x08), any other malformed request GENERAL_FAILURE(0x01); each rejects. A non-zero RSV
@@ -23,16 +27,28 @@ import java.util.Objects;
  */
 public final class Socks5ServerHandshake implements ServerHandshake {
 
-    private enum Step { GREETING, PASSWORD_AUTH, REQUEST }
+    private enum Step { GREETING, PASSWORD_AUTH, GSSAPI, REQUEST }
 
     private final Authenticator authenticator;
+    private final Supplier<GssapiContext> gssapi;
+    private GssapiContext context;
+    private Socks5GssapiAcceptor acceptor;
     private final OutboundBuffer outbound = new OutboundBuffer();
     private Step step = Step.GREETING;
     private String user;
     private ServerOutcome outcome;
 
     public Socks5ServerHandshake(Authenticator authenticator) {
+        this(authenticator, null);
+    }
+
+    /**
+     * With GSS-API (RFC 1961) offered: {@code gssapi} makes a fresh acceptor context (cheaply: its calls do the
+     * work), or is null when the server has no keytab. With GSS-API offered, no client goes unauthenticated.
+     */
+    public Socks5ServerHandshake(Authenticator authenticator, Supplier<GssapiContext> gssapi) {
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+        this.gssapi = gssapi;
     }
 
     @Override
@@ -42,6 +58,7 @@ public final class Socks5ServerHandshake implements ServerHandshake {
             progressed = switch (step) {
                 case GREETING -> onGreeting(Socks5Codec.decodeGreeting(in));
                 case PASSWORD_AUTH -> onPasswordAuth(Socks5Codec.decodePasswordAuthRequest(in));
+                case GSSAPI -> acceptor.receive(in) && afterGssapi();
                 case REQUEST -> onRequest(Socks5Codec.decodeRequest(in));
             };
         }
@@ -56,10 +73,16 @@ public final class Socks5ServerHandshake implements ServerHandshake {
             return false;
         }
         Socks5Greeting greeting = message.message();
-        if (authenticator.required() && greeting.offers(Socks5AuthMethod.USERNAME_PASSWORD)) {
+        if (gssapi != null && greeting.offers(Socks5AuthMethod.GSSAPI)) {
+            select(Socks5AuthMethod.GSSAPI);
+            context = gssapi.get();
+            acceptor = new Socks5GssapiAcceptor(context, outbound, this::afterGssapi);
+            step = Step.GSSAPI;
+        } else if (authenticator.required() && greeting.offers(Socks5AuthMethod.USERNAME_PASSWORD)) {
             select(Socks5AuthMethod.USERNAME_PASSWORD);
             step = Step.PASSWORD_AUTH;
-        } else if (!authenticator.required() && greeting.offers(Socks5AuthMethod.NO_AUTHENTICATION)) {
+        } else if (!authenticator.required() && gssapi == null
+                && greeting.offers(Socks5AuthMethod.NO_AUTHENTICATION)) {
             select(Socks5AuthMethod.NO_AUTHENTICATION);
             step = Step.REQUEST;
         } else {
@@ -90,6 +113,27 @@ public final class Socks5ServerHandshake implements ServerHandshake {
                     "RFC 1929 authentication failed for user \"" + credentials.username() + "\"");
         }
         return true;
+    }
+
+    /** After a GSS-API message or blocking step: reject, move on to the request, or keep waiting. Always true. */
+    private boolean afterGssapi() {
+        if (outcome != null || step != Step.GSSAPI) {
+            return true;
+        }
+        if (acceptor.failure() != null) {
+            context.dispose();
+            outcome = new ServerOutcome.Rejected(acceptor.failure());
+        } else if (acceptor.done()) {
+            context.dispose(); // no per-message protection: the context has no further use
+            user = acceptor.principal();
+            step = Step.REQUEST;
+        }
+        return true;
+    }
+
+    @Override
+    public BlockingStep<?> takeBlockingStep() {
+        return acceptor == null || outcome != null ? null : acceptor.takeBlockingStep();
     }
 
     private boolean onRequest(Decoded<Socks5Request> decoded) {

@@ -126,6 +126,11 @@ final class PeerNetwork implements AutoCloseable {
      * 12001, in map order) with one chain of that name made of the given hop URIs.
      */
     ChainsocksProcess startChainsocks(Map<String, List<String>> chains) {
+        return startChainsocks(chains, List.of());
+    }
+
+    /** As {@link #startChainsocks(Map)}, with {@code jvmOptions} on chainsocks' java command line. */
+    ChainsocksProcess startChainsocks(Map<String, List<String>> chains, List<String> jvmOptions) {
         if (redirector != null) {
             throw new IllegalStateException("chainsocks already runs: " + redirector);
         }
@@ -149,7 +154,8 @@ final class PeerNetwork implements AutoCloseable {
             port++;
         }
         Path config = workspace.writeFile(dir, "chainsocks.toml", toml.toString());
-        redirector = ChainsocksProcess.start(topology.gw(), "chainsocks-run", "run", "--config", config.toString());
+        redirector = ChainsocksProcess.startWithJvmOptions(null, topology.gw(), "chainsocks-run", jvmOptions, "run",
+                "--config", config.toString());
         listenerPorts.values().forEach(listenerPort -> redirector.waitForPort("0.0.0.0", listenerPort));
         return redirector;
     }

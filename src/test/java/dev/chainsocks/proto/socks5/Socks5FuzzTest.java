@@ -74,6 +74,13 @@ public class Socks5FuzzTest {
                 Socks5Codec::encodeReply);
     }
 
+    /** Input: one GSS-API sub-negotiation message (RFC 1961) bytes, then the reads trailer. */
+    @FuzzTest
+    public void gssapiMessage(byte[] input) {
+        WireProperties.decoder(FuzzInput.of(input).reads(), 4 + Socks5GssapiMessage.MAX_TOKEN_LENGTH,
+                Socks5GssapiCodec::decode, Socks5GssapiCodec::encode);
+    }
+
     /** Input: one whole datagram, no trailer (a datagram is never cut). */
     @FuzzTest
     public void udpDatagram(byte[] input) {

@@ -29,7 +29,13 @@ class ConnectionsReportTest {
             exchange(client, "ping");
             exchange(client, "hello");
 
+            // The echo can reach the client a moment before the loop has added the bytes up to its counter.
             String text = ConnectionsReport.of(fixture.redirector()).toJson();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!text.contains("\"bytesUp\" : 9") && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                text = ConnectionsReport.of(fixture.redirector()).toJson();
+            }
             JsonNode json = JSON.readTree(text);
             JsonNode session = json.path("connections").get(0);
             assertThat(session.path("client").asText()).isEqualTo("127.0.0.1:" + client.getLocalPort());

@@ -8,6 +8,7 @@ import dev.chainsocks.cli.top.Sampler;
 import dev.chainsocks.cli.top.SortColumn;
 import dev.chainsocks.cli.top.TopView;
 import dev.chainsocks.control.ControlSocketLocation;
+import dev.chainsocks.service.ConnectionsReport;
 import dev.chainsocks.syntax.DurationSyntax;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -107,13 +108,14 @@ final class TopCommand implements Callable<Integer> {
                         + "with TERM set); use chainsocks top --once for a plain table");
                 return Main.EXIT_FAILURE;
             }
+            ConnectionsReport first;
             try {
-                source.fetch();
+                first = source.fetch();
             } catch (IOException e) {
                 spec.commandLine().getErr().println("chainsocks: " + e.getMessage());
                 return Main.EXIT_FAILURE;
             }
-            new FullScreen(terminal, source, sort, interval).run();
+            new FullScreen(terminal, source, first, sort, interval).run();
             return Main.EXIT_OK;
         }
     }

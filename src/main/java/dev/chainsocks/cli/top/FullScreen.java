@@ -1,5 +1,6 @@
 package dev.chainsocks.cli.top;
 
+import dev.chainsocks.service.ConnectionsReport;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,11 +34,14 @@ public final class FullScreen {
     private Frame frame;
     private String problem;
 
-    public FullScreen(Terminal terminal, ReportSource source, SortColumn sort, Duration interval) {
+    /** A view that shows {@code first} at once and takes the next sample an interval later. */
+    public FullScreen(Terminal terminal, ReportSource source, ConnectionsReport first, SortColumn sort,
+                      Duration interval) {
         this.terminal = terminal;
         this.source = source;
         this.sort = sort;
         this.interval = interval;
+        this.frame = sampler.next(first);
     }
 
     /** Runs until {@code q}, Ctrl-C or the end of input. */
@@ -65,7 +69,7 @@ public final class FullScreen {
         display.resize(terminal.getHeight(), terminal.getWidth());
         display.clear();
         NonBlockingReader reader = terminal.reader();
-        long nextSample = System.nanoTime();
+        long nextSample = System.nanoTime() + interval.toNanos();
         while (!quit.get()) {
             if (System.nanoTime() - nextSample >= 0) {
                 sample();

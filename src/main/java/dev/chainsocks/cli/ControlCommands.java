@@ -14,16 +14,18 @@ import picocli.CommandLine.Spec;
 /** The commands that talk to a running service over its control socket. */
 final class ControlCommands {
 
+    /** What {@code --control-socket} means, for every command that talks to the service. */
+    static final String SOCKET_DESCRIPTION = "The service's control socket. Default, as chainsocks run chooses it: "
+            + "$RUNTIME_DIRECTORY/control.sock, /run/chainsocks/control.sock for root, "
+            + "$XDG_RUNTIME_DIR/chainsocks/control.sock for other users.";
+
     private ControlCommands() {
     }
 
     /** Options every control command shares. */
     abstract static class Base implements Callable<Integer> {
 
-        @Option(names = "--control-socket", paramLabel = "PATH",
-                description = "The service's control socket. Default, as chainsocks run chooses it: "
-                        + "$RUNTIME_DIRECTORY/control.sock, /run/chainsocks/control.sock for root, "
-                        + "$XDG_RUNTIME_DIR/chainsocks/control.sock for other users.")
+        @Option(names = "--control-socket", paramLabel = "PATH", description = SOCKET_DESCRIPTION)
         Path socket;
 
         @Spec
@@ -66,9 +68,13 @@ final class ControlCommands {
     @Command(name = "connections", mixinStandardHelpOptions = true,
             description = "Lists live sessions: client, original destination, chain, bytes, age.")
     static final class Connections extends Base {
+        @Option(names = "--json", description = "Machine-readable output: the sessions with their byte counters, "
+                + "the totals and each chain's health, as chainsocks top reads them.")
+        boolean json;
+
         @Override
         String request() {
-            return "connections";
+            return json ? "connections --json" : "connections";
         }
     }
 

@@ -167,10 +167,11 @@ public final class ChainsocksService implements AutoCloseable {
             case "status" -> StatusReport.text(redirector) + StatusReport.udpText(udp.listeners());
             case "status --json" -> StatusReport.json(redirector, udp.listeners());
             case "connections" -> StatusReport.connections(redirector);
+            case "connections --json" -> ConnectionsReport.of(redirector).toJson();
             case "reload" -> reload();
             case "ping" -> "pong\n";
             default -> "error: unknown command \"" + command.strip()
-                    + "\" (status, status --json, connections, reload, ping)\n";
+                    + "\" (status, status --json, connections, connections --json, reload, ping)\n";
         };
     }
 

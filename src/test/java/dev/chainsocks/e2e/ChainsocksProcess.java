@@ -31,7 +31,7 @@ public final class ChainsocksProcess implements AutoCloseable {
     public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     /** Subcommands that use a control socket: they must be given one explicitly. */
-    private static final Set<String> CONTROL_COMMANDS = Set.of("run", "status", "connections", "reload");
+    private static final Set<String> CONTROL_COMMANDS = Set.of("run", "status", "connections", "reload", "top");
     private static final Pattern CONFIGURED_SOCKET =
             Pattern.compile("(?m)^\\s*control-socket\\s*=\\s*\"([^\"]*)\"");
 

@@ -25,7 +25,7 @@ class ChainsocksProcessTest {
 
     @Test
     void clientCommandsWithoutAControlSocketAreRefused() {
-        for (String command : List.of("status", "connections", "reload")) {
+        for (String command : List.of("status", "connections", "reload", "top")) {
             assertThatThrownBy(() -> ChainsocksProcess.requireOwnControlSocket(List.of("-v", command)))
                     .as(command).isInstanceOf(AssertionError.class);
         }

@@ -23,7 +23,8 @@
 # IDLE_CONNECTIONS=1000, CPS_COUNT=5000, CPS_CONCURRENCY=50, WARMUP_CONNECTIONS=8000 (short connections through each
 # redirector before measuring), JAR=target/chainsocks.jar, JAVA=java; for the relay section RELAY_STREAM_SECONDS=2,
 # RELAY_CPS_COUNT=2000, RELAY_WARMUP_CONNECTIONS=6000, SYSCALL_CONNECTIONS=1000 (connections counted under strace),
-# SMALL_JVM_FLAGS (the small-footprint JVM variant, default below), NO_DOC=1 to print results without
+# SMALL_JVM_FLAGS (the small-footprint JVM variant, default below), RELAY_JVM_FLAGS (chainsocks' JVM flags in the
+# relay section; default: the systemd unit's), NO_DOC=1 to print results without
 # updating docs/benchmarks.md, KEEP_WORK=1 to keep the logs and configurations of the run.
 #
 # Needs: iproute2 (ip, ss), iptables, /usr/bin/python3, java 17, danted (dante-server), redsocks; socat and ncat
@@ -53,6 +54,10 @@ RELAY_CPS_COUNT="${RELAY_CPS_COUNT:-2000}"
 RELAY_WARMUP_CONNECTIONS="${RELAY_WARMUP_CONNECTIONS:-6000}"
 SYSCALL_CONNECTIONS="${SYSCALL_CONNECTIONS:-1000}"
 SMALL_JVM_FLAGS="${SMALL_JVM_FLAGS:--XX:+UseSerialGC -Xmx64m -Xmn4m -Xss256k -XX:TieredStopAtLevel=1}"
+# The relay section runs chainsocks as it is installed: with the JVM flags of the systemd unit's ExecStart= line,
+# which the /usr/bin/chainsocks launcher uses too (RELAY_JVM_FLAGS overrides them; "" means `java -jar` defaults).
+UNIT_JVM_FLAGS="$(sed -n 's|^ExecStart=/usr/bin/java \(.*\) -Djffi\.extract\.dir=[^ ]* -jar .*|\1|p' "$REPO/systemd/chainsocks.service")"
+RELAY_JVM_FLAGS="${RELAY_JVM_FLAGS-$UNIT_JVM_FLAGS}"
 
 WORK="$(mktemp -d /tmp/chainsocks-bench.XXXXXX)"
 NAMESPACES=()
@@ -749,9 +754,9 @@ section_relay() {
     local dante_pid=$SPAWNED
     chainsocks_gateway_config "$WORK/splice.toml" 12345 splice
     chainsocks_gateway_config "$WORK/copy.toml" 12347 copy
-    start_chainsocks "$GW" chainsocks-splice "" run --config "$WORK/splice.toml"
+    start_chainsocks "$GW" chainsocks-splice "$RELAY_JVM_FLAGS" run --config "$WORK/splice.toml"
     REDIRECTOR_PID[splice]=$SPAWNED
-    start_chainsocks "$GW" chainsocks-copy "" run --config "$WORK/copy.toml"
+    start_chainsocks "$GW" chainsocks-copy "$RELAY_JVM_FLAGS" run --config "$WORK/copy.toml"
     REDIRECTOR_PID[copy]=$SPAWNED
     start_redsocks "$GW" redsocks 12346 198.19.2.2 1080
     REDIRECTOR_PID[redsocks]=$SPAWNED
@@ -802,7 +807,7 @@ section_relay() {
     out "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`RUNS=$RUNS native-scripts/benchmarks/run.sh relay\`" \
         "(${RELAY_STREAM_SECONDS}s streams), $((SECONDS - RELAY_STARTED)) s; $(nproc) cores" \
         "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), kernel $(uname -r)," \
-        "$("$JAVA" -version 2>&1 | head -1), \`java -jar\` with default JVM flags; load average at the start" \
+        "$("$JAVA" -version 2>&1 | head -1), JVM flags \`${RELAY_JVM_FLAGS:-(java -jar defaults)}\`; load average at the start" \
         "(shared machine): $RELAY_LOAD_AT_START; $(gcc --version | head -1)."
     out ""
     out "Throughput, MB/s (medians of $RUNS interleaved runs; the single-stream runs listed):"

@@ -48,7 +48,7 @@ final class RunCommand implements Callable<Integer> {
             ChainsocksService running = started.get();
             if (running == null) {
                 Logger.warn("SIGHUP ignored: chainsocks is still starting; send it again once it is ready");
-            } else if (source.file == null) {
+            } else if (!source.readsFile()) {
                 Logger.warn("SIGHUP ignored: the configuration came from flags, there is no file to read again");
             } else {
                 running.reload();

@@ -31,6 +31,9 @@ public final class ManualPages {
 
     private static final String START = "// tag::picocli-generated-man-section-";
     private static final String END = "// end::picocli-generated-man-section-";
+    /** Sections whose text lines picocli copied from the commands' descriptions: plain text, not AsciiDoc. */
+    private static final List<String> DESCRIPTION_SECTIONS = List.of("description");
+    private static final List<String> OPTION_SECTIONS = List.of("options", "arguments");
 
     private ManualPages() {
     }
@@ -142,7 +145,9 @@ public final class ManualPages {
 
     /**
      * The text between picocli's {@code tag::picocli-generated-man-section-NAME} markers, with or without its own
-     * "== Heading" line.
+     * "== Heading" line. picocli copies the commands' descriptions into the AsciiDoc as they are, so a "***" there
+     * would become bold text: every line of description text is passed through literally, and the description's
+     * own line breaks (its examples are one per line) are kept as in {@code --help}.
      */
     static String section(String generated, String name, boolean withHeading) {
         int start = generated.indexOf(START + name + "[]");
@@ -150,13 +155,29 @@ public final class ManualPages {
         if (start < 0 || end < start) {
             throw new IllegalStateException("picocli's generated page has no section '" + name + "'");
         }
+        List<String> lines = List.of(generated.substring(generated.indexOf('\n', start) + 1, end).split("\n", -1));
         StringBuilder text = new StringBuilder();
-        for (String line : generated.substring(generated.indexOf('\n', start) + 1, end).split("\n", -1)) {
-            if (!withHeading && line.startsWith("== ")) {
-                continue;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.startsWith("== ")) {
+                if (withHeading) {
+                    text.append(line).append('\n');
+                }
+            } else if (line.isBlank()) {
+                text.append('\n');
+            } else if (DESCRIPTION_SECTIONS.contains(name)) {
+                boolean more = i + 1 < lines.size() && !lines.get(i + 1).isBlank();
+                text.append(literal(line)).append(more ? " +\n" : "\n");
+            } else if (OPTION_SECTIONS.contains(name) && !line.endsWith("::")) {
+                text.append("  ").append(literal(line.strip())).append('\n');
+            } else {
+                text.append(line).append('\n');
             }
-            text.append(line).append('\n');
         }
         return text.toString().strip() + "\n\n";
+    }
+
+    private static String literal(String line) {
+        return "pass:c[" + line.replace("]", "\\]") + "]";
     }
 }

@@ -28,6 +28,9 @@ class ManualPagesTest {
             assertThat(page).contains("\n=== chainsocks " + command + "\n\n*chainsocks " + command + "*");
         }
         assertThat(page).contains("*-c*, *--config*=_FILE_::").contains("== Exit status");
+        // Descriptions are --help text: "***" stays three asterisks, and their lines stay lines.
+        assertThat(page).contains("pass:c[Validates the configuration and prints the effective settings (passwords"
+                + " as ***).] +\n");
         String completion = Files.readString(dir.resolve("out/completion/chainsocks"), StandardCharsets.UTF_8);
         assertThat(completion).doesNotStartWith("#!").contains("complete -F _complete_chainsocks");
     }

@@ -175,7 +175,8 @@ final class MarkdownToManPage {
                 out.append(text).append('\n');
             }
         }
-        out.append('\n');
+        // A line comment ends the list, so a list that follows is not taken into its last entry.
+        out.append("\n//-\n\n");
     }
 
     /** A header cell's text, from the pass:c[...] it was written as. */

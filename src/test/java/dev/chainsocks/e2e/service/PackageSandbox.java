@@ -5,7 +5,9 @@ import dev.chainsocks.e2e.TestWorkspace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -77,13 +79,17 @@ final class PackageSandbox implements AutoCloseable {
         return root.resolve("upper").resolve(dir);
     }
 
-    /** Files and directories the sandbox added whose path contains {@code needle}, relative to {@code /}. */
+    /**
+     * Files, directories and links in the sandbox's layers whose path contains {@code needle}, relative to
+     * {@code /}. Whiteouts (character devices that record a deletion of a file of this machine) are not counted.
+     */
     List<String> addedPaths(String needle) throws IOException {
         List<String> found = new ArrayList<>();
         for (String dir : LAYERED) {
             Path upper = upper(dir);
             try (Stream<Path> walk = Files.walk(upper)) {
                 walk.filter(path -> !path.equals(upper))
+                        .filter(path -> !isWhiteout(path))
                         .filter(path -> upper.relativize(path).toString().contains(needle))
                         .map(path -> "/" + dir + "/" + upper.relativize(path))
                         .sorted()
@@ -91,6 +97,14 @@ final class PackageSandbox implements AutoCloseable {
             }
         }
         return found;
+    }
+
+    private static boolean isWhiteout(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Removes the layers. */

@@ -79,8 +79,9 @@ public final class Main {
         public String[] getVersion() {
             String version = Main.class.getPackage().getImplementationVersion();
             return new String[] {"chainsocks " + (version == null ? "(development build)" : version),
-                    "Java " + System.getProperty("java.version") + " on " + System.getProperty("os.name") + " "
-                            + System.getProperty("os.arch")};
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vendor")
+                            + ", " + System.getProperty("java.vm.name") + ") on " + System.getProperty("os.name")
+                            + " " + System.getProperty("os.arch")};
         }
     }
 }

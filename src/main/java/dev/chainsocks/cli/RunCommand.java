@@ -55,7 +55,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void reload(ChainsocksService running) {
-        if (source.file == null) {
+        if (!source.readsFile()) {
             Logger.warn("SIGHUP ignored: the configuration came from flags, there is no file to read again");
         } else {
             running.reload();

@@ -24,11 +24,12 @@ import java.util.Optional;
  * @param firewall      the {@code [firewall]} table
  * @param source        the file it was read from; empty when built from command-line flags
  * @param relay         the {@code [relay]} table
+ * @param dns           the {@code [dns]} table, when present
  */
 public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
                                Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
                                Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
-                               RelayConfig relay) {
+                               RelayConfig relay, Optional<DnsConfig> dns) {
 
     /** The chain name used by {@link #fromFlags}. */
     public static final String CLI_CHAIN = "cli";
@@ -41,6 +42,7 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
         Objects.requireNonNull(firewall, "firewall");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(relay, "relay");
+        Objects.requireNonNull(dns, "dns");
         listeners = List.copyOf(listeners);
         chains = Collections.unmodifiableMap(new LinkedHashMap<>(chains));
         chainTimeouts = Collections.unmodifiableMap(new LinkedHashMap<>(chainTimeouts));
@@ -54,11 +56,23 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
                 }
             }
         }
+        Optional<String> dnsChain = dns.flatMap(DnsConfig::upstreamViaChain);
+        if (dnsChain.isPresent() && !chains.containsKey(dnsChain.get())) {
+            throw new IllegalArgumentException("[dns] upstream-via-chain names unknown chain " + dnsChain.get());
+        }
         for (Map.Entry<String, ProxyChain> e : chains.entrySet()) {
             if (!e.getKey().equals(e.getValue().name())) {
                 throw new IllegalArgumentException("chain " + e.getValue() + " filed under the name " + e.getKey());
             }
         }
+    }
+
+    /** A configuration without {@code [dns]}. */
+    public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
+                            Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
+                            Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
+                            RelayConfig relay) {
+        this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, relay, Optional.empty());
     }
 
     /** A configuration with the default {@code [relay]} table. */
@@ -132,7 +146,8 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
     public List<String> warnings() {
         List<String> warnings = new ArrayList<>();
         for (String name : chains.keySet()) {
-            if (listeners.stream().noneMatch(l -> l.chains().contains(name))) {
+            boolean usedByDns = dns.flatMap(DnsConfig::upstreamViaChain).filter(name::equals).isPresent();
+            if (!usedByDns && listeners.stream().noneMatch(l -> l.chains().contains(name))) {
                 warnings.add(where() + "[chain." + name + "] is not used by any listener");
             }
         }

@@ -9,7 +9,7 @@ import java.util.Map;
  * Values that need parsing (durations, addresses, URIs, names) stay strings here.
  */
 record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, Map<String, Chain> chain,
-                  Metrics metrics, Firewall firewall, Relay relay) {
+                  Metrics metrics, Firewall firewall, Relay relay, Dns dns) {
 
     /** {@code [service]}. */
     record Service(String logLevel, Long maxConnections, String controlSocket, Long mark, String shutdownGrace) {
@@ -33,6 +33,13 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
 
     /** {@code [firewall]}. */
     record Firewall(List<String> exempt) {
+    }
+
+    /** {@code [dns]}. */
+    record Dns(List<String> listen, String fakeIpv4, String fakeIpv6, String ttl, Long maxEntries,
+               List<String> proxy, List<String> direct,
+               @com.fasterxml.jackson.annotation.JsonProperty("default") String fallback, String upstream,
+               String upstreamViaChain, String timeout) {
     }
 
     /** {@code [relay]}. */

@@ -7,9 +7,11 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -102,10 +104,11 @@ public final class FakeIpMap {
         }
     }
 
-    private final Pool v4;
-    private final Pool v6;
-    private final long ttlNanos;
-    private final int maxEntries;
+    /** Null while no {@code [dns]} table is configured: then no address is fake. */
+    private Pool v4;
+    private Pool v6;
+    private long ttlNanos;
+    private int maxEntries;
     private final LongSupplier clock;
     /** Keyed by family and canonical name; iteration order is least recently used first. */
     private final LinkedHashMap<String, Entry> byName = new LinkedHashMap<>(16, 0.75f, true);
@@ -116,6 +119,7 @@ public final class FakeIpMap {
     private long evicted;
     private long exhausted;
 
+    /** A map with these pools and bounds on the given clock (tests). */
     public FakeIpMap(Cidr ipv4, Cidr ipv6, Duration ttl, int maxEntries, LongSupplier clock) {
         if (ipv4.isIpv6() || !ipv6.isIpv6()) {
             throw new IllegalArgumentException("pools must be one IPv4 and one IPv6 network: " + ipv4 + ", " + ipv6);
@@ -127,39 +131,56 @@ public final class FakeIpMap {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    /** The map a {@code [dns]} table asks for, on the system clock. */
-    public static FakeIpMap of(DnsConfig config) {
-        return new FakeIpMap(config.fakeIpv4(), config.fakeIpv6(), config.ttl(), config.maxEntries(),
-                System::nanoTime);
+    private FakeIpMap(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    /** The map a configuration asks for, on the system clock; without {@code [dns]}, one where nothing is fake. */
+    public static FakeIpMap of(Optional<DnsConfig> config) {
+        FakeIpMap map = new FakeIpMap(System::nanoTime);
+        map.reconfigure(config);
+        return map;
     }
 
     /**
-     * The map for a reloaded {@code [dns]}: this one's mappings that still fit the new pools, most recently used
-     * kept first when the new bound is smaller, with their counters. Connections already told a fake address keep
-     * reaching their name across a reload.
+     * Applies a reloaded configuration in place: the mappings that still fit the new pools stay, the most recently
+     * used first when the new bound is smaller, and so do the counters. Connections already told a fake address
+     * keep reaching their name across a reload. Without {@code [dns]} every mapping goes and nothing is fake.
      */
-    public synchronized FakeIpMap reconfigured(DnsConfig config) {
-        FakeIpMap next = new FakeIpMap(config.fakeIpv4(), config.fakeIpv6(), config.ttl(), config.maxEntries(), clock);
+    public synchronized void reconfigure(Optional<DnsConfig> config) {
         Entry[] entries = byName.values().toArray(new Entry[0]);
-        for (int i = entries.length - 1; i >= 0; i--) { // newest first
+        byName.clear();
+        byAddress.clear();
+        if (config.isEmpty()) {
+            v4 = null;
+            v6 = null;
+            return;
+        }
+        DnsConfig dns = config.get();
+        boolean samePools = v4 != null && v4.network.equals(dns.fakeIpv4()) && v6.network.equals(dns.fakeIpv6());
+        Pool nextV4 = samePools ? v4 : new Pool(dns.fakeIpv4());
+        Pool nextV6 = samePools ? v6 : new Pool(dns.fakeIpv6());
+        nextV4.used = 0;
+        nextV6.used = 0;
+        v4 = nextV4;
+        v6 = nextV6;
+        ttlNanos = dns.ttl().toNanos();
+        maxEntries = dns.maxEntries();
+        List<Entry> kept = new ArrayList<>();
+        for (int i = entries.length - 1; i >= 0 && kept.size() < maxEntries; i--) { // newest first
             Entry e = entries[i];
-            Pool pool = next.poolFor(e.address);
-            if (pool.network.contains(e.address) && next.byName.size() < next.maxEntries
-                    && pool.used < pool.capacity(next.maxEntries)) {
-                next.put(e.name, e.address, e.lastUsedNanos, pool);
+            Pool pool = poolFor(e.address);
+            if (pool.network.contains(e.address) && pool.used < pool.capacity(maxEntries)) {
+                kept.add(e);
+                pool.used++;
             }
         }
-        // put() added newest first; make the oldest the least recently used again.
-        Entry[] kept = next.byName.values().toArray(new Entry[0]);
-        for (int i = kept.length - 1; i >= 0; i--) {
-            next.byName.get(key(kept[i].name, kept[i].address instanceof Inet6Address));
+        v4.used = 0;
+        v6.used = 0;
+        for (int i = kept.size() - 1; i >= 0; i--) { // oldest first, so the LRU order is kept
+            Entry e = kept.get(i);
+            put(e.name, e.address, e.lastUsedNanos, poolFor(e.address));
         }
-        next.hits = hits;
-        next.misses = misses;
-        next.assigned = assigned;
-        next.evicted = evicted;
-        next.exhausted = exhausted;
-        return next;
     }
 
     /**
@@ -175,6 +196,9 @@ public final class FakeIpMap {
         if (existing != null) {
             existing.lastUsedNanos = now;
             return Optional.of(existing.address);
+        }
+        if (v4 == null) {
+            throw new IllegalStateException("no [dns] pools are configured");
         }
         Pool pool = ipv6 ? v6 : v4;
         while (byName.size() >= maxEntries || pool.used >= pool.capacity(maxEntries)) {
@@ -209,8 +233,8 @@ public final class FakeIpMap {
     }
 
     /** Whether the address lies in one of the pools. */
-    public boolean inPool(InetAddress address) {
-        return v4.network.contains(address) || v6.network.contains(address);
+    public synchronized boolean inPool(InetAddress address) {
+        return v4 != null && (v4.network.contains(address) || v6.network.contains(address));
     }
 
     public synchronized Stats stats() {
@@ -258,6 +282,7 @@ public final class FakeIpMap {
 
     @Override
     public synchronized String toString() {
-        return "fake-IP map " + v4.network + " " + v6.network + ": " + byName.size() + "/" + maxEntries + " entries";
+        return v4 == null ? "fake-IP map (no [dns])"
+                : "fake-IP map " + v4.network + " " + v6.network + ": " + byName.size() + "/" + maxEntries + " entries";
     }
 }

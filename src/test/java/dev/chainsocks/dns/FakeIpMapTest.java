@@ -97,11 +97,30 @@ class FakeIpMapTest {
         DnsConfig reloaded = new DnsConfig(List.of(new java.net.InetSocketAddress(ip("127.0.0.1"), 53)),
                 Cidr.parse("100.64.0.0/16"), Cidr.parse("64:ff9b:2::/48"), Duration.ofSeconds(60), 10, List.of(),
                 DnsConfig.Action.PROXY, Optional.empty(), Optional.empty(), Duration.ofSeconds(5));
-        FakeIpMap next = map.reconfigured(reloaded);
+        map.reconfigure(Optional.of(reloaded));
+        FakeIpMap next = map;
         assertThat(next.lookup(ip("100.64.0.1"))).isEqualTo(new FakeIpMap.Lookup.Mapped("kept.example"));
         assertThat(next.lookup(ip("64:ff9b:1::1"))).isEqualTo(new FakeIpMap.Lookup.NotFake());
         assertThat(next.assign("kept.example", false)).contains(ip("100.64.0.1"));
         assertThat(next.assign("new.example", false)).as("the cursor skips the kept address").contains(ip("100.64.0.2"));
         assertThat(next.stats()).as("counters carry over").isEqualTo(new FakeIpMap.Stats(2, 10, 2, 0, 3, 0, 0));
+        map.reconfigure(Optional.empty());
+        assertThat(map.lookup(ip("100.64.0.1"))).isEqualTo(new FakeIpMap.Lookup.NotFake());
+        assertThat(map.stats().size()).isZero();
+    }
+
+    @Test
+    void aSmallerBoundKeepsTheMostRecentlyUsed() throws Exception {
+        FakeIpMap map = map("100.64.0.0/10", "64:ff9b:1::/48", 100);
+        map.assign("old", false);
+        map.assign("newer", false);
+        map.assign("newest", false);
+        map.lookup(ip("100.64.0.1")); // old is used again: now the newest
+        map.reconfigure(Optional.of(new DnsConfig(List.of(new java.net.InetSocketAddress(ip("127.0.0.1"), 53)),
+                Cidr.parse("100.64.0.0/10"), Cidr.parse("64:ff9b:1::/48"), Duration.ofSeconds(60), 2, List.of(),
+                DnsConfig.Action.PROXY, Optional.empty(), Optional.empty(), Duration.ofSeconds(5))));
+        assertThat(map.lookup(ip("100.64.0.1"))).isEqualTo(new FakeIpMap.Lookup.Mapped("old"));
+        assertThat(map.lookup(ip("100.64.0.2"))).isEqualTo(new FakeIpMap.Lookup.Unmapped());
+        assertThat(map.lookup(ip("100.64.0.3"))).isEqualTo(new FakeIpMap.Lookup.Mapped("newest"));
     }
 }

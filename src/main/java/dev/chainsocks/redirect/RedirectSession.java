@@ -1,6 +1,7 @@
 package dev.chainsocks.redirect;
 
 import dev.chainsocks.chain.ProxyChain;
+import dev.chainsocks.dns.FakeIpMap;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
@@ -8,6 +9,7 @@ import dev.chainsocks.engine.Relay;
 import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.session.ClientSession;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -62,7 +64,17 @@ final class RedirectSession extends ClientSession {
             refuse(FailureReason.LOOKUP, RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e);
             return;
         }
-        destination = Destination.ip(destinationAddress.getAddress(), destinationAddress.getPort());
+        FakeIpMap.Lookup named = context.fakeIps().lookup(destinationAddress.getAddress());
+        if (named instanceof FakeIpMap.Lookup.Mapped mapped) {
+            destination = Destination.name(mapped.name(), destinationAddress.getPort());
+        } else if (named instanceof FakeIpMap.Lookup.Unmapped) {
+            refuse(FailureReason.UNMAPPED, RefusalKind.UNMAPPED_FAKE_IP, "fake address "
+                    + AddressSyntax.format(destinationAddress) + " stands for no name (its mapping expired or"
+                    + " predates a restart; the client should resolve the name again)");
+            return;
+        } else {
+            destination = Destination.ip(destinationAddress.getAddress(), destinationAddress.getPort());
+        }
         String loopReason = context.loopGuard().check(clientAddress(), context.listener().config().listen().getPort(),
                 destinationAddress);
         if (loopReason != null) {

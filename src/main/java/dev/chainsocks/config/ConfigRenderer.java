@@ -66,6 +66,7 @@ public final class ConfigRenderer {
                     .collect(Collectors.joining(", ", "[", "]")));
             key(out, "policy", string(listener.policy().configName()));
             key(out, "failover-backoff", duration(listener.failoverBackoff()));
+            key(out, "recover-name", string(listener.recoverName().configName()));
         }
 
         for (ProxyChain chain : config.chains().values()) {

@@ -77,7 +77,7 @@ final class ConfigValidator {
                     + " --listen 0.0.0.0:12345"));
         }
         List<ConfigFile.Listener> listeners = listen.stream().map(l -> new ConfigFile.Listener(l, null,
-                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null)).toList();
+                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null, null)).toList();
         ConfigFile file = new ConfigFile(null, null, listeners,
                 Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null,
                 null, null);
@@ -513,7 +513,17 @@ final class ConfigValidator {
         }
         Duration backoff = duration(raw.failoverBackoff(), ListenerConfig.DEFAULT_FAILOVER_BACKOFF, true,
                 List.of("listener", i, "failover-backoff"));
-        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff) : null;
+        ListenerConfig.RecoverName recover = ListenerConfig.RecoverName.OFF;
+        if (raw.recoverName() != null) {
+            Optional<ListenerConfig.RecoverName> named = ListenerConfig.RecoverName.fromConfigName(raw.recoverName());
+            if (named.isPresent()) {
+                recover = named.get();
+            } else {
+                problem(List.of("listener", i, "recover-name"), "unknown value \"" + raw.recoverName()
+                        + "\" (use off or sni-host)");
+            }
+        }
+        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff, recover) : null;
     }
 
     private void checkOverlap(ListenerConfig listener, int index, List<ListenerConfig> earlier) {

@@ -195,7 +195,7 @@ class ConfigLoaderTest {
                 interface = "eth0"
                 """ + CHAIN;
         assertThat(errorOf(toml)).startsWith(FILE + ":8: [[listener]] #2: unknown key \"interface\" (known keys:"
-                + " chains, failover-backoff, listen, lookup, policy)");
+                + " chains, failover-backoff, listen, lookup, policy, recover-name)");
     }
 
     @Test

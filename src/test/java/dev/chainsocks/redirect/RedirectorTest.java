@@ -276,6 +276,32 @@ class RedirectorTest {
     }
 
     @Test
+    void recoverNameDialsTheSniOrHostNameAndRelaysTheFirstBytesUnaltered() throws Exception {
+        FakeProxy socks5 = fake(FakeProxy.terminal(FakeProxy.Protocol.SOCKS5, FakeProxy.Then.ECHO));
+        start(listen -> listener(listen, "strict", "main") + "recover-name = \"sni-host\"\n"
+                + chain("main", socks5.uri(FakeProxy.Protocol.SOCKS5)));
+        int port = echo.address().getPort();
+
+        String get = "GET / HTTP/1.1\r\nHost: Named.Example:8080\r\nAccept: */*\r\n\r\n";
+        assertEchoes(connect(), get);
+        byte[] hello = dev.chainsocks.proto.sniff.ServerNameSnifferTest.clientHello("tls.example");
+        Socket tls = connect();
+        tls.getOutputStream().write(hello);
+        assertThat(tls.getInputStream().readNBytes(hello.length)).as("the ClientHello relayed unaltered")
+                .isEqualTo(hello);
+        assertThat(socks5.requests()).containsExactly(
+                new FakeProxy.Request(FakeProxy.Protocol.SOCKS5, 0x03, "named.example", port),
+                new FakeProxy.Request(FakeProxy.Protocol.SOCKS5, 0x03, "tls.example", port));
+
+        // a client that waits for the server to speak first is dialed by address once the wait is over
+        Socket silent = connect();
+        Eventually.until("dialed by address", () -> socks5.requests().size() == 3);
+        assertThat(socks5.requests().get(2)).isEqualTo(
+                new FakeProxy.Request(FakeProxy.Protocol.SOCKS5, 0x01, "127.0.0.1", port));
+        assertEchoes(silent, "SSH-2.0-late\r\n");
+    }
+
+    @Test
     void loopGuardRefusesAConnectionWhoseDestinationIsTheListenerItself() throws Exception {
         SocksServer hop = server();
         start(listen -> listener(listen, "strict", "main") + chain("main", "socks5://127.0.0.1:" + hop.port()),

@@ -18,10 +18,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class ServerNameSnifferTest {
+public class ServerNameSnifferTest {
 
     /** A real ClientHello, as the JDK's TLS client sends it to {@code host}. */
-    static byte[] clientHello(String host) throws Exception {
+    public static byte[] clientHello(String host) throws Exception {
         SSLEngine engine = SSLContext.getDefault().createSSLEngine(host, 443);
         engine.setUseClientMode(true);
         if (host != null) {

@@ -33,6 +33,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * only {@code wan} can resolve, gets a pool address, and connects to it with a plain curl. The REDIRECT rule sends
  * the connection to chainsocks, which dials the name, not the address: the hop in {@code wan} logs
  * {@code dst=web.test:8080} and resolves it itself. A capture on gw's WAN side shows that no DNS packet left gw.
+ *
+ * <p>A second listener has {@code recover-name = "sni-host"}: a curl to the web server's address with a
+ * {@code Host:} name, and an HTTPS curl whose ClientHello carries {@code web.test} (to openssl s_server in wan),
+ * reach the hop as the name; a request whose Host is an address is dialed by address.
  */
 @Tag("e2e")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -48,6 +52,8 @@ class FakeIpDnsE2E {
     private static BundledHop hop;
     private static ChainsocksProcess redirector;
     private static ManagedProcess capture;
+    private static final int RECOVER_PORT = 12346;
+    private static final int TLS_PORT = 8443;
     private static Path pcap;
 
     @BeforeAll
@@ -60,6 +66,13 @@ class FakeIpDnsE2E {
         hop = BundledHop.start(topology.wan(), "hop", Endpoint.of(WAN_V4, 1080), Endpoint.of(WAN_V6, 1080),
                 ALLOW_TEST_NETWORKS).awaitListening();
 
+        Path tls = workspace.newDirectory("tls");
+        topology.wan().exec("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + WAN_HOSTNAME,
+                "-days", "1", "-keyout", tls.resolve("key.pem").toString(), "-out", tls.resolve("cert.pem").toString());
+        topology.wan().spawnListening("tls-server", Endpoint.of(WAN_V4, TLS_PORT), List.of("openssl", "s_server",
+                "-quiet", "-www", "-accept", String.valueOf(TLS_PORT), "-cert", tls.resolve("cert.pem").toString(),
+                "-key", tls.resolve("key.pem").toString()));
+
         pcap = workspace.newDirectory("capture").resolve("gw-wan.pcap");
         capture = topology.gw().spawn("tcpdump", "tcpdump", "-i", GW_WAN_IF, "-n", "-U", "-w", pcap.toString(),
                 "port 53");
@@ -70,13 +83,22 @@ class FakeIpDnsE2E {
                 .strictListener("[::]:" + LISTEN_PORT, "main")
                 .chain("main", hop.uri("socks5"))
                 .toml()
-                + "\n[dns]\nlisten = [\"" + GW_LAN_V4 + ":53\", \"[" + GW_LAN_V6 + "]:53\"]\n";
+                + "\n[dns]\nlisten = [\"" + GW_LAN_V4 + ":53\", \"[" + GW_LAN_V6 + "]:53\"]\n"
+                + "\n[[listener]]\nlisten = \"[::]:" + RECOVER_PORT + "\"\nchains = [\"names\"]\npolicy = \"strict\"\n"
+                + "recover-name = \"sni-host\"\n"
+                + "\n[chain.names]\nhops = [\"" + hop.uri("socks5") + "\"]\n";
         Path config = workspace.writeFile(workspace.newDirectory("config"), "dns.toml", toml);
         redirector = ChainsocksProcess.start(topology.gw(), "run", "run", "--config", config.toString());
         redirector.waitForPort("::", LISTEN_PORT);
+        redirector.waitForPort("::", RECOVER_PORT);
         redirector.waitForPort(GW_LAN_V4, 53);
         redirector.waitForPort(GW_LAN_V6, 53);
-        topology.redirectLanTcp(LISTEN_PORT);
+        redirectLanTo(LISTEN_PORT);
+    }
+
+    private static void redirectLanTo(int port) {
+        topology.clearRedirects();
+        topology.redirectLanTcp(port);
         // DNS over TCP to the gateway itself is for chainsocks' DNS, not for the redirector (in a real gateway the
         // generated rules leave local addresses alone the same way)
         topology.gw().execScript(String.join("\n",
@@ -156,6 +178,36 @@ class FakeIpDnsE2E {
         }
         assertThat(packets()).as("the control query was captured").isNotEmpty()
                 .allMatch(line -> line.contains("control.test") || line.contains(".53:") || line.contains(".53 "));
+    }
+
+    /** recover-name: a plain HTTP request to an address reaches the last hop as the Host header's name. */
+    @Test
+    @Order(5)
+    void theHostHeaderNameReachesTheLastHop() {
+        redirectLanTo(RECOVER_PORT);
+        int before = hop.sessionCount();
+        String url = "http://" + WAN_V4 + ":" + HTTP_PORT + HttpFileServer.PAGE_PATH;
+        assertThat(Curl.get(topology.lan(), url, "-H", "Host: " + WAN_HOSTNAME + ":" + HTTP_PORT))
+                .isEqualTo(web.page());
+        assertThat(hop.awaitOneNewSession(before)).as("the hop in wan was asked for the Host name")
+                .contains(" dst=" + WAN_HOSTNAME + ":" + HTTP_PORT + " ");
+        assertThat(Curl.get(topology.lan(), url)).as("Host is an address: dialed by address").isEqualTo(web.page());
+        assertThat(hop.awaitOneNewSession(before + 1)).contains(" dst=" + WAN_V4 + ":" + HTTP_PORT + " ");
+    }
+
+    /** recover-name: the TLS ClientHello's server name does the same, with the TLS bytes relayed unaltered. */
+    @Test
+    @Order(6)
+    void theTlsServerNameReachesTheLastHop() {
+        redirectLanTo(RECOVER_PORT);
+        int before = hop.sessionCount();
+        String body = Curl.get(topology.lan(), "https://" + WAN_HOSTNAME + ":" + TLS_PORT + "/", "--insecure",
+                "--resolve", WAN_HOSTNAME + ":" + TLS_PORT + ":" + WAN_V4);
+        assertThat(body).as("openssl s_server's status page, over TLS end to end").contains("Cipher");
+        redirector.awaitLogLines(line -> AccessLogLines.isEnd(line) && line.contains(" dst=" + WAN_HOSTNAME + ":"
+                + TLS_PORT + " "), 1, LOG_WAIT);
+        assertThat(hop.awaitOneNewSession(before)).as("the hop in wan was asked for the server name")
+                .contains(" dst=" + WAN_HOSTNAME + ":" + TLS_PORT + " ");
     }
 
     private static List<String> packets() {

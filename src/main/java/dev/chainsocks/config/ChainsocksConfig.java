@@ -26,11 +26,13 @@ import java.util.Optional;
  * @param relay         the {@code [relay]} table
  * @param udpListeners  every {@code [[listener]]} with {@code protocol = "udp"}, in file order; {@link #listeners}
  *                      holds the TCP ones
+ * @param dns           the {@code [dns]} table, when present
  */
 public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
                                Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
                                Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
-                               RelayConfig relay, List<UdpListenerConfig> udpListeners) {
+                               RelayConfig relay, List<UdpListenerConfig> udpListeners,
+                               Optional<DnsConfig> dns) {
 
     /** The chain name used by {@link #fromFlags}. */
     public static final String CLI_CHAIN = "cli";
@@ -43,6 +45,7 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
         Objects.requireNonNull(firewall, "firewall");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(relay, "relay");
+        Objects.requireNonNull(dns, "dns");
         listeners = List.copyOf(listeners);
         udpListeners = List.copyOf(udpListeners);
         chains = Collections.unmodifiableMap(new LinkedHashMap<>(chains));
@@ -64,6 +67,10 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
                 }
             }
         }
+        Optional<String> dnsChain = dns.flatMap(DnsConfig::upstreamViaChain);
+        if (dnsChain.isPresent() && !chains.containsKey(dnsChain.get())) {
+            throw new IllegalArgumentException("[dns] upstream-via-chain names unknown chain " + dnsChain.get());
+        }
         for (Map.Entry<String, ProxyChain> e : chains.entrySet()) {
             if (!e.getKey().equals(e.getValue().name())) {
                 throw new IllegalArgumentException("chain " + e.getValue() + " filed under the name " + e.getKey());
@@ -71,19 +78,37 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
         }
     }
 
-    /** A configuration with the default {@code [relay]} table and no UDP listeners. */
+    /** A configuration without UDP listeners. */
+    public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
+                            Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
+                            Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
+                            RelayConfig relay, Optional<DnsConfig> dns) {
+        this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, relay, List.of(), dns);
+    }
+
+    /** A configuration without {@code [dns]}. */
+    public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
+                            Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
+                            Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
+                            RelayConfig relay, List<UdpListenerConfig> udpListeners) {
+        this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, relay, udpListeners,
+                Optional.empty());
+    }
+
+    /** A configuration with the default {@code [relay]} table, no UDP listeners and no {@code [dns]}. */
     public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
                             Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
                             Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source) {
         this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, RelayConfig.DEFAULTS);
     }
 
-    /** A configuration without UDP listeners. */
+    /** A configuration without UDP listeners and without {@code [dns]}. */
     public ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, List<ListenerConfig> listeners,
                             Map<String, ProxyChain> chains, Map<String, TimeoutsConfig> chainTimeouts,
                             Optional<MetricsConfig> metrics, FirewallConfig firewall, Optional<Path> source,
                             RelayConfig relay) {
-        this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, relay, List.of());
+        this(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall, source, relay, List.of(),
+                Optional.empty());
     }
 
     /** A UDP listener's chains, in its order. */
@@ -155,7 +180,8 @@ public record ChainsocksConfig(ServiceConfig service, TimeoutsConfig timeouts, L
     public List<String> warnings() {
         List<String> warnings = new ArrayList<>();
         for (String name : chains.keySet()) {
-            if (listeners.stream().noneMatch(l -> l.chains().contains(name))
+            boolean usedByDns = dns.flatMap(DnsConfig::upstreamViaChain).filter(name::equals).isPresent();
+            if (!usedByDns && listeners.stream().noneMatch(l -> l.chains().contains(name))
                     && udpListeners.stream().noneMatch(l -> l.chains().contains(name))) {
                 warnings.add(where() + "[chain." + name + "] is not used by any listener");
             }

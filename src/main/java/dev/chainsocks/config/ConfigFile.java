@@ -9,7 +9,7 @@ import java.util.Map;
  * Values that need parsing (durations, addresses, URIs, names) stay strings here.
  */
 record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, Map<String, Chain> chain,
-                  Metrics metrics, Firewall firewall, Relay relay) {
+                  Metrics metrics, Firewall firewall, Relay relay, Dns dns) {
 
     /** {@code [service]}. */
     record Service(String logLevel, Long maxConnections, String controlSocket, Long mark, String shutdownGrace) {
@@ -21,11 +21,12 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
 
     /** One {@code [[listener]]}. */
     record Listener(String listen, String protocol, String lookup, List<String> chains, String policy,
-                    String failoverBackoff, String flowIdleTimeout, Long maxFlows) {
+                    String failoverBackoff, String flowIdleTimeout, Long maxFlows, String recoverName) {
 
         /** A TCP listener, as {@code chainsocks run --listen} makes. */
-        Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff) {
-            this(listen, null, lookup, chains, policy, failoverBackoff, null, null);
+        Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff,
+                 String recoverName) {
+            this(listen, null, lookup, chains, policy, failoverBackoff, null, null, recoverName);
         }
     }
 
@@ -39,6 +40,13 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
 
     /** {@code [firewall]}. */
     record Firewall(List<String> exempt) {
+    }
+
+    /** {@code [dns]}. */
+    record Dns(List<String> listen, String fakeIpv4, String fakeIpv6, String ttl, Long maxEntries,
+               List<String> proxy, List<String> direct,
+               @com.fasterxml.jackson.annotation.JsonProperty("default") String fallback, String upstream,
+               String upstreamViaChain, String timeout) {
     }
 
     /** {@code [relay]}. */

@@ -38,7 +38,7 @@ import java.util.Set;
 public final class ConfigLoader {
 
     private static final Set<String> DURATION_KEYS = Set.of("shutdown-grace", "connect", "handshake", "dial",
-            "idle", "failover-backoff", "flow-idle-timeout", "connect-timeout", "handshake-timeout");
+            "idle", "failover-backoff", "flow-idle-timeout", "connect-timeout", "handshake-timeout", "ttl", "timeout");
 
     private static final TomlMapper MAPPER = mapper();
 

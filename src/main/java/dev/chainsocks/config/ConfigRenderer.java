@@ -66,6 +66,7 @@ public final class ConfigRenderer {
                     .collect(Collectors.joining(", ", "[", "]")));
             key(out, "policy", string(listener.policy().configName()));
             key(out, "failover-backoff", duration(listener.failoverBackoff()));
+            key(out, "recover-name", string(listener.recoverName().configName()));
         }
 
         for (UdpListenerConfig listener : config.udpListeners()) {
@@ -92,6 +93,25 @@ public final class ConfigRenderer {
             out.append("\n[metrics]\n");
             key(out, "listen", string(AddressSyntax.format(metrics.listen())));
             key(out, "allow-remote", String.valueOf(metrics.allowRemote()));
+        });
+
+        config.dns().ifPresent(dns -> {
+            out.append("\n[dns]\n");
+            key(out, "listen", dns.listen().stream().map(a -> string(AddressSyntax.format(a)))
+                    .collect(Collectors.joining(", ", "[", "]")));
+            key(out, "fake-ipv4", string(dns.fakeIpv4().toString()));
+            key(out, "fake-ipv6", string(dns.fakeIpv6().toString()));
+            key(out, "ttl", duration(dns.ttl()));
+            key(out, "max-entries", String.valueOf(dns.maxEntries()));
+            for (DnsConfig.Action action : DnsConfig.Action.values()) {
+                key(out, action.configName(), dns.rules().stream().filter(r -> r.action() == action)
+                        .map(r -> string(r.suffix())).collect(Collectors.joining(", ", "[", "]")));
+            }
+            key(out, "default", string(dns.defaultAction().configName()));
+            dns.upstream().ifPresentOrElse(u -> key(out, "upstream", string(AddressSyntax.format(u))),
+                    () -> out.append("# upstream not set: names that are not proxied are refused\n"));
+            dns.upstreamViaChain().ifPresent(c -> key(out, "upstream-via-chain", string(c)));
+            key(out, "timeout", duration(dns.timeout()));
         });
 
         out.append("\n[firewall]\n");

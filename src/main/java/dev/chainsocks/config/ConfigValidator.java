@@ -36,6 +36,9 @@ final class ConfigValidator {
     private static final Pattern CHAIN_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
     private static final int MAX_CONNECTIONS_LIMIT = 1_000_000;
+    private static final int MAX_DNS_ENTRIES = 4_000_000;
+    private static final Pattern DNS_SUFFIX = Pattern.compile(
+            "([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*");
 
     /** One problem and the line it sorts by (0 when it has none). */
     record Problem(int line, String text) {
@@ -75,10 +78,10 @@ final class ConfigValidator {
                     + " --listen 0.0.0.0:12345"));
         }
         List<ConfigFile.Listener> listeners = listen.stream().map(l -> new ConfigFile.Listener(l, null,
-                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null)).toList();
+                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null, null)).toList();
         ConfigFile file = new ConfigFile(null, null, listeners,
                 Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null,
-                null);
+                null, null);
         Locator flags = (linePath, contextPath, message) -> new Problem(0, "command line: " + flag(linePath) + message);
         return validate(file, flags, Optional.empty());
     }
@@ -120,7 +123,7 @@ final class ConfigValidator {
         } else if (head.equals("listener")) {
             out.append("[[listener]]");
             rest = 1;
-        } else if (List.of("service", "timeouts", "metrics", "firewall", "chain", "relay").contains(head)) {
+        } else if (List.of("service", "timeouts", "metrics", "firewall", "chain", "relay", "dns").contains(head)) {
             out.append('[').append(head).append(']');
             rest = 1;
         } else {
@@ -199,11 +202,12 @@ final class ConfigValidator {
         Optional<MetricsConfig> metrics = metrics(file.metrics(), listeners);
         FirewallConfig firewall = firewall(file.firewall());
         RelayConfig relay = relay(file.relay());
+        Optional<DnsConfig> dns = dns(file.dns(), definedChains, listeners, firewall);
 
         if (problems.isEmpty()) {
             try {
                 return new ChainsocksConfig(service, timeouts, listeners, chains, chainTimeouts, metrics, firewall,
-                        source, relay, udpListeners);
+                        source, relay, udpListeners, dns);
             } catch (IllegalArgumentException e) {
                 problems.add(locator.at(List.of(), e.getMessage()));
             }
@@ -290,6 +294,134 @@ final class ConfigValidator {
             }
         }
         return new RelayConfig(mode, memory);
+    }
+
+    private Optional<DnsConfig> dns(ConfigFile.Dns raw, Set<String> definedChains, List<ListenerConfig> listeners,
+                                    FirewallConfig firewall) {
+        if (raw == null) {
+            return Optional.empty();
+        }
+        int before = problems.size();
+        List<InetSocketAddress> listen = new ArrayList<>();
+        if (raw.listen() == null || raw.listen().isEmpty()) {
+            problem(List.of("dns"), "missing key listen (such as listen = [\"127.0.0.53:53\"]; UDP and TCP are"
+                    + " served on each address)");
+        } else {
+            for (int i = 0; i < raw.listen().size(); i++) {
+                List<String> at = List.of("dns", "listen", String.valueOf(i));
+                try {
+                    InetSocketAddress address = ListenerConfig.parseAddress(raw.listen().get(i));
+                    if (listen.contains(address)) {
+                        problem(at, AddressSyntax.format(address) + " is listed twice");
+                    }
+                    for (int j = 0; j < listeners.size(); j++) {
+                        String conflict = overlap(address, listeners.get(j).listen());
+                        if (conflict != null) {
+                            problem(at, conflict + " [[listener]] #" + (j + 1) + " (TCP cannot share it)");
+                        }
+                    }
+                    listen.add(address);
+                } catch (IllegalArgumentException e) {
+                    problem(at, e.getMessage());
+                }
+            }
+        }
+        Cidr v4 = pool(raw.fakeIpv4(), DnsConfig.DEFAULT_FAKE_IPV4, false, "fake-ipv4", firewall);
+        Cidr v6 = pool(raw.fakeIpv6(), DnsConfig.DEFAULT_FAKE_IPV6, true, "fake-ipv6", firewall);
+        Duration ttl = duration(raw.ttl(), DnsConfig.DEFAULT_TTL, false, List.of("dns", "ttl"));
+        Duration timeout = duration(raw.timeout(), DnsConfig.DEFAULT_TIMEOUT, false, List.of("dns", "timeout"));
+        int maxEntries = DnsConfig.DEFAULT_MAX_ENTRIES;
+        if (raw.maxEntries() != null) {
+            if (raw.maxEntries() < 1 || raw.maxEntries() > MAX_DNS_ENTRIES) {
+                problem(List.of("dns", "max-entries"), "must be 1.." + MAX_DNS_ENTRIES + ", got " + raw.maxEntries());
+            } else {
+                maxEntries = raw.maxEntries().intValue();
+            }
+        }
+        List<DnsConfig.Rule> rules = new ArrayList<>();
+        Map<String, String> seenSuffixes = new LinkedHashMap<>();
+        for (DnsConfig.Action action : DnsConfig.Action.values()) {
+            List<String> suffixes = action == DnsConfig.Action.PROXY ? raw.proxy() : raw.direct();
+            for (int i = 0; suffixes != null && i < suffixes.size(); i++) {
+                List<String> at = List.of("dns", action.configName(), String.valueOf(i));
+                String suffix = suffixes.get(i).toLowerCase(Locale.ROOT);
+                suffix = suffix.startsWith(".") ? suffix.substring(1) : suffix;
+                suffix = suffix.endsWith(".") ? suffix.substring(0, suffix.length() - 1) : suffix;
+                if (!DNS_SUFFIX.matcher(suffix).matches()) {
+                    problem(at, "\"" + suffixes.get(i) + "\" is not a domain name (write a name such as"
+                            + " \"example.com\"; it matches itself and every name under it)");
+                } else if (seenSuffixes.containsKey(suffix)) {
+                    problem(at, "\"" + suffix + "\" is already listed in " + seenSuffixes.get(suffix));
+                } else {
+                    seenSuffixes.put(suffix, action.configName());
+                    rules.add(new DnsConfig.Rule(suffix, action));
+                }
+            }
+        }
+        DnsConfig.Action fallback = DnsConfig.Action.PROXY;
+        if (raw.fallback() != null) {
+            Optional<DnsConfig.Action> named = DnsConfig.Action.fromConfigName(raw.fallback());
+            if (named.isPresent()) {
+                fallback = named.get();
+            } else {
+                problem(List.of("dns", "default"), "unknown action \"" + raw.fallback() + "\" (use proxy or direct)");
+            }
+        }
+        Optional<InetSocketAddress> upstream = Optional.empty();
+        if (raw.upstream() != null) {
+            try {
+                upstream = Optional.of(ListenerConfig.parseAddress(raw.upstream()));
+            } catch (IllegalArgumentException e) {
+                problem(List.of("dns", "upstream"), e.getMessage());
+            }
+        }
+        Optional<String> via = Optional.ofNullable(raw.upstreamViaChain());
+        if (via.isPresent()) {
+            if (!definedChains.contains(via.get())) {
+                problem(List.of("dns", "upstream-via-chain"), "no chain named \"" + via.get() + "\" ("
+                        + (definedChains.isEmpty() ? "no [chain.NAME] tables are defined"
+                        : "defined: " + String.join(", ", definedChains)) + ")");
+            }
+            if (raw.upstream() == null) {
+                problem(List.of("dns", "upstream-via-chain"), "needs upstream, the resolver to reach through the"
+                        + " chain (such as upstream = \"9.9.9.9:53\")");
+            }
+        }
+        if (problems.size() > before) {
+            return Optional.empty();
+        }
+        return Optional.of(new DnsConfig(listen, v4, v6, ttl, maxEntries, rules, fallback, upstream, via, timeout));
+    }
+
+    private Cidr pool(String text, Cidr fallback, boolean ipv6, String key, FirewallConfig firewall) {
+        Cidr pool = fallback;
+        List<String> at = List.of("dns", key);
+        if (text != null) {
+            try {
+                pool = Cidr.parse(text);
+            } catch (IllegalArgumentException e) {
+                problem(at, e.getMessage());
+                return fallback;
+            }
+            if (pool.isIpv6() != ipv6) {
+                problem(at, "\"" + text + "\" is not an " + (ipv6 ? "IPv6" : "IPv4") + " network");
+                return fallback;
+            }
+            int hostBits = (ipv6 ? 128 : 32) - pool.prefixLength();
+            if (hostBits < 2) {
+                problem(at, "\"" + text + "\" is too small for a pool (use a prefix of at most /"
+                        + (ipv6 ? 126 : 30) + ")");
+                return fallback;
+            }
+        }
+        for (Cidr exempt : firewall.exempt()) {
+            if (exempt.isIpv6() == ipv6 && (exempt.contains(pool.network()) || pool.contains(exempt.network()))) {
+                problem(at, pool + " overlaps the [firewall] exempt network " + exempt + ", so connections to its"
+                        + " addresses would not be redirected (choose another pool or change exempt)");
+                break;
+            }
+        }
+        return pool;
     }
 
     private TimeoutsConfig timeouts(ConfigFile.Timeouts raw) {
@@ -400,7 +532,17 @@ final class ConfigValidator {
         }
         Duration backoff = duration(raw.failoverBackoff(), ListenerConfig.DEFAULT_FAILOVER_BACKOFF, true,
                 List.of("listener", i, "failover-backoff"));
-        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff) : null;
+        ListenerConfig.RecoverName recover = ListenerConfig.RecoverName.OFF;
+        if (raw.recoverName() != null) {
+            Optional<ListenerConfig.RecoverName> named = ListenerConfig.RecoverName.fromConfigName(raw.recoverName());
+            if (named.isPresent()) {
+                recover = named.get();
+            } else {
+                problem(List.of("listener", i, "recover-name"), "unknown value \"" + raw.recoverName()
+                        + "\" (use off or sni-host)");
+            }
+        }
+        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff, recover) : null;
     }
 
     private ListenerProtocol protocol(int index, ConfigFile.Listener raw) {
@@ -456,6 +598,10 @@ final class ConfigValidator {
         if (raw.failoverBackoff() != null) {
             problem(List.of("listener", i, "failover-backoff"), "does not apply to UDP listeners (each new flow"
                     + " tries the chains in order)");
+        }
+        if (raw.recoverName() != null) {
+            problem(List.of("listener", i, "recover-name"), "applies to TCP listeners only (a datagram names no"
+                    + " host); remove it from this UDP listener");
         }
         List<String> chains = raw.chains() == null ? List.of() : raw.chains();
         if (raw.chains() == null) {

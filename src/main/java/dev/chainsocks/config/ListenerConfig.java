@@ -20,9 +20,51 @@ import java.util.Objects;
  * @param chains          names of {@code [chain.NAME]} tables, in order, at least one
  * @param policy          how the chains are picked per connection
  * @param failoverBackoff how long a failed chain is tried after the others
+ * @param recoverName     whether the destination's name is looked for in the client's first bytes
  */
 public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<String> chains, ChainPolicy policy,
-                             Duration failoverBackoff) {
+                             Duration failoverBackoff, RecoverName recoverName) {
+
+    /** {@code recover-name}: where a listener looks for the name the client wanted. */
+    public enum RecoverName {
+        /** Dial the original destination's address. */
+        OFF("off"),
+        /** Dial the TLS SNI or HTTP/1 Host name found in the client's first bytes, else the address. */
+        SNI_HOST("sni-host");
+
+        private final String configName;
+
+        RecoverName(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+
+        public static java.util.Optional<RecoverName> fromConfigName(String name) {
+            for (RecoverName value : values()) {
+                if (value.configName.equals(name)) {
+                    return java.util.Optional.of(value);
+                }
+            }
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public String toString() {
+            return configName;
+        }
+    }
+
+    /** How long a listener with {@code recover-name} waits for the client's first bytes before dialing the address. */
+    public static final Duration RECOVER_NAME_WAIT = Duration.ofSeconds(1);
+
+    /** A listener without name recovery. */
+    public ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<String> chains, ChainPolicy policy,
+                          Duration failoverBackoff) {
+        this(listen, lookup, chains, policy, failoverBackoff, RecoverName.OFF);
+    }
 
     /** Default lookup. */
     public static final LookupKind DEFAULT_LOOKUP = LookupKind.NETFILTER;
@@ -37,6 +79,7 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
         Objects.requireNonNull(lookup, "lookup");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(failoverBackoff, "failoverBackoff");
+        Objects.requireNonNull(recoverName, "recoverName");
         chains = List.copyOf(chains);
         if (listen.isUnresolved()) {
             throw new IllegalArgumentException("listen address must be an IP address: " + listen);
@@ -107,6 +150,7 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     @Override
     public String toString() {
         return AddressSyntax.format(listen) + " " + lookup + " " + policy + " " + chains
-                + (chains.size() > 1 ? " backoff " + DurationSyntax.format(failoverBackoff) : "");
+                + (chains.size() > 1 ? " backoff " + DurationSyntax.format(failoverBackoff) : "")
+                + (recoverName == RecoverName.OFF ? "" : " recover-name " + recoverName);
     }
 }

@@ -10,7 +10,9 @@ public enum RefusalKind {
     /** The loop guard refused it: the destination is chainsocks' own listener, or the client its own socket. */
     LOOP("loop guard"),
     /** A client of the bundled server that never made a valid request: garbage, a rejected handshake, a timeout. */
-    HANDSHAKE("no valid request");
+    HANDSHAKE("no valid request"),
+    /** A connection to a fake-IP pool address that stands for no name (expired, or from before a restart). */
+    UNMAPPED_FAKE_IP("fake address without a name");
 
     private final String label;
 

@@ -16,7 +16,9 @@ public enum FailureReason {
     /** Every chain worked and its last hop said the destination refused or was unreachable. */
     DESTINATION,
     /** This host could not make a socket (out of file descriptors, no local port); no chain was blamed. */
-    LOCAL;
+    LOCAL,
+    /** The destination was a fake-IP pool address that stands for no name. */
+    UNMAPPED;
 
     /** The lower-case name used in status and metrics. */
     public String label() {

@@ -1,16 +1,23 @@
 package dev.chainsocks.redirect;
 
 import dev.chainsocks.chain.ProxyChain;
+import dev.chainsocks.config.ListenerConfig;
+import dev.chainsocks.dns.FakeIpMap;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
+import dev.chainsocks.engine.IoHandler;
 import dev.chainsocks.engine.Relay;
+import dev.chainsocks.engine.Timer;
 import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.sniff.ServerNameSniffer;
 import dev.chainsocks.session.ClientSession;
+import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +48,8 @@ final class RedirectSession extends ClientSession {
     private volatile ProxyChain chain;
     private volatile SessionState state = SessionState.LOOKUP;
     private volatile Relay relay;
+    /** What the client sent while its first bytes were searched for a name; relayed first, unaltered. */
+    private ByteBuffer peeked;
 
     RedirectSession(SessionContext context, EventLoop loop, SocketChannel client, Acceptor acceptor) {
         super(loop, client, acceptor);
@@ -62,13 +71,33 @@ final class RedirectSession extends ClientSession {
             refuse(FailureReason.LOOKUP, RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e);
             return;
         }
-        destination = Destination.ip(destinationAddress.getAddress(), destinationAddress.getPort());
+        FakeIpMap.Lookup named = context.fakeIps().lookup(destinationAddress.getAddress());
+        if (named instanceof FakeIpMap.Lookup.Mapped mapped) {
+            destination = Destination.name(mapped.name(), destinationAddress.getPort());
+        } else if (named instanceof FakeIpMap.Lookup.Unmapped) {
+            refuse(FailureReason.UNMAPPED, RefusalKind.UNMAPPED_FAKE_IP, "fake address "
+                    + AddressSyntax.format(destinationAddress) + " stands for no name (its mapping expired or"
+                    + " predates a restart; the client should resolve the name again)");
+            return;
+        } else {
+            destination = Destination.ip(destinationAddress.getAddress(), destinationAddress.getPort());
+        }
         String loopReason = context.loopGuard().check(clientAddress(), context.listener().config().listen().getPort(),
                 destinationAddress);
         if (loopReason != null) {
             refuse(FailureReason.LOOP, RefusalKind.LOOP, "loop: " + loopReason);
             return;
         }
+        if (context.listener().config().recoverName() == ListenerConfig.RecoverName.SNI_HOST
+                && destination instanceof Destination.Ip) {
+            new NamePeek().start();
+            return;
+        }
+        chooseChains();
+    }
+
+    /** The chains in the policy's order; the start line; the first dial. */
+    private void chooseChains() {
         List<ProxyChain> candidates = context.listener().selector().candidates();
         untried = candidates.iterator();
         started(destination, candidates.get(0).toString());
@@ -104,7 +133,9 @@ final class RedirectSession extends ClientSession {
         }
         state = SessionState.RELAY;
         try {
-            relay = Relay.start(loop, client, upstream, null, earlyData, context.idleTimeout(),
+            ByteBuffer fromClient = peeked == null || peeked.position() == 0 ? null : peeked.flip();
+            peeked = null;
+            relay = Relay.start(loop, client, upstream, fromClient, earlyData, context.idleTimeout(),
                     result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
         } catch (RuntimeException e) {
             Logger.error(e, "session {}: cannot start the relay", id);
@@ -196,6 +227,67 @@ final class RedirectSession extends ClientSession {
                 finish(0, 0, reason);
             }
         });
+    }
+
+    /**
+     * {@code recover-name = "sni-host"}: reads the client's first bytes (at most {@link ServerNameSniffer#MAX_BYTES},
+     * for at most {@link ListenerConfig#RECOVER_NAME_WAIT}) and dials the TLS SNI or HTTP Host name found there
+     * instead of the address; without one, or when the client waits for the server to speak first, the address.
+     */
+    private final class NamePeek implements IoHandler {
+        private SelectionKey key;
+        private Timer timer;
+        private boolean done;
+
+        void start() {
+            peeked = ByteBuffer.allocate(ServerNameSniffer.MAX_BYTES);
+            try {
+                key = loop.register(client, SelectionKey.OP_READ, this);
+            } catch (IOException e) {
+                done("cannot read the client: " + e.getMessage());
+                return;
+            }
+            timer = loop.schedule(ListenerConfig.RECOVER_NAME_WAIT, () -> done("no name within "
+                    + ListenerConfig.RECOVER_NAME_WAIT.toMillis() + "ms"));
+        }
+
+        @Override
+        public void ready(SelectionKey selected) throws IOException {
+            int n = client.read(peeked);
+            ServerNameSniffer.Sniffed sniffed = ServerNameSniffer.sniff(peeked.duplicate().flip());
+            if (sniffed instanceof ServerNameSniffer.Sniffed.Found found) {
+                destination = Destination.name(found.host(), destination.port());
+                done(found.protocol() + " " + found.host());
+            } else if (sniffed instanceof ServerNameSniffer.Sniffed.NoName none) {
+                done(none.why());
+            } else if (n < 0 || !peeked.hasRemaining()) {
+                done(n < 0 ? "the client closed before a name" : "no name in the first "
+                        + peeked.position() + " bytes");
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            done("reading the client failed: " + cause.getMessage());
+        }
+
+        private void done(String why) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (timer != null) {
+                timer.cancel();
+            }
+            if (key != null && key.isValid()) {
+                key.interestOps(0);
+            }
+            if (isOver()) {
+                return;
+            }
+            Logger.debug("session {}: name recovery: {}; dialing {}", id, why, destination);
+            guarded(RedirectSession.this::chooseChains);
+        }
     }
 
     SessionInfo info() {

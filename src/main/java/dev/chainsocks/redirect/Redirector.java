@@ -7,6 +7,9 @@ import dev.chainsocks.config.ListenerConfig;
 import dev.chainsocks.config.LookupKind;
 import dev.chainsocks.config.RelayConfig;
 import dev.chainsocks.config.ServiceConfig;
+import dev.chainsocks.config.TimeoutsConfig;
+import dev.chainsocks.dns.DnsServer;
+import dev.chainsocks.dns.FakeIpMap;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.Connector;
@@ -14,9 +17,11 @@ import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.engine.RelayMode;
 import dev.chainsocks.linux.LinuxSockets;
+import dev.chainsocks.proto.Destination;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,6 +81,8 @@ public final class Redirector implements AutoCloseable {
     private final long startedNanos = System.nanoTime();
     private final LongSupplier openFilesLimit;
     private final ChainProbes probes;
+    /** One map for the life of the process: a reload reconfigures it, so fake addresses keep their names. */
+    private final FakeIpMap fakeIps;
     private volatile Settings settings;
 
     private Redirector(ChainsocksConfig config, EventLoopGroup group,
@@ -86,6 +93,7 @@ public final class Redirector implements AutoCloseable {
         this.openFilesLimit = openFilesLimit;
         this.limit = new ConnectionLimit(maxConnections(config));
         this.settings = new Settings(config, upstreamSetup);
+        this.fakeIps = FakeIpMap.of(config.dns());
         this.probes = new ChainProbes(group.loops().get(0), group.blocking(), loopGuard, this::probeTargets);
     }
 
@@ -234,7 +242,7 @@ public final class Redirector implements AutoCloseable {
         counters.countAccepted();
         Settings now = settings;
         SessionContext context = new SessionContext(listener.runtime, now.config(), now.upstreamSetup(), loopGuard,
-                counters, group.blocking(), sessions);
+                counters, group.blocking(), sessions, fakeIps);
         new RedirectSession(context, loop, client, acceptor).start();
     }
 
@@ -272,6 +280,7 @@ public final class Redirector implements AutoCloseable {
             throw e;
         }
         Settings next = new Settings(config, nextSetup);
+        fakeIps.reconfigure(config.dns());
         swaps.forEach(Runnable::run);
         settings = next;
         limit.setMax(maxConnections(config));
@@ -302,6 +311,45 @@ public final class Redirector implements AutoCloseable {
         ListenerConfig previous = runtime.config();
         return previous.policy() == next.policy() && previous.failoverBackoff().equals(next.failoverBackoff())
                 && runtime.selector().chains().equals(config.chainsOf(next));
+    }
+
+    /** The names fake-IP pool addresses stand for; the DNS server fills it. */
+    public FakeIpMap fakeIps() {
+        return fakeIps;
+    }
+
+    /**
+     * How the DNS server reaches its upstream through a chain: dialed like a redirected connection (the chain's
+     * timeouts, SO_MARK), the chain looked up by name at each query so a reload takes effect.
+     */
+    public DnsServer.Tunnel dnsTunnel(String chainName) {
+        return (loop, upstream, timeout, opened) -> {
+            Settings now = settings;
+            ProxyChain chain = now.config().chains().get(chainName);
+            if (chain == null) {
+                opened.failed("no chain named " + chainName);
+                return;
+            }
+            TimeoutsConfig timeouts = now.config().timeoutsFor(chainName);
+            Duration total = timeout.compareTo(timeouts.dial()) < 0 ? timeout : timeouts.dial();
+            new ChainDialer(loop, group.blocking(), now.upstreamSetup()).dial(chain,
+                    Destination.ip(upstream.getAddress(), upstream.getPort()),
+                    new ChainDialer.Timeouts(timeouts.connect(), timeouts.handshake(), total),
+                    new ChainDialer.Callback() {
+                        @Override
+                        public void connected(SocketChannel channel, ByteBuffer earlyData, Duration latency) {
+                            byte[] early = new byte[earlyData.remaining()];
+                            earlyData.get(early);
+                            loop.buffers().release(earlyData);
+                            opened.opened(channel, early);
+                        }
+
+                        @Override
+                        public void failed(DialException failure) {
+                            opened.failed(failure.getMessage());
+                        }
+                    });
+        };
     }
 
     /** The configuration new connections use. */

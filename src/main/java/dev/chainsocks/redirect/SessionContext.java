@@ -3,6 +3,7 @@ package dev.chainsocks.redirect;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.TimeoutsConfig;
+import dev.chainsocks.dns.FakeIpMap;
 import dev.chainsocks.engine.Connector;
 import java.time.Duration;
 import java.util.Map;
@@ -20,10 +21,11 @@ import java.util.concurrent.Executor;
  * @param counters      service-wide totals
  * @param blocking      where blocking name lookups run, off the loops
  * @param live          the redirector's table of live sessions, for status and shutdown
+ * @param fakeIps       the names that fake-IP pool addresses stand for ({@code [dns]})
  */
 record SessionContext(Redirector.ListenerRuntime listener, ChainsocksConfig config,
         Connector.SocketSetup upstreamSetup, LoopGuard loopGuard, Counters counters, Executor blocking,
-        Map<Long, RedirectSession> live) {
+        Map<Long, RedirectSession> live, FakeIpMap fakeIps) {
 
     Duration idleTimeout() {
         return config.timeouts().idle();

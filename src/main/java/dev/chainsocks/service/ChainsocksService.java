@@ -1,11 +1,14 @@
 package dev.chainsocks.service;
 
 import dev.chainsocks.config.ChainsocksConfig;
+import dev.chainsocks.config.DnsConfig;
 import dev.chainsocks.config.MetricsConfig;
 import dev.chainsocks.control.ControlServer;
 import dev.chainsocks.control.ControlSocketLocation;
 import dev.chainsocks.control.SystemdNotifier;
+import dev.chainsocks.dns.DnsServer;
 import dev.chainsocks.engine.EventLoop;
+import dev.chainsocks.linux.LinuxSockets;
 import dev.chainsocks.redirect.Redirector;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.DurationSyntax;
@@ -55,6 +58,8 @@ public final class ChainsocksService implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private ControlServer control;
     private MetricsEndpoint metrics;
+    /** The {@code [dns]} server, while one is configured and bound. */
+    private volatile DnsServer dns;
 
     private ChainsocksService(Redirector redirector, UdpRedirector udp, ConfigReader reader,
                               SystemdNotifier notifier) {
@@ -87,12 +92,15 @@ public final class ChainsocksService implements AutoCloseable {
         ChainsocksService service = new ChainsocksService(redirector, udp, reader, SystemdNotifier.fromEnvironment());
         boolean success = false;
         try {
+            if (config.dns().isPresent()) {
+                service.dns = service.startDns(config.dns().get(), config);
+            }
             service.configuredControlSocket = controlSocket != null ? null : config.service().controlSocket();
             service.openControlSocket(ControlSocketLocation.forThisProcess(
                     controlSocket != null ? Optional.of(controlSocket) : config.service().controlSocket()));
             if (config.metrics().isPresent()) {
                 MetricsConfig metricsConfig = config.metrics().get();
-                service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector, udp);
+                service.metrics = MetricsEndpoint.start(metricsConfig.listen(), redirector, udp, service::dnsStats);
                 Logger.info("metrics on http://{}/metrics", AddressSyntax.format(service.metrics.address()));
             }
             service.notifier.ready();
@@ -164,8 +172,8 @@ public final class ChainsocksService implements AutoCloseable {
     /** Answers one control-socket request. */
     String handle(String command) {
         return switch (command.strip()) {
-            case "status" -> StatusReport.text(redirector) + StatusReport.udpText(udp.listeners());
-            case "status --json" -> StatusReport.json(redirector, udp.listeners());
+            case "status" -> StatusReport.text(redirector, dnsStats()) + StatusReport.udpText(udp.listeners());
+            case "status --json" -> StatusReport.json(redirector, udp.listeners(), dnsStats());
             case "connections" -> StatusReport.connections(redirector);
             case "connections --json" -> ConnectionsReport.of(redirector).toJson();
             case "reload" -> reload();
@@ -193,6 +201,7 @@ public final class ChainsocksService implements AutoCloseable {
                     .append(next.udpListeners().isEmpty() ? "" : next.udpListeners().size() + " UDP listener(s), ").append(next.chains().size()).append(" chain(s); ")
                     .append(redirector.activeSessions()).append(" session(s) carry on\n");
             reloadMetrics(previous, next, releasedMetrics.isPresent(), answer);
+            reloadDns(next, answer);
             if (!logLevelInEffect.equals(next.service().logLevel())) {
                 restartNeeded(answer, "service.log-level");
             }
@@ -250,7 +259,7 @@ public final class ChainsocksService implements AutoCloseable {
         long deadline = System.nanoTime() + METRICS_RESTORE_WAIT.toNanos();
         while (true) {
             try {
-                metrics = MetricsEndpoint.start(address, redirector, udp);
+                metrics = MetricsEndpoint.start(address, redirector, udp, this::dnsStats);
                 Logger.info("metrics back on http://{}/metrics", AddressSyntax.format(metrics.address()));
                 return "";
             } catch (BindException e) {
@@ -287,7 +296,7 @@ public final class ChainsocksService implements AutoCloseable {
         }
         if (next.metrics().isPresent()) {
             try {
-                metrics = MetricsEndpoint.start(next.metrics().get().listen(), redirector, udp);
+                metrics = MetricsEndpoint.start(next.metrics().get().listen(), redirector, udp, this::dnsStats);
                 Logger.info("metrics moved to http://{}/metrics", AddressSyntax.format(metrics.address()));
             } catch (IOException e) {
                 Logger.error("metrics endpoint not restarted: {}", e.getMessage());
@@ -299,6 +308,57 @@ public final class ChainsocksService implements AutoCloseable {
     private static void restartNeeded(StringBuilder answer, String key) {
         Logger.warn("{} changed; it takes effect when the service restarts", key);
         answer.append("warning: ").append(key).append(" changed; it takes effect when the service restarts\n");
+    }
+
+    private Optional<DnsServer.Stats> dnsStats() {
+        DnsServer server = dns;
+        return server == null ? Optional.empty() : Optional.of(server.stats());
+    }
+
+    private DnsServer startDns(DnsConfig config, ChainsocksConfig whole) throws IOException {
+        return DnsServer.start(config, redirector.fakeIps(), config.upstreamViaChain().map(redirector::dnsTunnel),
+                udpSetup(whole));
+    }
+
+    /** SO_MARK on the sockets that forward queries over UDP, as on every upstream socket. */
+    private static DnsServer.UdpSetup udpSetup(ChainsocksConfig config) {
+        if (config.service().mark().isEmpty()) {
+            return DnsServer.UdpSetup.NONE;
+        }
+        int mark = (int) config.service().mark().getAsLong();
+        return channel -> LinuxSockets.get().setMark(channel, mark);
+    }
+
+    /**
+     * Applies {@code [dns]} after the redirector took the rest (and reconfigured the fake-IP map): the same listen
+     * addresses keep their sockets; others are closed and bound anew. A DNS server that cannot be bound is a
+     * warning in the answer: the redirector already runs the new configuration.
+     */
+    private void reloadDns(ChainsocksConfig next, StringBuilder answer) {
+        DnsServer running = dns;
+        if (next.dns().isEmpty()) {
+            if (running != null) {
+                dns = null;
+                running.close();
+                Logger.info("DNS server stopped: [dns] was removed");
+            }
+            return;
+        }
+        DnsConfig config = next.dns().get();
+        if (running != null && running.sameSockets(config)) {
+            running.reconfigure(config, config.upstreamViaChain().map(redirector::dnsTunnel), udpSetup(next));
+            return;
+        }
+        if (running != null) {
+            dns = null;
+            running.close();
+        }
+        try {
+            dns = startDns(config, next);
+        } catch (IOException | RuntimeException e) {
+            Logger.error("DNS server not started: {}", e.getMessage());
+            answer.append("warning: DNS server not started: ").append(e.getMessage()).append('\n');
+        }
     }
 
     public Redirector redirector() {
@@ -332,6 +392,10 @@ public final class ChainsocksService implements AutoCloseable {
             metrics.close();
         }
         udp.close();
+        DnsServer server = dns;
+        if (server != null) {
+            server.close();
+        }
         redirector.close();
         try {
             notifier.close();

@@ -3,6 +3,8 @@ package dev.chainsocks.service;
 import com.sun.net.httpserver.HttpServer;
 import dev.chainsocks.chain.ChainHealth;
 import dev.chainsocks.chain.ChainState;
+import dev.chainsocks.dns.DnsServer;
+import dev.chainsocks.dns.FakeIpMap;
 import dev.chainsocks.redirect.Counters;
 import dev.chainsocks.redirect.FailureReason;
 import dev.chainsocks.redirect.ListenerStatus;
@@ -16,9 +18,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.ToLongFunction;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
  * Prometheus text exposition (format 0.0.4) of the same counters {@code chainsocks status} shows, on
@@ -36,12 +40,15 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     static MetricsEndpoint start(InetSocketAddress address, Redirector redirector) throws IOException {
-        return start(address, redirector, null);
+        return start(address, redirector, null, Optional::empty);
     }
 
-    /** With the UDP listeners' series when {@code udp} is not null. */
-    static MetricsEndpoint start(InetSocketAddress address, Redirector redirector, UdpRedirector udp)
-            throws IOException {
+    /**
+     * With the UDP listeners' series when {@code udp} is not null, and the DNS server's counters when {@code dns}
+     * gives them.
+     */
+    static MetricsEndpoint start(InetSocketAddress address, Redirector redirector, UdpRedirector udp,
+            Supplier<Optional<DnsServer.Stats>> dns) throws IOException {
         HttpServer server = HttpServer.create(address, 16);
         server.createContext("/metrics", exchange -> {
             try {
@@ -52,7 +59,7 @@ final class MetricsEndpoint implements AutoCloseable {
                     exchange.sendResponseHeaders(405, -1);
                     return;
                 }
-                String text = render(redirector) + (udp == null ? "" : renderUdp(udp.listeners()));
+                String text = render(redirector, dns.get()) + (udp == null ? "" : renderUdp(udp.listeners()));
                 byte[] body = text.getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
                 if (head) {
@@ -85,6 +92,10 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     static String render(Redirector redirector) {
+        return render(redirector, Optional.empty());
+    }
+
+    static String render(Redirector redirector, Optional<DnsServer.Stats> dns) {
         Counters counters = redirector.counters();
         StringBuilder out = new StringBuilder();
         metric(out, "chainsocks_uptime_seconds", "gauge", "Seconds since the service started.",
@@ -128,6 +139,28 @@ final class MetricsEndpoint implements AutoCloseable {
                             .append(state).append("\"} ").append(health.state() == state ? 1 : 0).append('\n');
                 }
             }
+        }
+        if (redirector.config().dns().isPresent()) {
+            dns.ifPresent(d -> {
+                metric(out, "chainsocks_dns_queries_total", "counter", "DNS queries received.", d.queries());
+                metric(out, "chainsocks_dns_fake_answers_total", "counter",
+                        "DNS queries answered from the fake-IP pools.", d.fakeAnswers());
+                metric(out, "chainsocks_dns_forwarded_total", "counter", "DNS queries forwarded upstream.",
+                        d.forwarded());
+                metric(out, "chainsocks_dns_failed_total", "counter",
+                        "DNS queries answered with an error (FORMERR, SERVFAIL, REFUSED).", d.failed());
+            });
+            FakeIpMap.Stats map = redirector.fakeIps().stats();
+            metric(out, "chainsocks_fakeip_entries", "gauge", "Name-address mappings held.", map.size());
+            out.append("# HELP chainsocks_fakeip_lookups_total Connections to a fake-IP pool address: hit when it"
+                    + " stood for a name, miss when not.\n");
+            out.append("# TYPE chainsocks_fakeip_lookups_total counter\n");
+            out.append("chainsocks_fakeip_lookups_total{result=\"hit\"} ").append(map.hits()).append('\n');
+            out.append("chainsocks_fakeip_lookups_total{result=\"miss\"} ").append(map.misses()).append('\n');
+            metric(out, "chainsocks_fakeip_evicted_total", "counter",
+                    "Mappings dropped to make room for new names.", map.evicted());
+            metric(out, "chainsocks_fakeip_exhausted_total", "counter",
+                    "Names that got no address: every pool address was used within the TTL.", map.exhausted());
         }
         return out.toString();
     }

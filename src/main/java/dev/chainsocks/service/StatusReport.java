@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chainsocks.chain.ChainHealth;
 import dev.chainsocks.chain.ChainState;
 import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.dns.DnsServer;
+import dev.chainsocks.dns.FakeIpMap;
 import dev.chainsocks.redirect.Counters;
 import dev.chainsocks.redirect.FailureReason;
 import dev.chainsocks.redirect.ListenerStatus;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** What {@code chainsocks status} and {@code chainsocks connections} print, as text for people or JSON. */
@@ -28,6 +31,11 @@ final class StatusReport {
     }
 
     static String text(Redirector redirector) {
+        return text(redirector, Optional.empty());
+    }
+
+    /** The status with the DNS server's counters when it runs. */
+    static String text(Redirector redirector, Optional<DnsServer.Stats> dns) {
         Counters counters = redirector.counters();
         StringBuilder out = new StringBuilder();
         out.append("chainsocks up ").append(human(redirector.uptime())).append('\n');
@@ -45,6 +53,15 @@ final class StatusReport {
         out.append('\n');
         out.append("bytes: up ").append(counters.bytesUp()).append(", down ").append(counters.bytesDown())
                 .append(" (finished sessions)\n");
+        if (redirector.config().dns().isPresent()) {
+            FakeIpMap.Stats map = redirector.fakeIps().stats();
+            dns.ifPresent(d -> out.append("dns: ").append(d.queries()).append(" queries, ").append(d.fakeAnswers())
+                    .append(" fake, ").append(d.forwarded()).append(" forwarded, ").append(d.failed())
+                    .append(" failed\n"));
+            out.append("fake-IP map: ").append(map.size()).append('/').append(map.maxEntries()).append(" entries, ")
+                    .append(map.hits()).append(" hits, ").append(map.misses()).append(" misses, ")
+                    .append(map.evicted()).append(" evicted, ").append(map.exhausted()).append(" exhausted\n");
+        }
         for (ListenerStatus listener : redirector.listeners()) {
             out.append("listener ").append(AddressSyntax.format(listener.bound())).append(' ')
                     .append(listener.config().lookup()).append(' ').append(listener.config().policy()).append('\n');
@@ -83,9 +100,18 @@ final class StatusReport {
         return out.toString();
     }
 
-    /** {@link #json(Redirector)} with the UDP listeners under {@code udpListeners}. */
     static String json(Redirector redirector, List<UdpListenerStatus> udpListeners) {
-        ObjectNode root = tree(redirector);
+        return json(redirector, udpListeners, Optional.empty());
+    }
+
+    static String json(Redirector redirector, Optional<DnsServer.Stats> dnsStats) {
+        return json(redirector, List.of(), dnsStats);
+    }
+
+    /** {@link #json(Redirector)} with the UDP listeners under {@code udpListeners} and the DNS server's counters. */
+    static String json(Redirector redirector, List<UdpListenerStatus> udpListeners,
+            Optional<DnsServer.Stats> dnsStats) {
+        ObjectNode root = tree(redirector, dnsStats);
         ArrayNode udp = root.putArray("udpListeners");
         for (UdpListenerStatus status : udpListeners) {
             ObjectNode node = udp.addObject();
@@ -103,10 +129,10 @@ final class StatusReport {
     }
 
     static String json(Redirector redirector) {
-        return tree(redirector).toPrettyString() + "\n";
+        return json(redirector, List.of(), Optional.empty());
     }
 
-    private static ObjectNode tree(Redirector redirector) {
+    private static ObjectNode tree(Redirector redirector, Optional<DnsServer.Stats> dnsStats) {
         Counters counters = redirector.counters();
         ObjectNode root = JSON.createObjectNode();
         root.put("uptimeSeconds", redirector.uptime().toSeconds());
@@ -119,6 +145,24 @@ final class StatusReport {
         ObjectNode bytes = root.putObject("bytes");
         bytes.put("up", counters.bytesUp());
         bytes.put("down", counters.bytesDown());
+        if (redirector.config().dns().isPresent()) {
+            ObjectNode dns = root.putObject("dns");
+            dnsStats.ifPresent(d -> {
+                dns.put("queries", d.queries());
+                dns.put("fakeAnswers", d.fakeAnswers());
+                dns.put("forwarded", d.forwarded());
+                dns.put("failed", d.failed());
+            });
+            FakeIpMap.Stats map = redirector.fakeIps().stats();
+            ObjectNode fake = dns.putObject("fakeIpMap");
+            fake.put("size", map.size());
+            fake.put("maxEntries", map.maxEntries());
+            fake.put("hits", map.hits());
+            fake.put("misses", map.misses());
+            fake.put("assigned", map.assigned());
+            fake.put("evicted", map.evicted());
+            fake.put("exhausted", map.exhausted());
+        }
         ArrayNode listeners = root.putArray("listeners");
         for (ListenerStatus listener : redirector.listeners()) {
             ObjectNode node = listeners.addObject();

@@ -172,7 +172,7 @@ class ConfigLoaderTest {
     void unknownTopLevelKey() {
         assertThat(errorOf("# top\n\nlisteners = 3\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"main\"]\n" + CHAIN))
                 .isEqualTo(FILE + ":3: unknown top-level key \"listeners\" (did you mean \"listener\"? tables are"
-                        + " chain, firewall, listener, metrics, relay, service, timeouts)");
+                        + " chain, dns, firewall, listener, metrics, relay, service, timeouts)");
     }
 
     @Test
@@ -195,7 +195,8 @@ class ConfigLoaderTest {
                 interface = "eth0"
                 """ + CHAIN;
         assertThat(errorOf(toml)).startsWith(FILE + ":8: [[listener]] #2: unknown key \"interface\" (known keys:"
-                + " chains, failover-backoff, flow-idle-timeout, listen, lookup, max-flows, policy, protocol)");
+                + " chains, failover-backoff, flow-idle-timeout, listen, lookup, max-flows, policy, protocol,"
+                + " recover-name)");
     }
 
     @Test
@@ -533,6 +534,6 @@ class ConfigLoaderTest {
 
     private static ChainsocksConfig withSource(ChainsocksConfig c, Path source) {
         return new ChainsocksConfig(c.service(), c.timeouts(), c.listeners(), c.chains(), c.chainTimeouts(),
-                c.metrics(), c.firewall(), Optional.of(source), c.relay());
+                c.metrics(), c.firewall(), Optional.of(source), c.relay(), c.dns());
     }
 }

@@ -3,9 +3,11 @@ package dev.chainsocks.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.chainsocks.chain.ProxyHopFuzzTest;
 import dev.chainsocks.config.ConfigLoaderFuzzTest;
+import dev.chainsocks.proto.dns.DnsFuzzTest;
 import dev.chainsocks.proto.http.HttpFuzzTest;
 import dev.chainsocks.proto.ident.IdentFuzzTest;
 import dev.chainsocks.proto.socks4.Socks4FuzzTest;
+import dev.chainsocks.proto.sniff.ServerNameSnifferFuzzTest;
 import dev.chainsocks.proto.socks5.Socks5FuzzTest;
 import dev.chainsocks.server.ProtocolSnifferFuzzTest;
 import java.io.IOException;
@@ -85,7 +87,9 @@ public class AllParsersFuzzTest {
                 new Target(ConfigLoaderFuzzTest.class, "toml", new ConfigLoaderFuzzTest()::toml),
                 new Target(IdentFuzzTest.class, "query", new IdentFuzzTest()::query),
                 new Target(IdentFuzzTest.class, "response", new IdentFuzzTest()::response),
-                new Target(Socks5FuzzTest.class, "gssapiMessage", socks5::gssapiMessage));
+                new Target(Socks5FuzzTest.class, "gssapiMessage", socks5::gssapiMessage),
+                new Target(DnsFuzzTest.class, "message", new DnsFuzzTest()::message),
+                new Target(ServerNameSnifferFuzzTest.class, "sniff", new ServerNameSnifferFuzzTest()::sniff));
     }
 
     /** Input: a target's input, then one byte choosing the target (its index in {@link #TARGETS}). */

@@ -243,6 +243,65 @@ class RedirectorTest {
     }
 
     @Test
+    void aFakeAddressIsDialedByItsNameAndOneWithoutANameIsRefused() throws Exception {
+        FakeProxy socks5 = fake(FakeProxy.terminal(FakeProxy.Protocol.SOCKS5, FakeProxy.Then.ECHO));
+        FakeProxy http = fake(FakeProxy.terminal(FakeProxy.Protocol.HTTP, FakeProxy.Then.ECHO));
+        InetSocketAddress[] destination = new InetSocketAddress[1];
+        String dns = "\n[dns]\nlisten = [\"127.0.0.1:5353\"]\nfake-ipv4 = \"100.64.0.0/10\"\n";
+        start(listen -> listener(listen, "failover", "socks5", "http") + chain("socks5", socks5.uri(FakeProxy.Protocol.SOCKS5))
+                + chain("http", http.uri(FakeProxy.Protocol.HTTP)) + dns, accepted -> destination[0]);
+        InetAddress fakeAddress = redirector.fakeIps().assign("echo.example", false).orElseThrow();
+        assertThat(fakeAddress).isEqualTo(InetAddress.getByName("100.64.0.1"));
+
+        destination[0] = new InetSocketAddress(fakeAddress, 443);
+        assertEchoes(connect(), "by name");
+        assertThat(socks5.requests()).containsExactly(
+                new FakeProxy.Request(FakeProxy.Protocol.SOCKS5, 0x03, "echo.example", 443));
+
+        destination[0] = new InetSocketAddress(InetAddress.getByName("100.64.0.9"), 443);
+        assertThat(connect().getInputStream().read()).as("the redirector closes the connection").isEqualTo(-1);
+        Eventually.until("failure counted",
+                () -> redirector.counters().failuresByReason().getOrDefault(FailureReason.UNMAPPED, 0L) == 1);
+        assertThat(socks5.accepted()).as("no dial for a fake address without a name").isEqualTo(1);
+        assertThat(redirector.fakeIps().stats().hits()).isEqualTo(1);
+        assertThat(redirector.fakeIps().stats().misses()).isEqualTo(1);
+
+        // a reload keeps the mapping: the same address still reaches the name, now through the HTTP hop
+        redirector.reload(config(listener(format(redirector.boundAddresses().get(0)), "strict", "http")
+                + chain("http", http.uri(FakeProxy.Protocol.HTTP)) + dns));
+        destination[0] = new InetSocketAddress(fakeAddress, 8443);
+        assertEchoes(connect(), "after reload");
+        assertThat(http.requests()).containsExactly(
+                new FakeProxy.Request(FakeProxy.Protocol.HTTP, 0x03, "echo.example", 8443));
+    }
+
+    @Test
+    void recoverNameDialsTheSniOrHostNameAndRelaysTheFirstBytesUnaltered() throws Exception {
+        FakeProxy socks5 = fake(FakeProxy.terminal(FakeProxy.Protocol.SOCKS5, FakeProxy.Then.ECHO));
+        start(listen -> listener(listen, "strict", "main") + "recover-name = \"sni-host\"\n"
+                + chain("main", socks5.uri(FakeProxy.Protocol.SOCKS5)));
+        int port = echo.address().getPort();
+
+        String get = "GET / HTTP/1.1\r\nHost: Named.Example:8080\r\nAccept: */*\r\n\r\n";
+        assertEchoes(connect(), get);
+        byte[] hello = dev.chainsocks.proto.sniff.ServerNameSnifferTest.clientHello("tls.example");
+        Socket tls = connect();
+        tls.getOutputStream().write(hello);
+        assertThat(tls.getInputStream().readNBytes(hello.length)).as("the ClientHello relayed unaltered")
+                .isEqualTo(hello);
+        assertThat(socks5.requests()).containsExactly(
+                new FakeProxy.Request(FakeProxy.Protocol.SOCKS5, 0x03, "named.example", port),
+                new FakeProxy.Request(FakeProxy.Protocol.SOCKS5, 0x03, "tls.example", port));
+
+        // a client that waits for the server to speak first is dialed by address once the wait is over
+        Socket silent = connect();
+        Eventually.until("dialed by address", () -> socks5.requests().size() == 3);
+        assertThat(socks5.requests().get(2)).isEqualTo(
+                new FakeProxy.Request(FakeProxy.Protocol.SOCKS5, 0x01, "127.0.0.1", port));
+        assertEchoes(silent, "SSH-2.0-late\r\n");
+    }
+
+    @Test
     void loopGuardRefusesAConnectionWhoseDestinationIsTheListenerItself() throws Exception {
         SocksServer hop = server();
         start(listen -> listener(listen, "strict", "main") + chain("main", "socks5://127.0.0.1:" + hop.port()),

@@ -64,6 +64,7 @@ class MetricsEndpointTest {
                     "chainsocks_connections_failed_total{reason=\"dial\"} 0",
                     "chainsocks_connections_failed_total{reason=\"destination\"} 0",
                     "chainsocks_connections_failed_total{reason=\"local\"} 0",
+                    "chainsocks_connections_failed_total{reason=\"unmapped\"} 0",
                     "# HELP chainsocks_bytes_total Bytes relayed by finished sessions, by direction.",
                     "# TYPE chainsocks_bytes_total counter",
                     "chainsocks_bytes_total{direction=\"up\"} 0",

@@ -18,7 +18,12 @@ import java.util.stream.Stream;
 final class ProcessGauge {
 
     /** One reading. {@code nanos} is this JVM's {@link System#nanoTime()} when it was taken. */
-    record Sample(long rssKib, int fds, long cpuTicks, long nanos) {
+    record Sample(long rssKib, int fds, int pipeFds, long cpuTicks, long nanos) {
+
+        /** Descriptors other than pipes: sockets above all. */
+        int nonPipeFds() {
+            return fds - pipeFds;
+        }
 
         double rssMib() {
             return rssKib / 1024.0;
@@ -37,7 +42,7 @@ final class ProcessGauge {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "rss=%.1fMiB fds=%d cpu=%.2fs", rssMib(), fds,
+            return String.format(Locale.ROOT, "rss=%.1fMiB fds=%d (pipes %d) cpu=%.2fs", rssMib(), fds, pipeFds,
                     cpuTicks / (double) ticksPerSecond());
         }
     }
@@ -119,8 +124,9 @@ final class ProcessGauge {
     Sample sample() {
         long rss = rssKib();
         int fds = fds();
+        int pipes = pipeFds();
         long cpu = cpuTicks();
-        return new Sample(rss, fds, cpu, System.nanoTime());
+        return new Sample(rss, fds, pipes, cpu, System.nanoTime());
     }
 
     long rssKib() {
@@ -137,6 +143,23 @@ final class ProcessGauge {
             return (int) entries.count();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + proc.resolve("fd"), e);
+        }
+    }
+
+    /** Descriptors that are pipes (the relay's splice pipes, pooled by the event loops between uses). */
+    int pipeFds() {
+        try (Stream<Path> entries = Files.list(proc.resolve("fd"))) {
+            return (int) entries.filter(ProcessGauge::isPipe).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + proc.resolve("fd"), e);
+        }
+    }
+
+    private static boolean isPipe(Path fd) {
+        try {
+            return Files.readSymbolicLink(fd).toString().startsWith("pipe:");
+        } catch (IOException e) {
+            return false; // closed meanwhile
         }
     }
 

@@ -69,6 +69,9 @@ class ReloadSoakE2E {
     private static final long RSS_GROWTH_KIB = 16 * 1024;
 
     private static TestWorkspace workspace;
+    /** The idle splice pipes the event loops may keep (BufferPool: 16 per loop, one loop per core up to 8). */
+    private static final int POOLED_PIPE_FDS = 2 * 16 * Math.min(Runtime.getRuntime().availableProcessors(), 8);
+
     private static GatewayTopology topology;
     private static SocksHop hop1;
     private static SocksHop hop2;
@@ -171,8 +174,12 @@ class ReloadSoakE2E {
             assertThat(chainsocks.log().lines()).noneMatch(line -> line.contains("reload rejected"));
             assertThat(chainsocks.log().count(line -> line.contains("configuration reloaded: 1 listener(s) kept,"
                     + " 0 opened"))).as("reloads done").isEqualTo(soak.totals().reloads());
-            assertThat(afterRounds).as("descriptors with every connection closed, after each round; after the"
-                    + " warm-up: %d", warm.fds()).allMatch(sample -> sample.fds() == warm.fds());
+            // Sockets exactly as after the warm-up; the splice pipes the event loops keep for reuse may grow up
+            // to their pools' size (16 pipes, 32 descriptors, per loop) when a round ran more relays at once.
+            assertThat(afterRounds).as("descriptors other than pipes with every connection closed, after each round;"
+                    + " after the warm-up: %s", warm).allMatch(sample -> sample.nonPipeFds() == warm.nonPipeFds());
+            assertThat(afterRounds).as("pipe descriptors after each round").allMatch(sample -> sample.pipeFds()
+                    <= Math.max(warm.pipeFds(), POOLED_PIPE_FDS));
             Totals measured = soak.totals().minus(afterWarmUp);
             String perRound = afterRounds.stream().map(sample -> String.format(Locale.ROOT, "%.0f", sample.rssMib()))
                     .collect(Collectors.joining(" "));

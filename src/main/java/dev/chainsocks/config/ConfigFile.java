@@ -32,7 +32,7 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     }
 
     /** {@code [firewall]}. */
-    record Firewall(List<String> exempt) {
+    record Firewall(List<String> exempt, Long tproxyMark, Long tproxyTable) {
     }
 
     /** {@code [relay]}. */

@@ -86,6 +86,8 @@ public final class ConfigRenderer {
         out.append("\n[firewall]\n");
         List<String> exempt = config.firewall().exempt().stream().map(c -> string(c.toString())).toList();
         key(out, "exempt", exempt.isEmpty() ? "[]" : "[\n    " + String.join(",\n    ", exempt) + ",\n]");
+        key(out, "tproxy-mark", ServiceConfig.hex(config.firewall().tproxyMark()));
+        key(out, "tproxy-table", String.valueOf(config.firewall().tproxyTable()));
         return out.toString();
     }
 

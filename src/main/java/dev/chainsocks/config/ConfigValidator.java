@@ -178,7 +178,7 @@ final class ConfigValidator {
         }
 
         Optional<MetricsConfig> metrics = metrics(file.metrics(), listeners);
-        FirewallConfig firewall = firewall(file.firewall());
+        FirewallConfig firewall = firewall(file.firewall(), service);
         RelayConfig relay = relay(file.relay());
 
         if (problems.isEmpty()) {
@@ -439,19 +439,49 @@ final class ConfigValidator {
         return Optional.of(new MetricsConfig(listen, allowRemote));
     }
 
-    private FirewallConfig firewall(ConfigFile.Firewall raw) {
-        if (raw == null || raw.exempt() == null) {
+    private FirewallConfig firewall(ConfigFile.Firewall raw, ServiceConfig service) {
+        if (raw == null) {
             return FirewallConfig.defaults();
         }
         List<Cidr> exempt = new ArrayList<>();
-        for (int i = 0; i < raw.exempt().size(); i++) {
-            try {
-                exempt.add(Cidr.parse(raw.exempt().get(i)));
-            } catch (IllegalArgumentException e) {
-                problem(List.of("firewall", "exempt", String.valueOf(i)), e.getMessage());
+        if (raw.exempt() == null) {
+            exempt.addAll(FirewallConfig.DEFAULT_EXEMPT);
+        } else {
+            for (int i = 0; i < raw.exempt().size(); i++) {
+                try {
+                    exempt.add(Cidr.parse(raw.exempt().get(i)));
+                } catch (IllegalArgumentException e) {
+                    problem(List.of("firewall", "exempt", String.valueOf(i)), e.getMessage());
+                }
             }
         }
-        return new FirewallConfig(exempt);
+        long mark = FirewallConfig.DEFAULT_TPROXY_MARK;
+        if (raw.tproxyMark() != null) {
+            if (raw.tproxyMark() < 1 || raw.tproxyMark() > 0xffff_ffffL) {
+                problem(List.of("firewall", "tproxy-mark"), "must be 1..4294967295 (0x1..0xffffffff), got "
+                        + raw.tproxyMark());
+            } else {
+                mark = raw.tproxyMark();
+            }
+        }
+        long bits = mark;
+        service.mark().ifPresent(own -> {
+            if ((own & bits) != 0) {
+                problem(List.of("firewall", "tproxy-mark"), ServiceConfig.hex(bits) + " shares bits with [service]"
+                        + " mark " + ServiceConfig.hex(own) + ": chainsocks' own upstream packets would be routed"
+                        + " back to this host; choose a tproxy-mark with no bit of service.mark");
+            }
+        });
+        long table = FirewallConfig.DEFAULT_TPROXY_TABLE;
+        if (raw.tproxyTable() != null) {
+            if (!FirewallConfig.validTable(raw.tproxyTable())) {
+                problem(List.of("firewall", "tproxy-table"), "must be 1..4294967295 and not 253, 254 or 255 (the"
+                        + " default, main and local tables), got " + raw.tproxyTable());
+            } else {
+                table = raw.tproxyTable();
+            }
+        }
+        return new FirewallConfig(exempt, mark, table);
     }
 
     private Duration duration(String text, Duration fallback, boolean zeroAllowed, List<String> path) {

@@ -490,6 +490,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tproxyMarkAndTableAreCheckedAgainstTheServiceMarkAndReservedTables() {
+        String base = "[service]\nmark = 0x3\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"lan\"]\n"
+                + "[chain.lan]\nhops = []\n";
+        assertThatThrownBy(() -> parse(base + "[firewall]\ntproxy-mark = 0x2\ntproxy-table = 254\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("[firewall] tproxy-mark: 0x2 shares bits with [service] mark 0x3")
+                .hasMessageContaining("[firewall] tproxy-table: must be 1..4294967295 and not 253, 254 or 255");
+    }
+
+    @Test
     void renderOfDefaultsWritesEveryKey() throws Exception {
         ChainsocksConfig c = parse("[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"lan\"]\n[chain.lan]\nhops = []\n");
         String rendered = ConfigRenderer.render(c);
@@ -497,8 +507,9 @@ class ConfigLoaderTest {
                 "# control-socket not set: $RUNTIME_DIRECTORY/control.sock under systemd, /run/chainsocks/control.sock"
                         + " for root, else $XDG_RUNTIME_DIR/chainsocks/control.sock\n",
                 "shutdown-grace = \"30s\"", "idle = \"5m\"",
-                "hops = []", "\"ff00::/8\"", "[relay]\nmode = \"splice\"\nmemory = \"32MiB\"\n")
-                .doesNotContain("mark", "[metrics]", "control-socket =");
+                "hops = []", "\"ff00::/8\"", "[relay]\nmode = \"splice\"\nmemory = \"32MiB\"\n",
+                "tproxy-mark = 0x1\ntproxy-table = 100\n")
+                .doesNotContain("\nmark", "[metrics]", "control-socket =");
         assertThat(ConfigLoader.parse(rendered, FILE)).isEqualTo(c);
     }
 

@@ -20,7 +20,8 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     }
 
     /** One {@code [[listener]]}. */
-    record Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff) {
+    record Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff,
+                    String onProxyFail) {
     }
 
     /** One {@code [chain.NAME]}. */

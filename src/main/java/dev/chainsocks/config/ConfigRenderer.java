@@ -66,6 +66,7 @@ public final class ConfigRenderer {
                     .collect(Collectors.joining(", ", "[", "]")));
             key(out, "policy", string(listener.policy().configName()));
             key(out, "failover-backoff", duration(listener.failoverBackoff()));
+            key(out, "on-proxy-fail", string(listener.onProxyFail().configName()));
         }
 
         for (ProxyChain chain : config.chains().values()) {

@@ -74,7 +74,7 @@ final class ConfigValidator {
                     + " --listen 0.0.0.0:12345"));
         }
         List<ConfigFile.Listener> listeners = listen.stream().map(l -> new ConfigFile.Listener(l, null,
-                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null)).toList();
+                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null, null)).toList();
         ConfigFile file = new ConfigFile(null, null, listeners,
                 Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null,
                 null);
@@ -381,7 +381,17 @@ final class ConfigValidator {
         }
         Duration backoff = duration(raw.failoverBackoff(), ListenerConfig.DEFAULT_FAILOVER_BACKOFF, true,
                 List.of("listener", i, "failover-backoff"));
-        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff) : null;
+        OnProxyFail onProxyFail = ListenerConfig.DEFAULT_ON_PROXY_FAIL;
+        if (raw.onProxyFail() != null) {
+            Optional<OnProxyFail> named = OnProxyFail.fromConfigName(raw.onProxyFail());
+            if (named.isPresent()) {
+                onProxyFail = named.get();
+            } else {
+                problem(List.of("listener", i, "on-proxy-fail"), "unknown value \"" + raw.onProxyFail()
+                        + "\" (use reset or http-error)");
+            }
+        }
+        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff, onProxyFail) : null;
     }
 
     private void checkOverlap(ListenerConfig listener, int index, List<ListenerConfig> earlier) {

@@ -20,9 +20,10 @@ import java.util.Objects;
  * @param chains          names of {@code [chain.NAME]} tables, in order, at least one
  * @param policy          how the chains are picked per connection
  * @param failoverBackoff how long a failed chain is tried after the others
+ * @param onProxyFail     what the client gets when every chain failed
  */
 public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<String> chains, ChainPolicy policy,
-                             Duration failoverBackoff) {
+                             Duration failoverBackoff, OnProxyFail onProxyFail) {
 
     /** Default lookup. */
     public static final LookupKind DEFAULT_LOOKUP = LookupKind.NETFILTER;
@@ -31,9 +32,13 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     /** Default failover backoff. */
     public static final Duration DEFAULT_FAILOVER_BACKOFF = Duration.ofSeconds(30);
 
+    /** Default on-proxy-fail. */
+    public static final OnProxyFail DEFAULT_ON_PROXY_FAIL = OnProxyFail.RESET;
+
     /** Copies the chain list and checks it is not empty. */
     public ListenerConfig {
         Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(onProxyFail, "onProxyFail");
         Objects.requireNonNull(lookup, "lookup");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(failoverBackoff, "failoverBackoff");
@@ -51,7 +56,8 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
 
     /** A listener with the default lookup, policy and backoff. */
     public static ListenerConfig of(InetSocketAddress listen, List<String> chains) {
-        return new ListenerConfig(listen, DEFAULT_LOOKUP, chains, DEFAULT_POLICY, DEFAULT_FAILOVER_BACKOFF);
+        return new ListenerConfig(listen, DEFAULT_LOOKUP, chains, DEFAULT_POLICY, DEFAULT_FAILOVER_BACKOFF,
+                DEFAULT_ON_PROXY_FAIL);
     }
 
     /** Whether the listen address is IPv6 (including {@code [::]}). */
@@ -107,6 +113,7 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     @Override
     public String toString() {
         return AddressSyntax.format(listen) + " " + lookup + " " + policy + " " + chains
-                + (chains.size() > 1 ? " backoff " + DurationSyntax.format(failoverBackoff) : "");
+                + (chains.size() > 1 ? " backoff " + DurationSyntax.format(failoverBackoff) : "")
+                + (onProxyFail == DEFAULT_ON_PROXY_FAIL ? "" : " on-proxy-fail " + onProxyFail);
     }
 }

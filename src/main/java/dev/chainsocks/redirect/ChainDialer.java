@@ -33,6 +33,9 @@ import org.tinylog.Logger;
  * for hop 2; ask hop 2 for hop 3; ...; ask the last hop for the destination. Each hop's handshake runs inside the
  * tunnel the previous hops built. A chain with no hops connects directly.
  *
+ * <p>A last hop that relays requests ({@code http-relay}) has no handshake: the dial ends once the connection to
+ * that proxy is open, and the session sends the client's rewritten request through it.
+ *
  * <p>Names are sent to the hop as names (so the last proxy resolves them, not us) except to a plain SOCKS4 hop,
  * which can carry only IPv4: there the next hop's name is resolved here, off the loop.
  */
@@ -81,6 +84,8 @@ public final class ChainDialer {
             case HTTP -> user == null
                     ? new HttpConnectClientHandshake(next)
                     : new HttpConnectClientHandshake(next, user, password == null ? "" : password);
+            case HTTP_RELAY -> throw new IllegalArgumentException("an http-relay hop has no handshake: it relays the"
+                    + " client's own requests and can only be the last hop");
         };
     }
 
@@ -178,6 +183,11 @@ public final class ChainDialer {
         void handshake(int index, ByteBuffer input) {
             currentHop = index;
             ProxyHop hop = hop(index);
+            if (hop.protocol().relaysRequests() && index + 1 == chain.hops().size()) {
+                // Reaching the relaying proxy is the whole dial: the session sends it the client's request.
+                succeed(input == null ? ByteBuffer.allocate(0) : input);
+                return;
+            }
             Destination next = nextAfter(index);
             if (hop.protocol() == HopProtocol.SOCKS4 && !(next instanceof Destination.Ip)) {
                 if (next instanceof Destination.Name name) {

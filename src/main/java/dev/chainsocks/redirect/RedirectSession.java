@@ -1,12 +1,17 @@
 package dev.chainsocks.redirect;
 
 import dev.chainsocks.chain.ProxyChain;
+import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.config.OnProxyFail;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
+import dev.chainsocks.engine.Exchange;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.http.HttpErrorPage;
+import dev.chainsocks.proto.http.HttpRelayRequest;
 import dev.chainsocks.session.ClientSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,7 +33,8 @@ import org.tinylog.Logger;
  * reload that happens meanwhile changes nothing for it.
  *
  * <p>When no chain can be dialed the client is reset (RST), as redsocks' {@code on_proxy_fail=close}: the program
- * sees a failure at once rather than a clean close it might mistake for an empty answer.
+ * sees a failure at once rather than a clean close it might mistake for an empty answer. A listener with
+ * {@code on-proxy-fail = "http-error"} answers a client bound for port 80 with an HTTP 502 page instead.
  */
 final class RedirectSession extends ClientSession {
 
@@ -102,9 +108,62 @@ final class RedirectSession extends ClientSession {
             loop.buffers().release(earlyData);
             return;
         }
+        List<ProxyHop> hops = dialedChain.hops();
+        if (!hops.isEmpty() && hops.get(hops.size() - 1).protocol().relaysRequests()) {
+            relayRequest(dialedChain, hops.get(hops.size() - 1), upstream, earlyData);
+            return;
+        }
+        startRelay(upstream, null, earlyData);
+    }
+
+    /**
+     * An http-relay last hop: reads the client's HTTP request head, sends it rewritten (absolute form) to the
+     * proxy ahead of the rest of the client's bytes, then relays as usual.
+     */
+    private void relayRequest(ProxyChain dialedChain, ProxyHop hop, SocketChannel upstream, ByteBuffer earlyData) {
+        HttpRelayRequest request = new HttpRelayRequest(destination, hop.user().orElse(null),
+                hop.password().orElse(null), List.of());
+        Exchange.start(loop, client, new Exchange.Machine(request::receive, () -> ByteBuffer.allocate(0),
+                        request::isFinished), null, context.timeoutsFor(dialedChain).handshake(),
+                "client's HTTP request for " + hop, new Exchange.Callback() {
+                    @Override
+                    public void finished(ByteBuffer leftover) {
+                        if (request.outcome() instanceof HttpRelayRequest.Outcome.Rewritten rewritten) {
+                            ByteBuffer toUpstream = ByteBuffer.allocate(rewritten.head().remaining()
+                                    + leftover.remaining());
+                            toUpstream.put(rewritten.head()).put(leftover).flip();
+                            loop.buffers().release(leftover);
+                            startRelay(upstream, toUpstream, earlyData);
+                        } else {
+                            loop.buffers().release(leftover);
+                            relayFailed(upstream, earlyData, "http-relay: " + request.outcome());
+                        }
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        relayFailed(upstream, earlyData, "http-relay: no HTTP request from the client: "
+                                + cause.getMessage());
+                    }
+                });
+    }
+
+    private void relayFailed(SocketChannel upstream, ByteBuffer earlyData, String outcome) {
+        ChannelClose.quietly(upstream);
+        loop.buffers().release(earlyData);
+        ChannelClose.withReset(client);
+        finish(0, 0, outcome);
+    }
+
+    private void startRelay(SocketChannel upstream, ByteBuffer toUpstream, ByteBuffer earlyData) {
+        if (isOver()) {
+            ChannelClose.quietly(upstream);
+            loop.buffers().release(earlyData);
+            return;
+        }
         state = SessionState.RELAY;
         try {
-            relay = Relay.start(loop, client, upstream, null, earlyData, context.idleTimeout(),
+            relay = Relay.start(loop, client, upstream, toUpstream, earlyData, context.idleTimeout(),
                     result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
         } catch (RuntimeException e) {
             Logger.error(e, "session {}: cannot start the relay", id);
@@ -131,13 +190,52 @@ final class RedirectSession extends ClientSession {
         }
         FailureReason reason = reasonFor(failures);
         context.counters().countFailure(reason);
-        ChannelClose.withReset(client);
         String reasons = failures.stream().map(DialException::getMessage).collect(Collectors.joining("; "));
-        finish(0, 0, switch (reason) {
+        String outcome = switch (reason) {
             case DESTINATION -> "destination refused: ";
             case LOCAL -> "local failure: ";
             default -> "dial failed: ";
-        } + reasons);
+        } + reasons;
+        if (context.listener().config().onProxyFail() == OnProxyFail.HTTP_ERROR
+                && destination.port() == OnProxyFail.HTTP_PORT) {
+            answerBadGateway(outcome);
+            return;
+        }
+        ChannelClose.withReset(client);
+        finish(0, 0, outcome);
+    }
+
+    /**
+     * {@code on-proxy-fail = "http-error"}: a 502 page instead of a reset. What the client already sent is read and
+     * dropped after the answer (closing with unread bytes would turn the close into a reset), then the connection
+     * is closed cleanly.
+     */
+    private void answerBadGateway(String outcome) {
+        ByteBuffer page = HttpErrorPage.badGateway(destination);
+        Exchange.start(loop, client, new Exchange.Machine(in -> in.position(in.limit()), () -> page, () -> true),
+                null, context.idleTimeout(), "502 page to the client", new Exchange.Callback() {
+                    @Override
+                    public void finished(ByteBuffer leftover) {
+                        loop.buffers().release(leftover);
+                        try {
+                            client.shutdownOutput();
+                            ByteBuffer discard = ByteBuffer.allocate(4096);
+                            while (client.read(discard) > 0) {
+                                discard.clear();
+                            }
+                        } catch (IOException e) {
+                            // The page was written; whatever the client does now changes nothing.
+                        }
+                        ChannelClose.quietly(client);
+                        finish(0, page.position(), outcome + " (answered HTTP 502)");
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        ChannelClose.withReset(client);
+                        finish(0, 0, outcome + " (HTTP 502 not delivered: " + cause.getMessage() + ")");
+                    }
+                });
     }
 
     /** Local if the last attempt could not get a socket; destination if every chain blamed it; else dial. */

@@ -195,7 +195,7 @@ class ConfigLoaderTest {
                 interface = "eth0"
                 """ + CHAIN;
         assertThat(errorOf(toml)).startsWith(FILE + ":8: [[listener]] #2: unknown key \"interface\" (known keys:"
-                + " chains, failover-backoff, listen, lookup, policy)");
+                + " chains, failover-backoff, listen, lookup, on-proxy-fail, policy)");
     }
 
     @Test
@@ -245,7 +245,7 @@ class ConfigLoaderTest {
                 ]
                 """;
         assertThat(errorOf(toml)).isEqualTo(FILE + ":14: [chain.main] hops[1]: unknown scheme \"sock5\" in"
-                + " \"sock5://h:1\" (use socks4, socks4a, socks5, socks5h or http)");
+                + " \"sock5://h:1\" (use socks4, socks4a, socks5, socks5h, http or http-relay)");
     }
 
     @Test
@@ -490,6 +490,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void onProxyFailIsResetOrHttpError() throws Exception {
+        String base = "[chain.c]\nhops = []\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"c\"]\n";
+        assertThat(parse(base).listeners().get(0).onProxyFail()).isEqualTo(OnProxyFail.RESET);
+        assertThat(parse(base + "on-proxy-fail = \"HTTP-ERROR\"\n").listeners().get(0).onProxyFail())
+                .isEqualTo(OnProxyFail.HTTP_ERROR);
+        assertThatThrownBy(() -> parse(base + "on-proxy-fail = \"forward_http_err\"\n"))
+                .hasMessageContaining("[[listener]] #1 on-proxy-fail: unknown value \"forward_http_err\" (use reset"
+                        + " or http-error)");
+    }
+
+    @Test
+    void anHttpRelayHopMustBeTheLastHop() throws Exception {
+        String listener = "[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"c\"]\n";
+        assertThatThrownBy(() -> parse(listener + "[chain.c]\nhops = [\"http-relay://198.18.0.1:3128\","
+                + " \"socks5://198.18.0.2:1080\"]\n"))
+                .hasMessageContaining("[chain.c] hops: hop 1 http-relay://198.18.0.1:3128 relays plain HTTP requests"
+                        + " and can only be the last hop");
+        assertThat(parse(listener + "[chain.c]\nhops = [\"socks5://198.18.0.2:1080\","
+                + " \"http-relay://u:@proxy.example:3128\"]\n").chain("c").hops().get(1).protocol())
+                .isEqualTo(HopProtocol.HTTP_RELAY);
+    }
+
+    @Test
     void tproxyMarkAndTableAreCheckedAgainstTheServiceMarkAndReservedTables() {
         String base = "[service]\nmark = 0x3\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"lan\"]\n"
                 + "[chain.lan]\nhops = []\n";
@@ -534,7 +557,7 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(String.join("\n",
                         "command line: --via #2: unknown scheme \"sock5\" in \"sock5://b:1\" (use socks4, socks4a,"
-                                + " socks5, socks5h or http)",
+                                + " socks5, socks5h, http or http-relay)",
                         "command line: --listen #2: 0.0.0.0:1 is already the address of [[listener]] #1"));
         assertThatThrownBy(() -> ChainsocksConfig.fromFlags(List.of(), List.of()))
                 .hasMessageContaining("no --listen");

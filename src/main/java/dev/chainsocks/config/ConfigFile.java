@@ -16,7 +16,8 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     }
 
     /** {@code [timeouts]}. */
-    record Timeouts(String connect, String handshake, String dial, String idle) {
+    record Timeouts(String connect, String handshake, String dial, String idle, String keepaliveIdle,
+                    String keepaliveInterval, Long keepaliveCount) {
     }
 
     /** One {@code [[listener]]}. */

@@ -52,6 +52,11 @@ public final class ConfigRenderer {
         key(out, "handshake", duration(timeouts.handshake()));
         key(out, "dial", duration(timeouts.dial()));
         key(out, "idle", duration(timeouts.idle()));
+        timeouts.keepalive().ifPresentOrElse(k -> {
+            key(out, "keepalive-idle", duration(k.idle()));
+            key(out, "keepalive-interval", duration(k.interval()));
+            key(out, "keepalive-count", String.valueOf(k.count()));
+        }, () -> out.append("# keepalive-idle not set: no TCP keepalive\n"));
 
         RelayConfig relay = config.relay();
         out.append("\n[relay]\n");

@@ -282,7 +282,42 @@ final class ConfigValidator {
                 duration(raw.connect(), d.connect(), false, List.of("timeouts", "connect")),
                 duration(raw.handshake(), d.handshake(), false, List.of("timeouts", "handshake")),
                 duration(raw.dial(), d.dial(), false, List.of("timeouts", "dial")),
-                duration(raw.idle(), d.idle(), false, List.of("timeouts", "idle")));
+                duration(raw.idle(), d.idle(), false, List.of("timeouts", "idle")),
+                keepalive(raw));
+    }
+
+    private Optional<KeepaliveConfig> keepalive(ConfigFile.Timeouts raw) {
+        if (raw.keepaliveIdle() == null) {
+            if (raw.keepaliveInterval() != null || raw.keepaliveCount() != null) {
+                problem(List.of("timeouts", raw.keepaliveInterval() != null ? "keepalive-interval"
+                        : "keepalive-count"), "keepalive is off without keepalive-idle; set keepalive-idle (such as"
+                        + " \"60s\") to turn it on");
+            }
+            return Optional.empty();
+        }
+        Duration idle = keepaliveSeconds(raw.keepaliveIdle(), Duration.ofSeconds(60), "keepalive-idle");
+        Duration interval = keepaliveSeconds(raw.keepaliveInterval(), KeepaliveConfig.DEFAULT_INTERVAL,
+                "keepalive-interval");
+        int count = KeepaliveConfig.DEFAULT_COUNT;
+        if (raw.keepaliveCount() != null) {
+            if (raw.keepaliveCount() < 1 || raw.keepaliveCount() > KeepaliveConfig.MAX_COUNT) {
+                problem(List.of("timeouts", "keepalive-count"), "must be 1.." + KeepaliveConfig.MAX_COUNT + ", got "
+                        + raw.keepaliveCount());
+            } else {
+                count = raw.keepaliveCount().intValue();
+            }
+        }
+        return Optional.of(new KeepaliveConfig(idle, interval, count));
+    }
+
+    private Duration keepaliveSeconds(String text, Duration fallback, String key) {
+        Duration d = duration(text, fallback, false, List.of("timeouts", key));
+        if (!KeepaliveConfig.validSeconds(d)) {
+            problem(List.of("timeouts", key), "must be whole seconds, 1s.." + KeepaliveConfig.MAX_SECONDS
+                    + "s, got \"" + text + "\"");
+            return fallback;
+        }
+        return d;
     }
 
     private void chain(String name, ConfigFile.Chain raw, TimeoutsConfig timeouts, Map<String, ProxyChain> chains,

@@ -94,6 +94,10 @@ public final class RedsocksImport {
         if (section.get("log_debug").isPresent() || section.get("log_info").isPresent()) {
             service.append("log-level = \"").append(debug ? "debug" : info ? "info" : "warn").append("\"\n");
         }
+        if (section.get("tcp_keepalive_time").isEmpty() && (section.get("tcp_keepalive_intvl").isPresent()
+                || section.get("tcp_keepalive_probes").isPresent())) {
+            timeouts.append("keepalive-idle = \"7200s\"  # tcp_keepalive_time not set: the kernel's default\n");
+        }
         for (RedsocksConf.Entry e : section.entries()) {
             String at = "base " + e.key() + " = " + e.value() + " (line " + e.line() + ")";
             switch (e.key()) {
@@ -121,9 +125,12 @@ public final class RedsocksImport {
                         .append(" chainsocks.service\n");
                 case "max_accept_backoff" -> service.append(NOTE).append(at).append(": not configurable (10 ms")
                         .append(" doubling up to 1 s)\n");
-                case "tcp_keepalive_time", "tcp_keepalive_probes", "tcp_keepalive_intvl" ->
-                        service.append(NOTE).append(at).append(": no TCP keepalive settings; dead relays end after")
-                                .append(" [timeouts] idle\n");
+                case "tcp_keepalive_time" -> number(e, source, problems).ifPresent(n -> timeouts
+                        .append("keepalive-idle = \"").append(n).append("s\"\n"));
+                case "tcp_keepalive_intvl" -> number(e, source, problems).ifPresent(n -> timeouts
+                        .append("keepalive-interval = \"").append(n).append("s\"\n"));
+                case "tcp_keepalive_probes" -> number(e, source, problems).ifPresent(n -> timeouts
+                        .append("keepalive-count = ").append(n).append('\n'));
                 default -> problems.add(source + ":" + e.line() + ": unknown key \"" + e.key()
                         + "\" in section base");
             }

@@ -2,6 +2,7 @@ package dev.chainsocks.redirect;
 
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.config.KeepaliveConfig;
 import dev.chainsocks.config.OnProxyFail;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
@@ -15,13 +16,16 @@ import dev.chainsocks.proto.http.HttpRelayRequest;
 import dev.chainsocks.session.ClientSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
+import jdk.net.ExtendedSocketOptions;
 import org.tinylog.Logger;
 
 /**
@@ -58,6 +62,7 @@ final class RedirectSession extends ClientSession {
         context.live().put(id, this);
         try {
             readClientAddress();
+            keepalive(client);
             destinationAddress = context.listener().lookup().lookup(client);
         } catch (IOException e) {
             refuse(FailureReason.LOOKUP, RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e.getMessage()
@@ -250,10 +255,23 @@ final class RedirectSession extends ClientSession {
     /** Marks the socket for the firewall and binds it first, so the loop guard knows its source port. */
     private void prepareUpstream(SocketChannel upstream) throws IOException {
         context.upstreamSetup().apply(upstream);
+        keepalive(upstream);
         upstream.bind(null);
         int port = ((InetSocketAddress) upstream.getLocalAddress()).getPort();
         upstreamPorts.add(port);
         context.loopGuard().ownSocketBound(port);
+    }
+
+    /** {@code [timeouts] keepalive-*}: TCP keepalive with our idle time, interval and count, when configured. */
+    private void keepalive(SocketChannel channel) throws IOException {
+        Optional<KeepaliveConfig> keepalive = context.config().timeouts().keepalive();
+        if (keepalive.isPresent()) {
+            KeepaliveConfig k = keepalive.get();
+            channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, (int) k.idle().getSeconds());
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, (int) k.interval().getSeconds());
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, k.count());
+        }
     }
 
     private void refuse(FailureReason reason, RefusalKind kind, String why) {

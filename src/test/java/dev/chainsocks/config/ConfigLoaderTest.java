@@ -179,7 +179,7 @@ class ConfigLoaderTest {
     void unknownKeyInsideATable() {
         assertThat(errorOf("[service]\nlog-level = \"info\"\n\n[timeouts]\nconnect = \"1s\"\nidel = \"5m\"\n"))
                 .isEqualTo(FILE + ":6: [timeouts]: unknown key \"idel\" (did you mean \"idle\"? known keys:"
-                        + " connect, dial, handshake, idle)");
+                        + " connect, dial, handshake, idle, keepalive-count, keepalive-idle, keepalive-interval)");
     }
 
     @Test
@@ -487,6 +487,21 @@ class ConfigLoaderTest {
         assertThat(again.chain("main").hops().get(0).password()).contains("***");
         assertThat(again.listeners()).isEqualTo(original.listeners());
         assertThat(again.service()).isEqualTo(original.service());
+    }
+
+    @Test
+    void keepaliveNeedsAnIdleTimeInWholeSeconds() throws Exception {
+        String base = "[chain.c]\nhops = []\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"c\"]\n";
+        assertThat(parse(base).timeouts().keepalive()).isEmpty();
+        assertThat(parse("[timeouts]\nkeepalive-idle = \"2m\"\nkeepalive-count = 4\n" + base).timeouts()
+                .keepalive()).contains(new KeepaliveConfig(Duration.ofMinutes(2), Duration.ofSeconds(75), 4));
+        assertThatThrownBy(() -> parse("[timeouts]\nkeepalive-interval = \"5s\"\n" + base))
+                .hasMessageContaining("[timeouts] keepalive-interval: keepalive is off without keepalive-idle");
+        assertThatThrownBy(() -> parse("[timeouts]\nkeepalive-idle = \"1500ms\"\nkeepalive-count = 300\n" + base))
+                .hasMessageContaining("[timeouts] keepalive-idle: must be whole seconds, 1s..32767s, got \"1500ms\"")
+                .hasMessageContaining("[timeouts] keepalive-count: must be 1..127, got 300");
+        String rendered = ConfigRenderer.render(parse("[timeouts]\nkeepalive-idle = \"30s\"\n" + base));
+        assertThat(rendered).contains("keepalive-idle = \"30s\"\nkeepalive-interval = \"75s\"\nkeepalive-count = 9\n");
     }
 
     @Test

@@ -78,6 +78,8 @@ class RedsocksImportTest {
         assertThat(config.service().logLevel().name()).isEqualTo("DEBUG");
         assertThat(config.service().maxConnections()).isEqualTo(5000);
         assertThat(config.timeouts().idle()).hasSeconds(7440);
+        assertThat(config.timeouts().keepalive()).contains(new KeepaliveConfig(java.time.Duration.ofSeconds(60),
+                KeepaliveConfig.DEFAULT_INTERVAL, KeepaliveConfig.DEFAULT_COUNT));
         assertThat(config.listeners()).hasSize(2);
         assertThat(config.listeners().get(0).onProxyFail()).isEqualTo(OnProxyFail.HTTP_ERROR);
         assertThat(config.listeners().get(1).onProxyFail()).isEqualTo(OnProxyFail.RESET);
@@ -86,7 +88,7 @@ class RedsocksImportTest {
         assertThat(config.chain("redsocks-2").hops().get(0).protocol()).isEqualTo(HopProtocol.HTTP_RELAY);
         assertThat(config.chain("redsocks-2").hops().get(0).address().toString()).isEqualTo("proxy.example:3128");
         assertThat(toml).contains("listenq = 256 (line 30): not configurable",
-                "disclose_src = false (line 21)", "tcp_keepalive_time = 60 (line 9)",
+                "disclose_src = false (line 21)",
                 "redudp { } at /etc/redsocks.conf:33", "dnstc { } at /etc/redsocks.conf:42")
                 .doesNotContain("local_ip 0.0.0.0 receives");
     }

@@ -22,7 +22,7 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
 
     /** One {@code [[listener]]}. */
     record Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff,
-                    String onProxyFail) {
+                    String onProxyFail, String discloseSrc) {
     }
 
     /** One {@code [chain.NAME]}. */

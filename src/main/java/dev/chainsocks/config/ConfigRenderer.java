@@ -72,6 +72,7 @@ public final class ConfigRenderer {
             key(out, "policy", string(listener.policy().configName()));
             key(out, "failover-backoff", duration(listener.failoverBackoff()));
             key(out, "on-proxy-fail", string(listener.onProxyFail().configName()));
+            key(out, "disclose-src", string(listener.discloseSource().configName()));
         }
 
         for (ProxyChain chain : config.chains().values()) {

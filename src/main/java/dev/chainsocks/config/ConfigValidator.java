@@ -3,6 +3,7 @@ package dev.chainsocks.config;
 import dev.chainsocks.chain.ChainPolicy;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.proto.http.DiscloseSource;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.syntax.DurationSyntax;
@@ -74,7 +75,7 @@ final class ConfigValidator {
                     + " --listen 0.0.0.0:12345"));
         }
         List<ConfigFile.Listener> listeners = listen.stream().map(l -> new ConfigFile.Listener(l, null,
-                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null, null)).toList();
+                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null, null, null)).toList();
         ConfigFile file = new ConfigFile(null, null, listeners,
                 Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null,
                 null);
@@ -426,7 +427,17 @@ final class ConfigValidator {
                         + "\" (use reset or http-error)");
             }
         }
-        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff, onProxyFail) : null;
+        DiscloseSource disclose = DiscloseSource.OFF;
+        if (raw.discloseSrc() != null) {
+            Optional<DiscloseSource> named = DiscloseSource.fromConfigName(raw.discloseSrc());
+            if (named.isPresent()) {
+                disclose = named.get();
+            } else {
+                problem(List.of("listener", i, "disclose-src"), "unknown value \"" + raw.discloseSrc()
+                        + "\" (use off, x-forwarded-for or forwarded)");
+            }
+        }
+        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff, onProxyFail, disclose) : null;
     }
 
     private void checkOverlap(ListenerConfig listener, int index, List<ListenerConfig> earlier) {

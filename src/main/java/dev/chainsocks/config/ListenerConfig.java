@@ -1,6 +1,7 @@
 package dev.chainsocks.config;
 
 import dev.chainsocks.chain.ChainPolicy;
+import dev.chainsocks.proto.http.DiscloseSource;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.syntax.DurationSyntax;
@@ -21,9 +22,10 @@ import java.util.Objects;
  * @param policy          how the chains are picked per connection
  * @param failoverBackoff how long a failed chain is tried after the others
  * @param onProxyFail     what the client gets when every chain failed
+ * @param discloseSource  whether HTTP hops name the client to their proxy
  */
 public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<String> chains, ChainPolicy policy,
-                             Duration failoverBackoff, OnProxyFail onProxyFail) {
+                             Duration failoverBackoff, OnProxyFail onProxyFail, DiscloseSource discloseSource) {
 
     /** Default lookup. */
     public static final LookupKind DEFAULT_LOOKUP = LookupKind.NETFILTER;
@@ -39,6 +41,7 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     public ListenerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(onProxyFail, "onProxyFail");
+        Objects.requireNonNull(discloseSource, "discloseSource");
         Objects.requireNonNull(lookup, "lookup");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(failoverBackoff, "failoverBackoff");
@@ -57,7 +60,7 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     /** A listener with the default lookup, policy and backoff. */
     public static ListenerConfig of(InetSocketAddress listen, List<String> chains) {
         return new ListenerConfig(listen, DEFAULT_LOOKUP, chains, DEFAULT_POLICY, DEFAULT_FAILOVER_BACKOFF,
-                DEFAULT_ON_PROXY_FAIL);
+                DEFAULT_ON_PROXY_FAIL, DiscloseSource.OFF);
     }
 
     /** Whether the listen address is IPv6 (including {@code [::]}). */
@@ -114,6 +117,7 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     public String toString() {
         return AddressSyntax.format(listen) + " " + lookup + " " + policy + " " + chains
                 + (chains.size() > 1 ? " backoff " + DurationSyntax.format(failoverBackoff) : "")
-                + (onProxyFail == DEFAULT_ON_PROXY_FAIL ? "" : " on-proxy-fail " + onProxyFail);
+                + (onProxyFail == DEFAULT_ON_PROXY_FAIL ? "" : " on-proxy-fail " + onProxyFail)
+                + (discloseSource == DiscloseSource.OFF ? "" : " disclose-src " + discloseSource);
     }
 }

@@ -163,6 +163,7 @@ public final class RedsocksImport {
         }
         List<String> notes = new ArrayList<>();
         String onProxyFail = null;
+        String discloseSrc = null;
         for (RedsocksConf.Entry e : section.entries()) {
             String at = e.key() + " = " + e.value() + " (line " + e.line() + ")";
             switch (e.key()) {
@@ -175,7 +176,19 @@ public final class RedsocksImport {
                                 + "\" is not close or forward_http_err");
                     }
                 }
-                case "disclose_src" -> notes.add(at + ": no X-Forwarded-For/Forwarded header is sent");
+                case "disclose_src" -> {
+                    switch (e.value().toLowerCase(Locale.ROOT)) {
+                        case "false", "off", "no" -> discloseSrc = "off";
+                        case "x-forwarded-for" -> discloseSrc = "x-forwarded-for";
+                        case "forwarded_ip" -> discloseSrc = "forwarded";
+                        case "forwarded_ipport" -> {
+                            discloseSrc = "forwarded";
+                            notes.add(at + ": Forwarded names the client's address without its port");
+                        }
+                        default -> problems.add(source + ":" + e.line() + ": disclose_src \"" + e.value()
+                                + "\" is not false, X-Forwarded-For, Forwarded_ip or Forwarded_ipport");
+                    }
+                }
                 case "listenq" -> notes.add(at + ": not configurable (backlog 4096, capped by"
                         + " net.core.somaxconn)");
                 case "min_accept_backoff", "max_accept_backoff" -> notes.add(at + ": not configurable");
@@ -208,6 +221,9 @@ public final class RedsocksImport {
         listeners.append("chains = [").append(string(chain)).append("]\n");
         if (onProxyFail != null) {
             listeners.append("on-proxy-fail = ").append(string(onProxyFail)).append('\n');
+        }
+        if (discloseSrc != null) {
+            listeners.append("disclose-src = ").append(string(discloseSrc)).append('\n');
         }
         if (localIp.startsWith("127.")) {
             listeners.append(NOTE).append("local_ip ").append(localIp).append(" receives this host's own")

@@ -14,6 +14,7 @@ import dev.chainsocks.proto.ClientHandshake;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.HandshakeOutcome;
 import dev.chainsocks.proto.http.HttpConnectClientHandshake;
+import dev.chainsocks.proto.http.HttpHeader;
 import dev.chainsocks.proto.socks4.Socks4ClientHandshake;
 import dev.chainsocks.proto.socks5.Socks5ClientHandshake;
 import dev.chainsocks.syntax.AddressSyntax;
@@ -25,6 +26,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executor;
 import org.tinylog.Logger;
 
@@ -59,11 +61,19 @@ public final class ChainDialer {
     private final EventLoop loop;
     private final Resolver resolver;
     private final Connector.SocketSetup socketSetup;
+    private final List<HttpHeader> httpHeaders;
 
     public ChainDialer(EventLoop loop, Executor blocking, Connector.SocketSetup socketSetup) {
+        this(loop, blocking, socketSetup, List.of());
+    }
+
+    /** With extra request headers for every HTTP CONNECT hop, such as {@code X-Forwarded-For} (disclose-src). */
+    public ChainDialer(EventLoop loop, Executor blocking, Connector.SocketSetup socketSetup,
+                       List<HttpHeader> httpHeaders) {
         this.loop = loop;
         this.resolver = new Resolver(loop, blocking);
         this.socketSetup = socketSetup;
+        this.httpHeaders = List.copyOf(httpHeaders);
     }
 
     /** Loop thread only. */
@@ -73,6 +83,11 @@ public final class ChainDialer {
 
     /** The client handshake that asks {@code hop} for {@code next}. */
     static ClientHandshake handshakeFor(ProxyHop hop, Destination next) {
+        return handshakeFor(hop, next, List.of());
+    }
+
+    /** As {@link #handshakeFor(ProxyHop, Destination)}, with extra headers for an HTTP CONNECT hop. */
+    static ClientHandshake handshakeFor(ProxyHop hop, Destination next, List<HttpHeader> httpHeaders) {
         String user = hop.user().orElse(null);
         String password = hop.password().orElse(null);
         return switch (hop.protocol()) {
@@ -81,9 +96,7 @@ public final class ChainDialer {
             case SOCKS5, SOCKS5H -> user == null
                     ? new Socks5ClientHandshake(next)
                     : new Socks5ClientHandshake(next, user, password);
-            case HTTP -> user == null
-                    ? new HttpConnectClientHandshake(next)
-                    : new HttpConnectClientHandshake(next, user, password == null ? "" : password);
+            case HTTP -> new HttpConnectClientHandshake(next, user, password, httpHeaders);
             case HTTP_RELAY -> throw new IllegalArgumentException("an http-relay hop has no handshake: it relays the"
                     + " client's own requests and can only be the last hop");
         };
@@ -218,7 +231,7 @@ public final class ChainDialer {
             ProxyHop hop = hop(index);
             ClientHandshake handshake;
             try {
-                handshake = handshakeFor(hop, next);
+                handshake = handshakeFor(hop, next, httpHeaders);
             } catch (IllegalArgumentException e) {
                 release(input);
                 fail(index, "cannot carry " + next + ": " + e.getMessage(), e);

@@ -91,7 +91,8 @@ final class RedirectSession extends ClientSession {
     private void dialNextChain() {
         ProxyChain candidate = untried.next();
         chain = candidate;
-        ChainDialer dialer = new ChainDialer(loop, context.blocking(), this::prepareUpstream);
+        ChainDialer dialer = new ChainDialer(loop, context.blocking(), this::prepareUpstream,
+                context.listener().config().discloseSource().headers(clientAddress()));
         dialer.dial(candidate, destination, context.timeoutsFor(candidate), new ChainDialer.Callback() {
             @Override
             public void connected(SocketChannel upstream, ByteBuffer earlyData, Duration latency) {
@@ -127,7 +128,7 @@ final class RedirectSession extends ClientSession {
      */
     private void relayRequest(ProxyChain dialedChain, ProxyHop hop, SocketChannel upstream, ByteBuffer earlyData) {
         HttpRelayRequest request = new HttpRelayRequest(destination, hop.user().orElse(null),
-                hop.password().orElse(null), List.of());
+                hop.password().orElse(null), context.listener().config().discloseSource().headers(clientAddress()));
         Exchange.start(loop, client, new Exchange.Machine(request::receive, () -> ByteBuffer.allocate(0),
                         request::isFinished), null, context.timeoutsFor(dialedChain).handshake(),
                 "client's HTTP request for " + hop, new Exchange.Callback() {

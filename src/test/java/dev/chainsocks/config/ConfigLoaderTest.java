@@ -195,7 +195,7 @@ class ConfigLoaderTest {
                 interface = "eth0"
                 """ + CHAIN;
         assertThat(errorOf(toml)).startsWith(FILE + ":8: [[listener]] #2: unknown key \"interface\" (known keys:"
-                + " chains, failover-backoff, listen, lookup, on-proxy-fail, policy)");
+                + " chains, disclose-src, failover-backoff, listen, lookup, on-proxy-fail, policy)");
     }
 
     @Test

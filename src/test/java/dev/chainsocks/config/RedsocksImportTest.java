@@ -83,12 +83,14 @@ class RedsocksImportTest {
         assertThat(config.listeners()).hasSize(2);
         assertThat(config.listeners().get(0).onProxyFail()).isEqualTo(OnProxyFail.HTTP_ERROR);
         assertThat(config.listeners().get(1).onProxyFail()).isEqualTo(OnProxyFail.RESET);
+        assertThat(config.listeners().get(0).discloseSource())
+                .isEqualTo(dev.chainsocks.proto.http.DiscloseSource.X_FORWARDED_FOR);
         assertThat(config.chain("redsocks-1").hops().get(0).user()).contains("user@example");
         assertThat(config.chain("redsocks-1").hops().get(0).password()).contains("p a\"ss");
         assertThat(config.chain("redsocks-2").hops().get(0).protocol()).isEqualTo(HopProtocol.HTTP_RELAY);
         assertThat(config.chain("redsocks-2").hops().get(0).address().toString()).isEqualTo("proxy.example:3128");
         assertThat(toml).contains("listenq = 256 (line 30): not configurable",
-                "disclose_src = false (line 21)",
+                "disclose-src = \"x-forwarded-for\"",
                 "redudp { } at /etc/redsocks.conf:33", "dnstc { } at /etc/redsocks.conf:42")
                 .doesNotContain("local_ip 0.0.0.0 receives");
     }

@@ -26,7 +26,13 @@ public enum HopProtocol {
     /** SOCKS5 with GSS-API authentication (RFC 1961, Kerberos V5); options in the URI's query. */
     SOCKS5_GSSAPI("socks5+gssapi", true, true, false),
     /** HTTP CONNECT, optional Basic authentication. */
-    HTTP("http", true, true, true);
+    HTTP("http", true, true, true),
+    /**
+     * Plain HTTP relayed through a forwarding proxy: no handshake; the intercepted client's HTTP/1 request is sent
+     * to the proxy in absolute form ({@code GET http://host/path}), for proxies that refuse CONNECT to port 80.
+     * Optional Basic authentication. Only the last hop of a chain: nothing can be tunnelled through it.
+     */
+    HTTP_RELAY("http-relay", true, true, true);
 
     private final String scheme;
     private final boolean names;
@@ -60,13 +66,23 @@ public enum HopProtocol {
         return password;
     }
 
+    /** Whether this is one of the HTTP hops, which accept an empty password in Basic authentication. */
+    public boolean isHttp() {
+        return this == HTTP || this == HTTP_RELAY;
+    }
+
+    /** Whether this hop relays the client's own requests instead of opening a tunnel: it must be the last hop. */
+    public boolean relaysRequests() {
+        return this == HTTP_RELAY;
+    }
+
     /** The protocol for a scheme, ignoring case; empty for an unknown scheme. */
     public static Optional<HopProtocol> fromScheme(String scheme) {
         String lower = scheme.toLowerCase(Locale.ROOT);
         return Arrays.stream(values()).filter(p -> p.scheme.equals(lower)).findFirst();
     }
 
-    /** "socks4, socks4a, socks5, socks5h, socks5+gssapi or http", for error messages. */
+    /** "socks4, socks4a, socks5, socks5h, socks5+gssapi, http or http-relay", for error messages. */
     public static String validSchemes() {
         String all = Arrays.stream(values()).map(HopProtocol::scheme).collect(Collectors.joining(", "));
         int last = all.lastIndexOf(", ");

@@ -68,6 +68,11 @@ public final class ProxyChain {
             ProxyHop hop = hops.get(i);
             HopProtocol protocol = hop.protocol();
             String label = "hop " + (i + 1) + " " + hop;
+            if (protocol.relaysRequests() && i + 1 < hops.size()) {
+                problems.add(label + " relays plain HTTP requests and can only be the last hop; nothing can be"
+                        + " tunnelled through it (use http:// for a CONNECT hop)");
+                continue;
+            }
             if (i + 1 < hops.size()) {
                 Destination next = hops.get(i + 1).address();
                 String to = " to hop " + (i + 2);

@@ -151,11 +151,11 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
                             + " \":password\" or use socks5://");
                 }
                 String rawPassword = rawUserInfo.substring(colon + 1);
-                if (rawPassword.isEmpty() && protocol != HopProtocol.HTTP) {
+                if (rawPassword.isEmpty() && !protocol.isHttp()) {
                     throw invalid("empty password", shown, "SOCKS5 authentication needs a password of 1..255 bytes");
                 }
                 password = Optional.of(percentDecode(rawPassword, shown));
-            } else if (protocol.acceptsPassword() && protocol != HopProtocol.HTTP) {
+            } else if (protocol.acceptsPassword() && !protocol.isHttp()) {
                 throw invalid("missing password", shown, "SOCKS5 authentication needs user:password@; percent-encode"
                         + " ':' and '@' in them as %3A and %40");
             }
@@ -334,7 +334,7 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
             throw new IllegalArgumentException(what + " is " + bytes + " bytes, more than the 255 " + protocol
                     + " allows");
         }
-        if (bytes == 0 && (what.equals("user") || protocol != HopProtocol.HTTP)) {
+        if (bytes == 0 && (what.equals("user") || !protocol.isHttp())) {
             throw new IllegalArgumentException(what + " is empty");
         }
     }

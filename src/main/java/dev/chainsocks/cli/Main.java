@@ -14,7 +14,7 @@ import picocli.CommandLine.ScopeType;
         description = "Sends a machine's or a LAN's TCP connections through chains of SOCKS and HTTP proxies.",
         subcommands = {RunCommand.class, CheckCommand.class, RulesCommand.class, ControlCommands.Status.class,
                 ControlCommands.Connections.class, ControlCommands.Reload.class, TopCommand.class, SocksServerCommand.class,
-                DemoCommand.class, DemoCommand.Web.class, DemoCommand.Fetch.class,
+                DemoCommand.class, DemoCommand.Web.class, DemoCommand.Fetch.class, ImportRedsocksCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

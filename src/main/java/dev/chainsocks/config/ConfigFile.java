@@ -16,17 +16,18 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     }
 
     /** {@code [timeouts]}. */
-    record Timeouts(String connect, String handshake, String dial, String idle) {
+    record Timeouts(String connect, String handshake, String dial, String idle, String keepaliveIdle,
+                    String keepaliveInterval, Long keepaliveCount) {
     }
 
     /** One {@code [[listener]]}. */
     record Listener(String listen, String protocol, String lookup, List<String> chains, String policy,
-                    String failoverBackoff, String flowIdleTimeout, Long maxFlows, String recoverName) {
+                    String failoverBackoff, String flowIdleTimeout, Long maxFlows, String recoverName,
+                    String onProxyFail, String discloseSrc) {
 
         /** A TCP listener, as {@code chainsocks run --listen} makes. */
-        Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff,
-                 String recoverName) {
-            this(listen, null, lookup, chains, policy, failoverBackoff, null, null, recoverName);
+        Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff) {
+            this(listen, null, lookup, chains, policy, failoverBackoff, null, null, null, null, null);
         }
     }
 
@@ -39,7 +40,7 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     }
 
     /** {@code [firewall]}. */
-    record Firewall(List<String> exempt) {
+    record Firewall(List<String> exempt, Long tproxyMark, Long tproxyTable) {
     }
 
     /** {@code [dns]}. */

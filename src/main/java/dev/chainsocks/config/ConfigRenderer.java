@@ -52,6 +52,11 @@ public final class ConfigRenderer {
         key(out, "handshake", duration(timeouts.handshake()));
         key(out, "dial", duration(timeouts.dial()));
         key(out, "idle", duration(timeouts.idle()));
+        timeouts.keepalive().ifPresentOrElse(k -> {
+            key(out, "keepalive-idle", duration(k.idle()));
+            key(out, "keepalive-interval", duration(k.interval()));
+            key(out, "keepalive-count", String.valueOf(k.count()));
+        }, () -> out.append("# keepalive-idle not set: no TCP keepalive\n"));
 
         RelayConfig relay = config.relay();
         out.append("\n[relay]\n");
@@ -67,6 +72,8 @@ public final class ConfigRenderer {
             key(out, "policy", string(listener.policy().configName()));
             key(out, "failover-backoff", duration(listener.failoverBackoff()));
             key(out, "recover-name", string(listener.recoverName().configName()));
+            key(out, "on-proxy-fail", string(listener.onProxyFail().configName()));
+            key(out, "disclose-src", string(listener.discloseSource().configName()));
         }
 
         for (UdpListenerConfig listener : config.udpListeners()) {
@@ -117,6 +124,8 @@ public final class ConfigRenderer {
         out.append("\n[firewall]\n");
         List<String> exempt = config.firewall().exempt().stream().map(c -> string(c.toString())).toList();
         key(out, "exempt", exempt.isEmpty() ? "[]" : "[\n    " + String.join(",\n    ", exempt) + ",\n]");
+        key(out, "tproxy-mark", ServiceConfig.hex(config.firewall().tproxyMark()));
+        key(out, "tproxy-table", String.valueOf(config.firewall().tproxyTable()));
         return out.toString();
     }
 

@@ -4,6 +4,7 @@ import dev.chainsocks.chain.ChainPolicy;
 import dev.chainsocks.chain.HopProtocol;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.proto.http.DiscloseSource;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.syntax.DurationSyntax;
@@ -78,7 +79,7 @@ final class ConfigValidator {
                     + " --listen 0.0.0.0:12345"));
         }
         List<ConfigFile.Listener> listeners = listen.stream().map(l -> new ConfigFile.Listener(l, null,
-                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null, null)).toList();
+                List.of(ChainsocksConfig.CLI_CHAIN), ChainPolicy.STRICT.configName(), null)).toList();
         ConfigFile file = new ConfigFile(null, null, listeners,
                 Map.of(ChainsocksConfig.CLI_CHAIN, new ConfigFile.Chain(List.copyOf(via), null, null)), null, null,
                 null, null);
@@ -200,7 +201,7 @@ final class ConfigValidator {
         }
 
         Optional<MetricsConfig> metrics = metrics(file.metrics(), listeners);
-        FirewallConfig firewall = firewall(file.firewall());
+        FirewallConfig firewall = firewall(file.firewall(), service);
         RelayConfig relay = relay(file.relay());
         Optional<DnsConfig> dns = dns(file.dns(), definedChains, listeners, firewall);
 
@@ -433,7 +434,42 @@ final class ConfigValidator {
                 duration(raw.connect(), d.connect(), false, List.of("timeouts", "connect")),
                 duration(raw.handshake(), d.handshake(), false, List.of("timeouts", "handshake")),
                 duration(raw.dial(), d.dial(), false, List.of("timeouts", "dial")),
-                duration(raw.idle(), d.idle(), false, List.of("timeouts", "idle")));
+                duration(raw.idle(), d.idle(), false, List.of("timeouts", "idle")),
+                keepalive(raw));
+    }
+
+    private Optional<KeepaliveConfig> keepalive(ConfigFile.Timeouts raw) {
+        if (raw.keepaliveIdle() == null) {
+            if (raw.keepaliveInterval() != null || raw.keepaliveCount() != null) {
+                problem(List.of("timeouts", raw.keepaliveInterval() != null ? "keepalive-interval"
+                        : "keepalive-count"), "keepalive is off without keepalive-idle; set keepalive-idle (such as"
+                        + " \"60s\") to turn it on");
+            }
+            return Optional.empty();
+        }
+        Duration idle = keepaliveSeconds(raw.keepaliveIdle(), Duration.ofSeconds(60), "keepalive-idle");
+        Duration interval = keepaliveSeconds(raw.keepaliveInterval(), KeepaliveConfig.DEFAULT_INTERVAL,
+                "keepalive-interval");
+        int count = KeepaliveConfig.DEFAULT_COUNT;
+        if (raw.keepaliveCount() != null) {
+            if (raw.keepaliveCount() < 1 || raw.keepaliveCount() > KeepaliveConfig.MAX_COUNT) {
+                problem(List.of("timeouts", "keepalive-count"), "must be 1.." + KeepaliveConfig.MAX_COUNT + ", got "
+                        + raw.keepaliveCount());
+            } else {
+                count = raw.keepaliveCount().intValue();
+            }
+        }
+        return Optional.of(new KeepaliveConfig(idle, interval, count));
+    }
+
+    private Duration keepaliveSeconds(String text, Duration fallback, String key) {
+        Duration d = duration(text, fallback, false, List.of("timeouts", key));
+        if (!KeepaliveConfig.validSeconds(d)) {
+            problem(List.of("timeouts", key), "must be whole seconds, 1s.." + KeepaliveConfig.MAX_SECONDS
+                    + "s, got \"" + text + "\"");
+            return fallback;
+        }
+        return d;
     }
 
     private void chain(String name, ConfigFile.Chain raw, TimeoutsConfig timeouts, Map<String, ProxyChain> chains,
@@ -542,7 +578,28 @@ final class ConfigValidator {
                         + "\" (use off or sni-host)");
             }
         }
-        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff, recover) : null;
+        OnProxyFail onProxyFail = ListenerConfig.DEFAULT_ON_PROXY_FAIL;
+        if (raw.onProxyFail() != null) {
+            Optional<OnProxyFail> named = OnProxyFail.fromConfigName(raw.onProxyFail());
+            if (named.isPresent()) {
+                onProxyFail = named.get();
+            } else {
+                problem(List.of("listener", i, "on-proxy-fail"), "unknown value \"" + raw.onProxyFail()
+                        + "\" (use reset or http-error)");
+            }
+        }
+        DiscloseSource disclose = DiscloseSource.OFF;
+        if (raw.discloseSrc() != null) {
+            Optional<DiscloseSource> named = DiscloseSource.fromConfigName(raw.discloseSrc());
+            if (named.isPresent()) {
+                disclose = named.get();
+            } else {
+                problem(List.of("listener", i, "disclose-src"), "unknown value \"" + raw.discloseSrc()
+                        + "\" (use off, x-forwarded-for or forwarded)");
+            }
+        }
+        return ok ? new ListenerConfig(listen, lookup, chains, policy, backoff, recover, onProxyFail,
+                disclose) : null;
     }
 
     private ListenerProtocol protocol(int index, ConfigFile.Listener raw) {
@@ -746,19 +803,49 @@ final class ConfigValidator {
         return Optional.of(new MetricsConfig(listen, allowRemote));
     }
 
-    private FirewallConfig firewall(ConfigFile.Firewall raw) {
-        if (raw == null || raw.exempt() == null) {
+    private FirewallConfig firewall(ConfigFile.Firewall raw, ServiceConfig service) {
+        if (raw == null) {
             return FirewallConfig.defaults();
         }
         List<Cidr> exempt = new ArrayList<>();
-        for (int i = 0; i < raw.exempt().size(); i++) {
-            try {
-                exempt.add(Cidr.parse(raw.exempt().get(i)));
-            } catch (IllegalArgumentException e) {
-                problem(List.of("firewall", "exempt", String.valueOf(i)), e.getMessage());
+        if (raw.exempt() == null) {
+            exempt.addAll(FirewallConfig.DEFAULT_EXEMPT);
+        } else {
+            for (int i = 0; i < raw.exempt().size(); i++) {
+                try {
+                    exempt.add(Cidr.parse(raw.exempt().get(i)));
+                } catch (IllegalArgumentException e) {
+                    problem(List.of("firewall", "exempt", String.valueOf(i)), e.getMessage());
+                }
             }
         }
-        return new FirewallConfig(exempt);
+        long mark = FirewallConfig.DEFAULT_TPROXY_MARK;
+        if (raw.tproxyMark() != null) {
+            if (raw.tproxyMark() < 1 || raw.tproxyMark() > 0xffff_ffffL) {
+                problem(List.of("firewall", "tproxy-mark"), "must be 1..4294967295 (0x1..0xffffffff), got "
+                        + raw.tproxyMark());
+            } else {
+                mark = raw.tproxyMark();
+            }
+        }
+        long bits = mark;
+        service.mark().ifPresent(own -> {
+            if ((own & bits) != 0) {
+                problem(List.of("firewall", "tproxy-mark"), ServiceConfig.hex(bits) + " shares bits with [service]"
+                        + " mark " + ServiceConfig.hex(own) + ": chainsocks' own upstream packets would be routed"
+                        + " back to this host; choose a tproxy-mark with no bit of service.mark");
+            }
+        });
+        long table = FirewallConfig.DEFAULT_TPROXY_TABLE;
+        if (raw.tproxyTable() != null) {
+            if (!FirewallConfig.validTable(raw.tproxyTable())) {
+                problem(List.of("firewall", "tproxy-table"), "must be 1..4294967295 and not 253, 254 or 255 (the"
+                        + " default, main and local tables), got " + raw.tproxyTable());
+            } else {
+                table = raw.tproxyTable();
+            }
+        }
+        return new FirewallConfig(exempt, mark, table);
     }
 
     private Duration duration(String text, Duration fallback, boolean zeroAllowed, List<String> path) {

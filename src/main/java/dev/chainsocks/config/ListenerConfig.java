@@ -1,6 +1,7 @@
 package dev.chainsocks.config;
 
 import dev.chainsocks.chain.ChainPolicy;
+import dev.chainsocks.proto.http.DiscloseSource;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.syntax.DurationSyntax;
@@ -21,9 +22,12 @@ import java.util.Objects;
  * @param policy          how the chains are picked per connection
  * @param failoverBackoff how long a failed chain is tried after the others
  * @param recoverName     whether the destination's name is looked for in the client's first bytes
+ * @param onProxyFail     what the client gets when every chain failed
+ * @param discloseSource  whether HTTP hops name the client to their proxy
  */
 public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<String> chains, ChainPolicy policy,
-                             Duration failoverBackoff, RecoverName recoverName) {
+                             Duration failoverBackoff, RecoverName recoverName, OnProxyFail onProxyFail,
+                             DiscloseSource discloseSource) {
 
     /** {@code recover-name}: where a listener looks for the name the client wanted. */
     public enum RecoverName {
@@ -60,10 +64,10 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     /** How long a listener with {@code recover-name} waits for the client's first bytes before dialing the address. */
     public static final Duration RECOVER_NAME_WAIT = Duration.ofSeconds(1);
 
-    /** A listener without name recovery. */
+    /** A listener without name recovery, resetting clients when the chains fail, disclosing nothing. */
     public ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<String> chains, ChainPolicy policy,
                           Duration failoverBackoff) {
-        this(listen, lookup, chains, policy, failoverBackoff, RecoverName.OFF);
+        this(listen, lookup, chains, policy, failoverBackoff, RecoverName.OFF, OnProxyFail.RESET, DiscloseSource.OFF);
     }
 
     /** Default lookup. */
@@ -73,9 +77,14 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     /** Default failover backoff. */
     public static final Duration DEFAULT_FAILOVER_BACKOFF = Duration.ofSeconds(30);
 
+    /** Default on-proxy-fail. */
+    public static final OnProxyFail DEFAULT_ON_PROXY_FAIL = OnProxyFail.RESET;
+
     /** Copies the chain list and checks it is not empty. */
     public ListenerConfig {
         Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(onProxyFail, "onProxyFail");
+        Objects.requireNonNull(discloseSource, "discloseSource");
         Objects.requireNonNull(lookup, "lookup");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(failoverBackoff, "failoverBackoff");
@@ -151,6 +160,8 @@ public record ListenerConfig(InetSocketAddress listen, LookupKind lookup, List<S
     public String toString() {
         return AddressSyntax.format(listen) + " " + lookup + " " + policy + " " + chains
                 + (chains.size() > 1 ? " backoff " + DurationSyntax.format(failoverBackoff) : "")
-                + (recoverName == RecoverName.OFF ? "" : " recover-name " + recoverName);
+                + (recoverName == RecoverName.OFF ? "" : " recover-name " + recoverName)
+                + (onProxyFail == DEFAULT_ON_PROXY_FAIL ? "" : " on-proxy-fail " + onProxyFail)
+                + (discloseSource == DiscloseSource.OFF ? "" : " disclose-src " + discloseSource);
     }
 }

@@ -19,6 +19,7 @@ import dev.chainsocks.proto.ClientHandshake;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.HandshakeOutcome;
 import dev.chainsocks.proto.http.HttpConnectClientHandshake;
+import dev.chainsocks.proto.http.HttpHeader;
 import dev.chainsocks.proto.socks4.Socks4ClientHandshake;
 import dev.chainsocks.proto.socks5.Socks5ClientHandshake;
 import dev.chainsocks.syntax.AddressSyntax;
@@ -30,6 +31,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.tinylog.Logger;
@@ -38,6 +40,9 @@ import org.tinylog.Logger;
  * Opens a destination through a chain on one TCP connection, as a fold over the hops: connect to hop 1; ask hop 1
  * for hop 2; ask hop 2 for hop 3; ...; ask the last hop for the destination. Each hop's handshake runs inside the
  * tunnel the previous hops built. A chain with no hops connects directly.
+ *
+ * <p>A last hop that relays requests ({@code http-relay}) has no handshake: the dial ends once the connection to
+ * that proxy is open, and the session sends the client's rewritten request through it.
  *
  * <p>Names are sent to the hop as names (so the last proxy resolves them, not us) except to a plain SOCKS4 hop,
  * which can carry only IPv4: there the next hop's name is resolved here, off the loop.
@@ -62,11 +67,19 @@ public final class ChainDialer {
     private final EventLoop loop;
     private final Resolver resolver;
     private final Connector.SocketSetup socketSetup;
+    private final List<HttpHeader> httpHeaders;
 
     public ChainDialer(EventLoop loop, Executor blocking, Connector.SocketSetup socketSetup) {
+        this(loop, blocking, socketSetup, List.of());
+    }
+
+    /** With extra request headers for every HTTP CONNECT hop, such as {@code X-Forwarded-For} (disclose-src). */
+    public ChainDialer(EventLoop loop, Executor blocking, Connector.SocketSetup socketSetup,
+                       List<HttpHeader> httpHeaders) {
         this.loop = loop;
         this.resolver = new Resolver(loop, blocking);
         this.socketSetup = socketSetup;
+        this.httpHeaders = List.copyOf(httpHeaders);
     }
 
     /** Loop thread only. */
@@ -76,6 +89,11 @@ public final class ChainDialer {
 
     /** The client handshake that asks {@code hop} for {@code next}. */
     static ClientHandshake handshakeFor(ProxyHop hop, Destination next) {
+        return handshakeFor(hop, next, List.of());
+    }
+
+    /** As {@link #handshakeFor(ProxyHop, Destination)}, with extra headers for an HTTP CONNECT hop. */
+    static ClientHandshake handshakeFor(ProxyHop hop, Destination next, List<HttpHeader> httpHeaders) {
         String user = hop.user().orElse(null);
         String password = hop.password().orElse(null);
         return switch (hop.protocol()) {
@@ -91,9 +109,9 @@ public final class ChainDialer {
             case SOCKS5, SOCKS5H -> user == null
                     ? new Socks5ClientHandshake(next)
                     : new Socks5ClientHandshake(next, user, password);
-            case HTTP -> user == null
-                    ? new HttpConnectClientHandshake(next)
-                    : new HttpConnectClientHandshake(next, user, password == null ? "" : password);
+            case HTTP -> new HttpConnectClientHandshake(next, user, password, httpHeaders);
+            case HTTP_RELAY -> throw new IllegalArgumentException("an http-relay hop has no handshake: it relays the"
+                    + " client's own requests and can only be the last hop");
         };
     }
 
@@ -191,6 +209,11 @@ public final class ChainDialer {
         void handshake(int index, ByteBuffer input) {
             currentHop = index;
             ProxyHop hop = hop(index);
+            if (hop.protocol().relaysRequests() && index + 1 == chain.hops().size()) {
+                // Reaching the relaying proxy is the whole dial: the session sends it the client's request.
+                succeed(input == null ? ByteBuffer.allocate(0) : input);
+                return;
+            }
             Destination next = nextAfter(index);
             if (hop.protocol() == HopProtocol.SOCKS4 && !(next instanceof Destination.Ip)) {
                 if (next instanceof Destination.Name name) {
@@ -221,7 +244,7 @@ public final class ChainDialer {
             ProxyHop hop = hop(index);
             ClientHandshake handshake;
             try {
-                handshake = handshakeFor(hop, next);
+                handshake = handshakeFor(hop, next, httpHeaders);
             } catch (IllegalArgumentException e) {
                 release(input);
                 fail(index, "cannot carry " + next + ": " + e.getMessage(), e);

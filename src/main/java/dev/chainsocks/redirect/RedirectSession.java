@@ -1,21 +1,28 @@
 package dev.chainsocks.redirect;
 
 import dev.chainsocks.chain.ProxyChain;
+import dev.chainsocks.chain.ProxyHop;
+import dev.chainsocks.config.KeepaliveConfig;
 import dev.chainsocks.config.ListenerConfig;
+import dev.chainsocks.config.OnProxyFail;
 import dev.chainsocks.dns.FakeIpMap;
 import dev.chainsocks.engine.Acceptor;
 import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.EventLoop;
+import dev.chainsocks.engine.Exchange;
 import dev.chainsocks.engine.IoHandler;
 import dev.chainsocks.engine.Relay;
 import dev.chainsocks.engine.Timer;
 import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.http.HttpErrorPage;
+import dev.chainsocks.proto.http.HttpRelayRequest;
 import dev.chainsocks.proto.sniff.ServerNameSniffer;
 import dev.chainsocks.session.ClientSession;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -23,7 +30,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
+import jdk.net.ExtendedSocketOptions;
 import org.tinylog.Logger;
 
 /**
@@ -35,7 +44,8 @@ import org.tinylog.Logger;
  * reload that happens meanwhile changes nothing for it.
  *
  * <p>When no chain can be dialed the client is reset (RST), as redsocks' {@code on_proxy_fail=close}: the program
- * sees a failure at once rather than a clean close it might mistake for an empty answer.
+ * sees a failure at once rather than a clean close it might mistake for an empty answer. A listener with
+ * {@code on-proxy-fail = "http-error"} answers a client bound for port 80 with an HTTP 502 page instead.
  */
 final class RedirectSession extends ClientSession {
 
@@ -61,6 +71,7 @@ final class RedirectSession extends ClientSession {
         context.live().put(id, this);
         try {
             readClientAddress();
+            keepalive(client);
             destinationAddress = context.listener().lookup().lookup(client);
         } catch (IOException e) {
             refuse(FailureReason.LOOKUP, RefusalKind.NO_ORIGINAL_DESTINATION, "no original destination: " + e.getMessage()
@@ -109,7 +120,8 @@ final class RedirectSession extends ClientSession {
     private void dialNextChain() {
         ProxyChain candidate = untried.next();
         chain = candidate;
-        ChainDialer dialer = new ChainDialer(loop, context.blocking(), this::prepareUpstream);
+        ChainDialer dialer = new ChainDialer(loop, context.blocking(), this::prepareUpstream,
+                context.listener().config().discloseSource().headers(clientAddress()));
         dialer.dial(candidate, destination, context.timeoutsFor(candidate), new ChainDialer.Callback() {
             @Override
             public void connected(SocketChannel upstream, ByteBuffer earlyData, Duration latency) {
@@ -131,10 +143,72 @@ final class RedirectSession extends ClientSession {
             loop.buffers().release(earlyData);
             return;
         }
+        List<ProxyHop> hops = dialedChain.hops();
+        if (!hops.isEmpty() && hops.get(hops.size() - 1).protocol().relaysRequests()) {
+            relayRequest(dialedChain, hops.get(hops.size() - 1), upstream, earlyData);
+            return;
+        }
+        startRelay(upstream, null, earlyData);
+    }
+
+    /**
+     * An http-relay last hop: reads the client's HTTP request head, sends it rewritten (absolute form) to the
+     * proxy ahead of the rest of the client's bytes, then relays as usual.
+     */
+    private void relayRequest(ProxyChain dialedChain, ProxyHop hop, SocketChannel upstream, ByteBuffer earlyData) {
+        HttpRelayRequest request = new HttpRelayRequest(destination, hop.user().orElse(null),
+                hop.password().orElse(null), context.listener().config().discloseSource().headers(clientAddress()));
+        // Bytes the name recovery already read are the start of the request.
+        Exchange.start(loop, client, new Exchange.Machine(request::receive, () -> ByteBuffer.allocate(0),
+                        request::isFinished), takePeeked(), context.timeoutsFor(dialedChain).handshake(),
+                "client's HTTP request for " + hop, new Exchange.Callback() {
+                    @Override
+                    public void finished(ByteBuffer leftover) {
+                        if (request.outcome() instanceof HttpRelayRequest.Outcome.Rewritten rewritten) {
+                            ByteBuffer toUpstream = ByteBuffer.allocate(rewritten.head().remaining()
+                                    + leftover.remaining());
+                            toUpstream.put(rewritten.head()).put(leftover).flip();
+                            loop.buffers().release(leftover);
+                            startRelay(upstream, toUpstream, earlyData);
+                        } else {
+                            loop.buffers().release(leftover);
+                            relayFailed(upstream, earlyData, "http-relay: " + request.outcome());
+                        }
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        relayFailed(upstream, earlyData, "http-relay: no HTTP request from the client: "
+                                + cause.getMessage());
+                    }
+                });
+    }
+
+    /** What the name recovery read from the client, ready to be read, or null; once. */
+    private ByteBuffer takePeeked() {
+        ByteBuffer bytes = peeked == null || peeked.position() == 0 ? null : peeked.flip();
+        peeked = null;
+        return bytes;
+    }
+
+    private void relayFailed(SocketChannel upstream, ByteBuffer earlyData, String outcome) {
+        ChannelClose.quietly(upstream);
+        loop.buffers().release(earlyData);
+        ChannelClose.withReset(client);
+        finish(0, 0, outcome);
+    }
+
+    private void startRelay(SocketChannel upstream, ByteBuffer toUpstream, ByteBuffer earlyData) {
+        if (isOver()) {
+            ChannelClose.quietly(upstream);
+            loop.buffers().release(earlyData);
+            return;
+        }
         state = SessionState.RELAY;
         try {
-            ByteBuffer fromClient = peeked == null || peeked.position() == 0 ? null : peeked.flip();
-            peeked = null;
+            // The client's bytes go first: the rewritten request of an http-relay hop, or what the name recovery
+            // read, unaltered.
+            ByteBuffer fromClient = toUpstream != null ? toUpstream : takePeeked();
             relay = Relay.start(loop, client, upstream, fromClient, earlyData, context.idleTimeout(),
                     result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
         } catch (RuntimeException e) {
@@ -162,13 +236,52 @@ final class RedirectSession extends ClientSession {
         }
         FailureReason reason = reasonFor(failures);
         context.counters().countFailure(reason);
-        ChannelClose.withReset(client);
         String reasons = failures.stream().map(DialException::getMessage).collect(Collectors.joining("; "));
-        finish(0, 0, switch (reason) {
+        String outcome = switch (reason) {
             case DESTINATION -> "destination refused: ";
             case LOCAL -> "local failure: ";
             default -> "dial failed: ";
-        } + reasons);
+        } + reasons;
+        if (context.listener().config().onProxyFail() == OnProxyFail.HTTP_ERROR
+                && destination.port() == OnProxyFail.HTTP_PORT) {
+            answerBadGateway(outcome);
+            return;
+        }
+        ChannelClose.withReset(client);
+        finish(0, 0, outcome);
+    }
+
+    /**
+     * {@code on-proxy-fail = "http-error"}: a 502 page instead of a reset. What the client already sent is read and
+     * dropped after the answer (closing with unread bytes would turn the close into a reset), then the connection
+     * is closed cleanly.
+     */
+    private void answerBadGateway(String outcome) {
+        ByteBuffer page = HttpErrorPage.badGateway(destination);
+        Exchange.start(loop, client, new Exchange.Machine(in -> in.position(in.limit()), () -> page, () -> true),
+                null, context.idleTimeout(), "502 page to the client", new Exchange.Callback() {
+                    @Override
+                    public void finished(ByteBuffer leftover) {
+                        loop.buffers().release(leftover);
+                        try {
+                            client.shutdownOutput();
+                            ByteBuffer discard = ByteBuffer.allocate(4096);
+                            while (client.read(discard) > 0) {
+                                discard.clear();
+                            }
+                        } catch (IOException e) {
+                            // The page was written; whatever the client does now changes nothing.
+                        }
+                        ChannelClose.quietly(client);
+                        finish(0, page.position(), outcome + " (answered HTTP 502)");
+                    }
+
+                    @Override
+                    public void failed(IOException cause) {
+                        ChannelClose.withReset(client);
+                        finish(0, 0, outcome + " (HTTP 502 not delivered: " + cause.getMessage() + ")");
+                    }
+                });
     }
 
     /** Local if the last attempt could not get a socket; destination if every chain blamed it; else dial. */
@@ -183,10 +296,23 @@ final class RedirectSession extends ClientSession {
     /** Marks the socket for the firewall and binds it first, so the loop guard knows its source port. */
     private void prepareUpstream(SocketChannel upstream) throws IOException {
         context.upstreamSetup().apply(upstream);
+        keepalive(upstream);
         upstream.bind(null);
         int port = ((InetSocketAddress) upstream.getLocalAddress()).getPort();
         upstreamPorts.add(port);
         context.loopGuard().ownSocketBound(port);
+    }
+
+    /** {@code [timeouts] keepalive-*}: TCP keepalive with our idle time, interval and count, when configured. */
+    private void keepalive(SocketChannel channel) throws IOException {
+        Optional<KeepaliveConfig> keepalive = context.config().timeouts().keepalive();
+        if (keepalive.isPresent()) {
+            KeepaliveConfig k = keepalive.get();
+            channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, (int) k.idle().getSeconds());
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, (int) k.interval().getSeconds());
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, k.count());
+        }
     }
 
     private void refuse(FailureReason reason, RefusalKind kind, String why) {

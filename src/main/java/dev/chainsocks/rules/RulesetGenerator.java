@@ -1,11 +1,13 @@
 package dev.chainsocks.rules;
 
+import dev.chainsocks.chain.ChainPolicy;
 import dev.chainsocks.chain.ProxyChain;
 import dev.chainsocks.chain.ProxyHop;
 import dev.chainsocks.config.ChainsocksConfig;
 import dev.chainsocks.config.ListenerConfig;
 import dev.chainsocks.config.LookupKind;
 import dev.chainsocks.config.ServiceConfig;
+import dev.chainsocks.config.UdpListenerConfig;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
@@ -18,17 +20,18 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Writes the firewall rules that send TCP connections to chainsocks, from the same configuration the service
- * runs with, so the two cannot drift apart.
+ * Writes the firewall rules that send connections to chainsocks, from the same configuration the service runs
+ * with, so the two cannot drift apart.
  *
- * <p>Per IP family there is one chain, {@code CHAINSOCKS} in table nat for iptables/ip6tables, or chain
- * {@code output} or {@code prerouting} in table {@code ip chainsocks} / {@code ip6 chainsocks} for nft, hooked
- * from nat OUTPUT
- * ({@link RedirectMode#LOCAL}) or nat PREROUTING, optionally only for one LAN interface
- * ({@link RedirectMode#GATEWAY}). In order, it lets through unchanged ({@code RETURN}):
+ * <p><b>REDIRECT</b> (listeners with {@code lookup = "netfilter"}). Per IP family there is one chain,
+ * {@code CHAINSOCKS} in table nat for iptables/ip6tables, or chain {@code output} or {@code prerouting} in table
+ * {@code ip chainsocks} / {@code ip6 chainsocks} for nft, hooked from nat OUTPUT ({@link RedirectMode#LOCAL}) or
+ * nat PREROUTING, optionally only for one LAN interface ({@link RedirectMode#GATEWAY}). In order, it lets through
+ * unchanged ({@code RETURN}):
  * <ol>
  *   <li>local mode: packets with {@code service.mark}, and packets of the owner uid when given — chainsocks' own
  *       upstream connections, which would otherwise loop back to it; one of the two is required;
@@ -41,37 +44,62 @@ import java.util.regex.Pattern;
  * </ol>
  * and redirects the rest of TCP to the port of the family's listener: the first {@code [[listener]]} with
  * {@code lookup = "netfilter"} that receives that family (an IPv4 address or a dual-stack {@code [::]} for
- * IPv4, an IPv6 address for IPv6). A family no such listener receives gets no rules, and {@code up} removes
- * rules left in it by an earlier configuration. TPROXY listeners are not covered.
+ * IPv4, an IPv6 address for IPv6).
  *
- * <p>Both backends' scripts also remove the other backend's rules, and only chainsocks' own: the iptables
- * scripts delete tables {@code ip chainsocks} and {@code ip6 chainsocks}, the nft scripts the {@code CHAINSOCKS}
- * chains and the jumps to them. Switching {@code --backend} therefore never leaves the old rules in force beside
- * the new ones. {@code up} removes the other backend's rules after its own are in place, so connections are never
- * left unredirected in between; a tool that is not installed is skipped, since it cannot have rules.
+ * <p><b>TPROXY</b> (listeners with {@code lookup = "tproxy"}, gateway mode only: TPROXY acts on packets arriving
+ * from other machines). Per IP family there is a chain {@code CHAINSOCKS} in table mangle (iptables), or chain
+ * {@code divert} in the same nft tables, hooked from PREROUTING, optionally for one LAN interface. It lets the
+ * same destinations through and hands the rest of each transport to its listener with TPROXY, setting the
+ * {@code firewall.tproxy-mark} bits. Policy routing makes marked packets local:
+ * {@code ip rule add fwmark MARK/MARK lookup TABLE} and {@code ip route add local 0.0.0.0/0 dev lo table TABLE}
+ * (and {@code ::/0} for IPv6), both tagged with routing protocol {@value #ROUTE_PROTOCOL} so that removal finds
+ * exactly them, whatever mark and table they were made with. Each {@link Transport} is one more input: the
+ * first TPROXY listener of that transport receiving the family gets its packets. A family whose TCP goes to a
+ * TPROXY listener gets no REDIRECT rules (TPROXY sees the packets first; both would fight over them).
+ *
+ * <p>A family no listener receives gets no rules, and {@code up} removes rules left in it by an earlier
+ * configuration. Both backends' scripts also remove the other backend's rules, and only chainsocks' own: the
+ * iptables scripts delete tables {@code ip chainsocks} and {@code ip6 chainsocks}, the nft scripts the
+ * {@code CHAINSOCKS} chains and the jumps to them. Switching {@code --backend} therefore never leaves the old rules
+ * in force beside the new ones. {@code up} removes the other backend's rules after its own are in place, so
+ * connections are never left unredirected in between; a tool that is not installed is skipped, since it cannot
+ * have rules.
  */
 public final class RulesetGenerator {
 
-    /** The iptables chain name; nft uses tables named {@code chainsocks}. */
+    /** The iptables chain name, in tables nat and mangle; nft uses tables named {@code chainsocks}. */
     public static final String CHAIN = "CHAINSOCKS";
+
+    /**
+     * The routing protocol number ({@code ip rule ... protocol}, {@code ip route ... proto}) of the policy routing
+     * entries for TPROXY, by which they are found again and removed; unassigned in iproute2's rt_protos.
+     */
+    public static final int ROUTE_PROTOCOL = 67;
+
+    /** Every listener is TCP until listeners say otherwise. */
+    private static final Function<ListenerConfig, Transport> LISTENER_TRANSPORT = listener -> Transport.TCP;
 
     private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.:-]{1,15}");
 
     /** One IP family's tools and syntax. */
     private enum Family {
-        IPV4("IPv4", "iptables", "ip", "ip daddr"),
-        IPV6("IPv6", "ip6tables", "ip6", "ip6 daddr");
+        IPV4("IPv4", "iptables", "ip", "ip daddr", "-4", "0.0.0.0"),
+        IPV6("IPv6", "ip6tables", "ip6", "ip6 daddr", "-6", "::");
 
         final String label;
         final String iptables;
         final String nftFamily;
         final String nftDaddr;
+        final String ipOption;
+        final String any;
 
-        Family(String label, String iptables, String nftFamily, String nftDaddr) {
+        Family(String label, String iptables, String nftFamily, String nftDaddr, String ipOption, String any) {
             this.label = label;
             this.iptables = iptables;
             this.nftFamily = nftFamily;
             this.nftDaddr = nftDaddr;
+            this.ipOption = ipOption;
+            this.any = any;
         }
     }
 
@@ -79,8 +107,29 @@ public final class RulesetGenerator {
     private record Exemption(String network, OptionalInt port, String comment) {
     }
 
-    /** What one family's chain does. */
+    /** What one family's REDIRECT chain does. */
     private record Plan(Family family, ListenerConfig listener, int listenerNumber, List<Exemption> exemptions) {
+    }
+
+    /** One transport's packets of a family, handed to a TPROXY listener. */
+    private record Target(Transport transport, ListenerConfig listener, int listenerNumber) {
+
+        /** The listener's address, or the family's wildcard when it listens on a wildcard. */
+        String onIp(Family family) {
+            return listener.isWildcard() ? family.any : AddressSyntax.literal(listener.listen().getAddress());
+        }
+
+        String describe() {
+            return transport + " to [[listener]] #" + listenerNumber + " " + AddressSyntax.format(listener.listen());
+        }
+    }
+
+    /** What one family's TPROXY chain does. */
+    private record Divert(Family family, List<Target> targets, List<Exemption> exemptions) {
+    }
+
+    /** Everything one family gets: REDIRECT, TPROXY, both or (both empty) nothing. */
+    private record FamilyRules(Family family, Optional<Plan> redirect, Optional<Divert> divert) {
     }
 
     private RulesetGenerator() {
@@ -95,10 +144,21 @@ public final class RulesetGenerator {
      * @param lanInterface gateway mode: redirect only connections arriving on this interface (recommended)
      * @param ownerUid     local mode: the uid chainsocks runs as, whose connections are let through
      * @throws IllegalArgumentException when no rules can be made: local mode without mark or owner uid, no
-     *                                  netfilter listener, an invalid interface name
+     *                                  listener the mode can feed, an invalid interface name
      */
     public static Ruleset generate(ChainsocksConfig config, FirewallBackend backend, RedirectMode mode,
                                    Optional<String> lanInterface, OptionalInt ownerUid) {
+        return generate(config, backend, mode, lanInterface, ownerUid, LISTENER_TRANSPORT);
+    }
+
+    /**
+     * Generates the rules, with each listener's transport given by {@code transportOf}.
+     *
+     * @param transportOf which packets a listener receives
+     */
+    static Ruleset generate(ChainsocksConfig config, FirewallBackend backend, RedirectMode mode,
+                            Optional<String> lanInterface, OptionalInt ownerUid,
+                            Function<ListenerConfig, Transport> transportOf) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(mode, "mode");
@@ -129,41 +189,89 @@ public final class RulesetGenerator {
         }
 
         List<ListenerConfig> listeners = config.listeners();
-        for (int i = 0; i < listeners.size(); i++) {
-            if (listeners.get(i).lookup() == LookupKind.TPROXY) {
-                warnings.add("[[listener]] #" + (i + 1) + " " + AddressSyntax.format(listeners.get(i).listen())
-                        + " uses tproxy, which these REDIRECT rules do not feed (TPROXY needs mangle rules and policy"
-                        + " routing)");
+        if (mode == RedirectMode.LOCAL) {
+            for (int i = 0; i < listeners.size(); i++) {
+                if (listeners.get(i).lookup() == LookupKind.TPROXY) {
+                    warnings.add("[[listener]] #" + (i + 1) + " " + AddressSyntax.format(listeners.get(i).listen())
+                            + " uses tproxy, which acts only on packets from other machines; its rules are made in"
+                            + " gateway mode (--mode gateway)");
+                }
             }
         }
 
-        List<Plan> plans = new ArrayList<>();
-        List<Family> unused = new ArrayList<>();
+        List<FamilyRules> families = new ArrayList<>();
         for (Family family : Family.values()) {
-            Optional<Plan> plan = plan(config, family, mode, warnings);
-            plan.ifPresentOrElse(plans::add, () -> unused.add(family));
+            Optional<Divert> divert = mode == RedirectMode.GATEWAY
+                    ? divert(config, family, transportOf, warnings) : Optional.empty();
+            Optional<Plan> redirect = plan(config, family, mode, transportOf, warnings);
+            if (redirect.isPresent() && divert.isPresent()
+                    && divert.get().targets().stream().anyMatch(t -> t.transport() == Transport.TCP)) {
+                Target tcp = divert.get().targets().stream().filter(t -> t.transport() == Transport.TCP)
+                        .findFirst().orElseThrow();
+                warnings.add(family.label + ": TCP goes to the tproxy [[listener]] #" + tcp.listenerNumber() + " "
+                        + AddressSyntax.format(tcp.listener().listen()) + ", so [[listener]] #"
+                        + redirect.get().listenerNumber() + " gets no REDIRECT rules");
+                redirect = Optional.empty();
+            }
+            families.add(new FamilyRules(family, redirect, divert));
         }
-        if (plans.isEmpty()) {
-            throw new IllegalArgumentException("no [[listener]] with lookup = \"netfilter\"; REDIRECT rules need one");
+        if (families.stream().allMatch(f -> f.redirect().isEmpty() && f.divert().isEmpty())) {
+            throw new IllegalArgumentException(mode == RedirectMode.LOCAL
+                    ? "no [[listener]] with lookup = \"netfilter\"; REDIRECT rules need one"
+                    : "no [[listener]] with lookup = \"netfilter\" or \"tproxy\"; REDIRECT or TPROXY rules need one");
         }
 
+        List<String> distinct = warnings.stream().distinct().toList();
         String up = backend == FirewallBackend.IPTABLES
-                ? iptablesUp(config, mode, lanInterface, ownerUid, plans, unused, warnings) + removeNftTables()
-                : throughNft(nftUp(config, mode, lanInterface, ownerUid, plans, unused, warnings))
+                ? iptablesUp(config, mode, lanInterface, ownerUid, families, distinct) + removeNftTables()
+                : throughNft(routing(config, families), nftUp(config, mode, lanInterface, ownerUid, families, distinct))
                         + removeIptablesChains();
         String down = backend == FirewallBackend.IPTABLES
                 ? iptablesDown() + removeNftTables()
-                : throughNft(nftDown()) + removeIptablesChains();
-        return new Ruleset(backend, mode, up, down, warnings);
+                : throughNft("", nftDown()) + removeRouting() + removeIptablesChains();
+        return new Ruleset(backend, mode, up, down, distinct);
+    }
+
+    private static Optional<Divert> divert(ChainsocksConfig config, Family family,
+                                           Function<ListenerConfig, Transport> transportOf, List<String> warnings) {
+        List<ListenerConfig> listeners = config.listeners();
+        List<Target> targets = new ArrayList<>();
+        for (Transport transport : Transport.values()) {
+            for (int i = 0; i < listeners.size(); i++) {
+                ListenerConfig listener = listeners.get(i);
+                boolean receives = family == Family.IPV6 ? config.acceptsIpv6(listener)
+                        : config.acceptsIpv4(listener);
+                if (listener.lookup() == LookupKind.TPROXY && receives && transportOf.apply(listener) == transport) {
+                    targets.add(new Target(transport, listener, i + 1));
+                    break;
+                }
+            }
+        }
+        if (targets.stream().noneMatch(t -> t.transport() == Transport.UDP)) {
+            // A [[listener]] with protocol = "udp": always TPROXY. Numbered after the TCP listeners.
+            List<UdpListenerConfig> udp = config.udpListeners();
+            for (int i = 0; i < udp.size(); i++) {
+                ListenerConfig shape = new ListenerConfig(udp.get(i).listen(), LookupKind.TPROXY,
+                        udp.get(i).chains(), ChainPolicy.FAILOVER, ListenerConfig.DEFAULT_FAILOVER_BACKOFF);
+                boolean receives = family == Family.IPV6 ? config.acceptsIpv6(shape) : config.acceptsIpv4(shape);
+                if (receives) {
+                    targets.add(new Target(Transport.UDP, shape, listeners.size() + i + 1));
+                    break;
+                }
+            }
+        }
+        return targets.isEmpty() ? Optional.empty()
+                : Optional.of(new Divert(family, targets, exemptions(config, family, warnings)));
     }
 
     private static Optional<Plan> plan(ChainsocksConfig config, Family family, RedirectMode mode,
-                                       List<String> warnings) {
+                                       Function<ListenerConfig, Transport> transportOf, List<String> warnings) {
         List<ListenerConfig> listeners = config.listeners();
         for (int i = 0; i < listeners.size(); i++) {
             ListenerConfig listener = listeners.get(i);
             boolean receives = family == Family.IPV6 ? config.acceptsIpv6(listener) : config.acceptsIpv4(listener);
-            if (listener.lookup() != LookupKind.NETFILTER || !receives) {
+            if (listener.lookup() != LookupKind.NETFILTER || !receives
+                    || transportOf.apply(listener) != Transport.TCP) {
                 continue;
             }
             if (!listener.isWildcard()) {
@@ -232,53 +340,97 @@ public final class RulesetGenerator {
     // ---- iptables ------------------------------------------------------------------------------------------------
 
     private static String iptablesUp(ChainsocksConfig config, RedirectMode mode, Optional<String> lanInterface,
-                                     OptionalInt ownerUid, List<Plan> plans, List<Family> unused,
-                                     List<String> warnings) {
+                                     OptionalInt ownerUid, List<FamilyRules> families, List<String> warnings) {
         StringBuilder out = new StringBuilder("#!/bin/sh\n");
         out.append(header(config, FirewallBackend.IPTABLES, mode, "up", warnings));
         out.append("# Running it again replaces the rules; it never adds a second copy.\n");
         out.append("set -e\n");
-        for (Plan plan : plans) {
-            String nat = plan.family().iptables + " -w -t nat ";
-            String add = nat + "-A " + CHAIN + " ";
-            out.append("\n# ").append(plan.family().label).append(": redirect TCP to [[listener]] #")
-                    .append(plan.listenerNumber()).append(' ').append(AddressSyntax.format(plan.listener().listen()))
-                    .append('\n');
-            out.append(nat).append("-N ").append(CHAIN).append(" 2>/dev/null || ").append(nat).append("-F ")
-                    .append(CHAIN).append('\n');
-            if (mode == RedirectMode.LOCAL) {
-                OptionalLong mark = config.service().mark();
-                if (mark.isPresent()) {
-                    out.append(add).append("-m mark --mark ").append(ServiceConfig.hex(mark.getAsLong()))
-                            .append(" -j RETURN\n");
-                }
-                if (ownerUid.isPresent()) {
-                    out.append(add).append("-m owner --uid-owner ").append(ownerUid.getAsInt()).append(" -j RETURN\n");
-                }
-            }
-            out.append(add).append("-m addrtype --dst-type LOCAL -j RETURN\n");
-            for (Exemption e : plan.exemptions()) {
-                if (!e.comment().isEmpty()) {
-                    out.append("# ").append(e.comment()).append('\n');
-                }
-                out.append(add).append("-d ").append(e.network());
-                e.port().ifPresent(port -> out.append(" -p tcp --dport ").append(port));
-                out.append(" -j RETURN\n");
-            }
-            out.append(add).append("-p tcp -j REDIRECT --to-ports ").append(plan.listener().listen().getPort())
-                    .append('\n');
-            String jump = jump(mode, lanInterface);
-            out.append("# Remove jumps from an earlier mode or interface, then add ours once.\n");
-            out.append(removeJumps(plan.family().iptables, jump));
-            out.append(nat).append("-C ").append(jump).append(" 2>/dev/null || ").append(nat).append("-A ").append(jump)
-                    .append('\n');
+        for (FamilyRules rules : families) {
+            Family family = rules.family();
+            rules.redirect().ifPresentOrElse(plan -> iptablesRedirect(out, config, mode, lanInterface, ownerUid, plan),
+                    () -> {
+                        out.append("\n# ").append(family.label).append(": no REDIRECT for ").append(family.label)
+                                .append("; remove rules an earlier configuration left\n");
+                        out.append(removeChain(family.iptables, "nat"));
+                    });
         }
-        for (Family family : unused) {
-            out.append("\n# ").append(family.label).append(": no netfilter listener receives ").append(family.label)
-                    .append("; remove rules an earlier configuration left\n");
-            out.append(removeChain(family.iptables));
+        out.append(routing(config, families));
+        for (FamilyRules rules : families) {
+            Family family = rules.family();
+            rules.divert().ifPresentOrElse(divert -> iptablesDivert(out, config, lanInterface, divert),
+                    () -> {
+                        out.append("\n# ").append(family.label).append(": no TPROXY for ").append(family.label)
+                                .append("; remove rules an earlier configuration left\n");
+                        out.append(removeChain(family.iptables, "mangle"));
+                    });
         }
         return out.toString();
+    }
+
+    private static void iptablesRedirect(StringBuilder out, ChainsocksConfig config, RedirectMode mode,
+                                         Optional<String> lanInterface, OptionalInt ownerUid, Plan plan) {
+        String nat = plan.family().iptables + " -w -t nat ";
+        String add = nat + "-A " + CHAIN + " ";
+        out.append("\n# ").append(plan.family().label).append(": redirect TCP to [[listener]] #")
+                .append(plan.listenerNumber()).append(' ').append(AddressSyntax.format(plan.listener().listen()))
+                .append('\n');
+        out.append(nat).append("-N ").append(CHAIN).append(" 2>/dev/null || ").append(nat).append("-F ")
+                .append(CHAIN).append('\n');
+        if (mode == RedirectMode.LOCAL) {
+            OptionalLong mark = config.service().mark();
+            if (mark.isPresent()) {
+                out.append(add).append("-m mark --mark ").append(ServiceConfig.hex(mark.getAsLong()))
+                        .append(" -j RETURN\n");
+            }
+            if (ownerUid.isPresent()) {
+                out.append(add).append("-m owner --uid-owner ").append(ownerUid.getAsInt()).append(" -j RETURN\n");
+            }
+        }
+        iptablesReturns(out, add, plan.exemptions());
+        out.append(add).append("-p tcp -j REDIRECT --to-ports ").append(plan.listener().listen().getPort())
+                .append('\n');
+        String jump = jump(mode, lanInterface);
+        out.append("# Remove jumps from an earlier mode or interface, then add ours once.\n");
+        out.append(removeJumps(plan.family().iptables, "nat", jump));
+        out.append(nat).append("-C ").append(jump).append(" 2>/dev/null || ").append(nat).append("-A ").append(jump)
+                .append('\n');
+    }
+
+    private static void iptablesDivert(StringBuilder out, ChainsocksConfig config, Optional<String> lanInterface,
+                                       Divert divert) {
+        Family family = divert.family();
+        String mangle = family.iptables + " -w -t mangle ";
+        String add = mangle + "-A " + CHAIN + " ";
+        String mark = ServiceConfig.hex(config.firewall().tproxyMark());
+        out.append("\n# ").append(family.label).append(": TPROXY ")
+                .append(String.join(", ", divert.targets().stream().map(Target::describe).toList()))
+                .append(", marked ").append(mark).append('\n');
+        out.append(mangle).append("-N ").append(CHAIN).append(" 2>/dev/null || ").append(mangle).append("-F ")
+                .append(CHAIN).append('\n');
+        iptablesReturns(out, add, divert.exemptions());
+        for (Target target : divert.targets()) {
+            out.append(add).append("-p ").append(target.transport().ruleName()).append(" -j TPROXY --on-port ")
+                    .append(target.listener().listen().getPort()).append(" --on-ip ").append(target.onIp(family))
+                    .append(" --tproxy-mark ").append(mark).append('/').append(mark).append('\n');
+        }
+        String jump = "PREROUTING" + lanInterface.map(name -> " -i " + name).orElse("") + " -j " + CHAIN;
+        out.append("# Remove jumps from an earlier interface, then add ours once.\n");
+        out.append(removeJumps(family.iptables, "mangle", jump));
+        out.append(mangle).append("-C ").append(jump).append(" 2>/dev/null || ").append(mangle).append("-A ")
+                .append(jump).append('\n');
+    }
+
+    /** Local destinations, exempt networks and first hops pass through unchanged. */
+    private static void iptablesReturns(StringBuilder out, String add, List<Exemption> exemptions) {
+        out.append(add).append("-m addrtype --dst-type LOCAL -j RETURN\n");
+        for (Exemption e : exemptions) {
+            if (!e.comment().isEmpty()) {
+                out.append("# ").append(e.comment()).append('\n');
+            }
+            out.append(add).append("-d ").append(e.network());
+            e.port().ifPresent(port -> out.append(" -p tcp --dport ").append(port));
+            out.append(" -j RETURN\n");
+        }
     }
 
     /** The jump as {@code iptables -S} prints it, without {@code -A}. */
@@ -289,34 +441,87 @@ public final class RulesetGenerator {
         return "PREROUTING" + lanInterface.map(name -> " -i " + name).orElse("") + " -p tcp -j " + CHAIN;
     }
 
-    /** Deletes every jump to our chain from OUTPUT and PREROUTING, except {@code keep} (null: all). */
-    private static String removeJumps(String command, String keep) {
-        String nat = command + " -w -t nat ";
-        String delete = nat + "-D $rule || true";
+    /** Deletes every jump to our chain in {@code table} from OUTPUT and PREROUTING, except {@code keep} (null: all). */
+    private static String removeJumps(String command, String table, String keep) {
+        String t = command + " -w -t " + table + " ";
+        String delete = t + "-D $rule || true";
         if (keep != null) {
             delete = "[ \"$rule\" = \"" + keep + "\" ] || " + delete;
         }
         return "for hook in OUTPUT PREROUTING; do\n"
-                + "    " + nat + "-S \"$hook\" 2>/dev/null | sed -n 's/^-A \\(.* -j " + CHAIN + "\\)$/\\1/p' |\n"
+                + "    " + t + "-S \"$hook\" 2>/dev/null | sed -n 's/^-A \\(.* -j " + CHAIN + "\\)$/\\1/p' |\n"
                 + "        while read -r rule; do " + delete + "; done\n"
                 + "done\n";
     }
 
-    private static String removeChain(String command) {
-        String nat = command + " -w -t nat ";
-        return removeJumps(command, null)
-                + nat + "-F " + CHAIN + " 2>/dev/null || true\n"
-                + nat + "-X " + CHAIN + " 2>/dev/null || true\n";
+    private static String removeChain(String command, String table) {
+        String t = command + " -w -t " + table + " ";
+        return removeJumps(command, table, null)
+                + t + "-F " + CHAIN + " 2>/dev/null || true\n"
+                + t + "-X " + CHAIN + " 2>/dev/null || true\n";
     }
 
     private static String iptablesDown() {
         StringBuilder out = new StringBuilder("#!/bin/sh\n");
         out.append("# chainsocks firewall rules, down: iptables\n");
         out.append("# Removes every jump to ").append(CHAIN).append(" and the ").append(CHAIN)
-                .append(" chains, IPv4 and IPv6, whatever mode they were added in,\n")
-                .append("# and the nft backend's chainsocks tables; nothing else.\n");
+                .append(" chains (nat and mangle), IPv4 and IPv6, whatever mode they\n")
+                .append("# were added in, the TPROXY routing rules, and the nft backend's chainsocks tables; nothing")
+                .append(" else.\n");
         for (Family family : Family.values()) {
-            out.append("\n# ").append(family.label).append('\n').append(removeChain(family.iptables));
+            out.append("\n# ").append(family.label).append('\n').append(removeChain(family.iptables, "nat"))
+                    .append(removeChain(family.iptables, "mangle"));
+        }
+        out.append(removeRouting());
+        return out.toString();
+    }
+
+    // ---- policy routing for TPROXY -------------------------------------------------------------------------------
+
+    /**
+     * Removes the TPROXY routing entries an earlier run added (any mark, any table: they are found by their routing
+     * protocol), then adds this configuration's for each family with TPROXY rules. Comes before the packet rules,
+     * so that no packet is marked before marked packets are delivered locally.
+     */
+    private static String routing(ChainsocksConfig config, List<FamilyRules> families) {
+        if (families.stream().allMatch(f -> f.divert().isEmpty())) {
+            return removeRouting();
+        }
+        StringBuilder out = new StringBuilder();
+        out.append("\n# Policy routing for TPROXY: packets with the mark are delivered to this host. Entries an")
+                .append(" earlier\n# run added (routing protocol ").append(ROUTE_PROTOCOL)
+                .append(") are replaced.\n");
+        out.append(removeRouting(""));
+        out.append('\n');
+        String mark = ServiceConfig.hex(config.firewall().tproxyMark());
+        long table = config.firewall().tproxyTable();
+        for (FamilyRules rules : families) {
+            if (rules.divert().isPresent()) {
+                Family family = rules.family();
+                out.append("ip ").append(family.ipOption).append(" rule add fwmark ").append(mark).append('/')
+                        .append(mark).append(" lookup ").append(table).append(" protocol ").append(ROUTE_PROTOCOL)
+                        .append('\n');
+                out.append("ip ").append(family.ipOption).append(" route add local ").append(family.any)
+                        .append("/0 dev lo table ").append(table).append(" proto ").append(ROUTE_PROTOCOL)
+                        .append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    /** For the down scripts and an up without TPROXY: the TPROXY routing entries, when {@code ip} is installed. */
+    private static String removeRouting() {
+        return "\n# The TPROXY policy routing entries (routing protocol " + ROUTE_PROTOCOL + "), whatever mark and"
+                + " table.\nif command -v ip >/dev/null 2>&1; then\n" + removeRouting("    ") + "fi\n";
+    }
+
+    private static String removeRouting(String indent) {
+        StringBuilder out = new StringBuilder();
+        for (Family family : Family.values()) {
+            out.append(indent).append("while ip ").append(family.ipOption).append(" rule del protocol ")
+                    .append(ROUTE_PROTOCOL).append(" 2>/dev/null; do :; done\n");
+            out.append(indent).append("ip ").append(family.ipOption).append(" route flush table all proto ")
+                    .append(ROUTE_PROTOCOL).append(" || true\n");
         }
         return out.toString();
     }
@@ -324,59 +529,87 @@ public final class RulesetGenerator {
     // ---- nft -----------------------------------------------------------------------------------------------------
 
     private static String nftUp(ChainsocksConfig config, RedirectMode mode, Optional<String> lanInterface,
-                                OptionalInt ownerUid, List<Plan> plans, List<Family> unused, List<String> warnings) {
+                                OptionalInt ownerUid, List<FamilyRules> families, List<String> warnings) {
         StringBuilder out = new StringBuilder();
         out.append(header(config, FirewallBackend.NFT, mode, "up", warnings));
         out.append("# nft applies this as one transaction: all of it or none. Each table is declared,\n");
         out.append("# deleted and defined again, so applying it twice leaves one copy.\n");
         String hook = mode == RedirectMode.LOCAL ? "output" : "prerouting";
-        for (Plan plan : plans) {
-            Family family = plan.family();
-            out.append("\n# ").append(family.label).append(": redirect TCP to [[listener]] #")
-                    .append(plan.listenerNumber()).append(' ').append(AddressSyntax.format(plan.listener().listen()))
-                    .append('\n');
+        for (FamilyRules rules : families) {
+            Family family = rules.family();
+            if (rules.redirect().isEmpty() && rules.divert().isEmpty()) {
+                out.append("\n# ").append(family.label).append(": no listener receives ").append(family.label)
+                        .append("; remove a table an earlier configuration left\n");
+                out.append(resetTable(family));
+                continue;
+            }
+            out.append('\n');
+            rules.redirect().ifPresent(plan -> out.append("# ").append(family.label)
+                    .append(": redirect TCP to [[listener]] #").append(plan.listenerNumber()).append(' ')
+                    .append(AddressSyntax.format(plan.listener().listen())).append('\n'));
+            rules.divert().ifPresent(divert -> out.append("# ").append(family.label).append(": TPROXY ")
+                    .append(String.join(", ", divert.targets().stream().map(Target::describe).toList()))
+                    .append(", marked ").append(ServiceConfig.hex(config.firewall().tproxyMark())).append('\n'));
             out.append(resetTable(family));
             out.append("table ").append(family.nftFamily).append(" chainsocks {\n");
-            out.append("    chain ").append(hook).append(" {\n");
-            out.append("        type nat hook ").append(hook).append(" priority -100; policy accept;\n");
-            out.append("        meta l4proto != tcp return\n");
-            if (mode == RedirectMode.LOCAL) {
-                config.service().mark().ifPresent(mark ->
-                        out.append("        meta mark ").append(ServiceConfig.hex(mark)).append(" return\n"));
-                ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
-            } else {
+            rules.redirect().ifPresent(plan -> {
+                out.append("    chain ").append(hook).append(" {\n");
+                out.append("        type nat hook ").append(hook).append(" priority -100; policy accept;\n");
+                out.append("        meta l4proto != tcp return\n");
+                if (mode == RedirectMode.LOCAL) {
+                    config.service().mark().ifPresent(mark ->
+                            out.append("        meta mark ").append(ServiceConfig.hex(mark)).append(" return\n"));
+                    ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
+                } else {
+                    lanInterface.ifPresent(name ->
+                            out.append("        iifname != \"").append(name).append("\" return\n"));
+                }
+                nftReturns(out, family, plan.exemptions());
+                out.append("        meta l4proto tcp redirect to :").append(plan.listener().listen().getPort())
+                        .append('\n');
+                out.append("    }\n");
+            });
+            rules.divert().ifPresent(divert -> {
+                String mark = ServiceConfig.hex(config.firewall().tproxyMark());
+                out.append("    chain divert {\n");
+                out.append("        type filter hook prerouting priority mangle; policy accept;\n");
                 lanInterface.ifPresent(name ->
                         out.append("        iifname != \"").append(name).append("\" return\n"));
-            }
-            out.append("        fib daddr type local return\n");
-            for (Exemption e : plan.exemptions()) {
-                if (!e.comment().isEmpty()) {
-                    out.append("        # ").append(e.comment()).append('\n');
+                nftReturns(out, family, divert.exemptions());
+                for (Target target : divert.targets()) {
+                    String to = target.listener().isWildcard() ? ""
+                            : family == Family.IPV6 ? "[" + target.onIp(family) + "]" : target.onIp(family);
+                    out.append("        meta l4proto ").append(target.transport().ruleName())
+                            .append(" meta mark set meta mark | ").append(mark).append(" tproxy to ").append(to)
+                            .append(':').append(target.listener().listen().getPort()).append(" accept\n");
                 }
-                String address = e.port().isPresent() ? e.network().substring(0, e.network().indexOf('/'))
-                        : e.network();
-                out.append("        ").append(family.nftDaddr).append(' ').append(address);
-                e.port().ifPresent(port -> out.append(" tcp dport ").append(port));
-                out.append(" return\n");
-            }
-            out.append("        meta l4proto tcp redirect to :").append(plan.listener().listen().getPort())
-                    .append('\n');
-            out.append("    }\n}\n");
-        }
-        for (Family family : unused) {
-            out.append("\n# ").append(family.label).append(": no netfilter listener receives ").append(family.label)
-                    .append("; remove a table an earlier configuration left\n");
-            out.append(resetTable(family));
+                out.append("    }\n");
+            });
+            out.append("}\n");
         }
         return out.toString();
+    }
+
+    private static void nftReturns(StringBuilder out, Family family, List<Exemption> exemptions) {
+        out.append("        fib daddr type local return\n");
+        for (Exemption e : exemptions) {
+            if (!e.comment().isEmpty()) {
+                out.append("        # ").append(e.comment()).append('\n');
+            }
+            String address = e.port().isPresent() ? e.network().substring(0, e.network().indexOf('/'))
+                    : e.network();
+            out.append("        ").append(family.nftDaddr).append(' ').append(address);
+            e.port().ifPresent(port -> out.append(" tcp dport ").append(port));
+            out.append(" return\n");
+        }
     }
 
     /**
      * Wraps an nft ruleset in a shell script that feeds it to {@code nft -f -}, so both backends' output is applied
      * the same way ({@code chainsocks rules ... | sh -e}) and nft still applies it as one transaction.
      */
-    private static String throughNft(String ruleset) {
-        return "#!/bin/sh\nset -e\nnft -f - <<'CHAINSOCKS_NFT'\n" + ruleset + "CHAINSOCKS_NFT\n";
+    private static String throughNft(String prelude, String ruleset) {
+        return "#!/bin/sh\nset -e\n" + prelude + "nft -f - <<'CHAINSOCKS_NFT'\n" + ruleset + "CHAINSOCKS_NFT\n";
     }
 
     private static String resetTable(Family family) {
@@ -414,7 +647,8 @@ public final class RulesetGenerator {
                 .append("# or nothing is there.\n");
         for (Family family : Family.values()) {
             out.append("if command -v ").append(family.iptables).append(" >/dev/null 2>&1; then\n");
-            removeChain(family.iptables).lines().forEach(line -> out.append("    ").append(line).append('\n'));
+            (removeChain(family.iptables, "nat") + removeChain(family.iptables, "mangle")).lines()
+                    .forEach(line -> out.append("    ").append(line).append('\n'));
             out.append("fi\n");
         }
         return out.toString();

@@ -73,7 +73,7 @@ class ProxyHopTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            sock5://h:1                        | unknown scheme "sock5" in "sock5://h:1" (use socks4, socks4a, socks5, socks5h, socks5+gssapi or http)
+            sock5://h:1                        | unknown scheme "sock5" in "sock5://h:1" (use socks4, socks4a, socks5, socks5h, socks5+gssapi, http or http-relay)
             h.example:1080                     | missing scheme in "h.example:1080"
             socks5://h.example                 | missing port in "socks5://h.example" (write host:port
             socks5://h.example:                | missing port in "socks5://h.example:"

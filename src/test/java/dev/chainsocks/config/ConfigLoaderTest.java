@@ -179,7 +179,7 @@ class ConfigLoaderTest {
     void unknownKeyInsideATable() {
         assertThat(errorOf("[service]\nlog-level = \"info\"\n\n[timeouts]\nconnect = \"1s\"\nidel = \"5m\"\n"))
                 .isEqualTo(FILE + ":6: [timeouts]: unknown key \"idel\" (did you mean \"idle\"? known keys:"
-                        + " connect, dial, handshake, idle)");
+                        + " connect, dial, handshake, idle, keepalive-count, keepalive-idle, keepalive-interval)");
     }
 
     @Test
@@ -195,8 +195,8 @@ class ConfigLoaderTest {
                 interface = "eth0"
                 """ + CHAIN;
         assertThat(errorOf(toml)).startsWith(FILE + ":8: [[listener]] #2: unknown key \"interface\" (known keys:"
-                + " chains, failover-backoff, flow-idle-timeout, listen, lookup, max-flows, policy, protocol,"
-                + " recover-name)");
+                + " chains, disclose-src, failover-backoff, flow-idle-timeout, listen, lookup, max-flows,"
+                + " on-proxy-fail, policy, protocol, recover-name)");
     }
 
     @Test
@@ -246,7 +246,7 @@ class ConfigLoaderTest {
                 ]
                 """;
         assertThat(errorOf(toml)).isEqualTo(FILE + ":14: [chain.main] hops[1]: unknown scheme \"sock5\" in"
-                + " \"sock5://h:1\" (use socks4, socks4a, socks5, socks5h, socks5+gssapi or http)");
+                + " \"sock5://h:1\" (use socks4, socks4a, socks5, socks5h, socks5+gssapi, http or http-relay)");
     }
 
     @Test
@@ -491,6 +491,54 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void keepaliveNeedsAnIdleTimeInWholeSeconds() throws Exception {
+        String base = "[chain.c]\nhops = []\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"c\"]\n";
+        assertThat(parse(base).timeouts().keepalive()).isEmpty();
+        assertThat(parse("[timeouts]\nkeepalive-idle = \"2m\"\nkeepalive-count = 4\n" + base).timeouts()
+                .keepalive()).contains(new KeepaliveConfig(Duration.ofMinutes(2), Duration.ofSeconds(75), 4));
+        assertThatThrownBy(() -> parse("[timeouts]\nkeepalive-interval = \"5s\"\n" + base))
+                .hasMessageContaining("[timeouts] keepalive-interval: keepalive is off without keepalive-idle");
+        assertThatThrownBy(() -> parse("[timeouts]\nkeepalive-idle = \"1500ms\"\nkeepalive-count = 300\n" + base))
+                .hasMessageContaining("[timeouts] keepalive-idle: must be whole seconds, 1s..32767s, got \"1500ms\"")
+                .hasMessageContaining("[timeouts] keepalive-count: must be 1..127, got 300");
+        String rendered = ConfigRenderer.render(parse("[timeouts]\nkeepalive-idle = \"30s\"\n" + base));
+        assertThat(rendered).contains("keepalive-idle = \"30s\"\nkeepalive-interval = \"75s\"\nkeepalive-count = 9\n");
+    }
+
+    @Test
+    void onProxyFailIsResetOrHttpError() throws Exception {
+        String base = "[chain.c]\nhops = []\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"c\"]\n";
+        assertThat(parse(base).listeners().get(0).onProxyFail()).isEqualTo(OnProxyFail.RESET);
+        assertThat(parse(base + "on-proxy-fail = \"HTTP-ERROR\"\n").listeners().get(0).onProxyFail())
+                .isEqualTo(OnProxyFail.HTTP_ERROR);
+        assertThatThrownBy(() -> parse(base + "on-proxy-fail = \"forward_http_err\"\n"))
+                .hasMessageContaining("[[listener]] #1 on-proxy-fail: unknown value \"forward_http_err\" (use reset"
+                        + " or http-error)");
+    }
+
+    @Test
+    void anHttpRelayHopMustBeTheLastHop() throws Exception {
+        String listener = "[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"c\"]\n";
+        assertThatThrownBy(() -> parse(listener + "[chain.c]\nhops = [\"http-relay://198.18.0.1:3128\","
+                + " \"socks5://198.18.0.2:1080\"]\n"))
+                .hasMessageContaining("[chain.c] hops: hop 1 http-relay://198.18.0.1:3128 relays plain HTTP requests"
+                        + " and can only be the last hop");
+        assertThat(parse(listener + "[chain.c]\nhops = [\"socks5://198.18.0.2:1080\","
+                + " \"http-relay://u:@proxy.example:3128\"]\n").chain("c").hops().get(1).protocol())
+                .isEqualTo(HopProtocol.HTTP_RELAY);
+    }
+
+    @Test
+    void tproxyMarkAndTableAreCheckedAgainstTheServiceMarkAndReservedTables() {
+        String base = "[service]\nmark = 0x3\n[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"lan\"]\n"
+                + "[chain.lan]\nhops = []\n";
+        assertThatThrownBy(() -> parse(base + "[firewall]\ntproxy-mark = 0x2\ntproxy-table = 254\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("[firewall] tproxy-mark: 0x2 shares bits with [service] mark 0x3")
+                .hasMessageContaining("[firewall] tproxy-table: must be 1..4294967295 and not 253, 254 or 255");
+    }
+
+    @Test
     void renderOfDefaultsWritesEveryKey() throws Exception {
         ChainsocksConfig c = parse("[[listener]]\nlisten = \"0.0.0.0:1\"\nchains = [\"lan\"]\n[chain.lan]\nhops = []\n");
         String rendered = ConfigRenderer.render(c);
@@ -498,8 +546,9 @@ class ConfigLoaderTest {
                 "# control-socket not set: $RUNTIME_DIRECTORY/control.sock under systemd, /run/chainsocks/control.sock"
                         + " for root, else $XDG_RUNTIME_DIR/chainsocks/control.sock\n",
                 "shutdown-grace = \"30s\"", "idle = \"5m\"",
-                "hops = []", "\"ff00::/8\"", "[relay]\nmode = \"splice\"\nmemory = \"32MiB\"\n")
-                .doesNotContain("mark", "[metrics]", "control-socket =");
+                "hops = []", "\"ff00::/8\"", "[relay]\nmode = \"splice\"\nmemory = \"32MiB\"\n",
+                "tproxy-mark = 0x1\ntproxy-table = 100\n")
+                .doesNotContain("\nmark", "[metrics]", "control-socket =");
         assertThat(ConfigLoader.parse(rendered, FILE)).isEqualTo(c);
     }
 
@@ -524,7 +573,7 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(String.join("\n",
                         "command line: --via #2: unknown scheme \"sock5\" in \"sock5://b:1\" (use socks4, socks4a,"
-                                + " socks5, socks5h, socks5+gssapi or http)",
+                                + " socks5, socks5h, socks5+gssapi, http or http-relay)",
                         "command line: --listen #2: 0.0.0.0:1 is already the address of [[listener]] #1"));
         assertThatThrownBy(() -> ChainsocksConfig.fromFlags(List.of(), List.of()))
                 .hasMessageContaining("no --listen");

@@ -28,6 +28,14 @@ public final class Tinyproxy implements AutoCloseable {
 
     /** Listens on {@code listen}; requires Basic proxy authentication when {@code credentials} is not null. */
     public static Tinyproxy start(Netns netns, Endpoint listen, Credentials credentials) {
+        return start(netns, listen, credentials, List.of());
+    }
+
+    /**
+     * As {@link #start(Netns, Endpoint, Credentials)}, with {@code extraLines} appended to the configuration, such
+     * as {@code ConnectPort 443} (CONNECT only to port 443).
+     */
+    public static Tinyproxy start(Netns netns, Endpoint listen, Credentials credentials, List<String> extraLines) {
         TestWorkspace workspace = netns.workspace();
         Path dir = workspace.newDirectory("tinyproxy");
         StringBuilder conf = new StringBuilder()
@@ -41,6 +49,7 @@ public final class Tinyproxy implements AutoCloseable {
         if (credentials != null) {
             conf.append("BasicAuth ").append(credentials.user()).append(' ').append(credentials.password()).append('\n');
         }
+        extraLines.forEach(line -> conf.append(line).append('\n'));
         Path file = workspace.writeFile(dir, "tinyproxy.conf", conf.toString());
         ManagedProcess process = netns.spawnListening("tinyproxy-" + listen.port(), listen,
                 List.of("tinyproxy", "-d", "-c", file.toString()));

@@ -63,9 +63,12 @@ class RulesetGeneratorTest {
                 + " || iptables -w -t nat -A OUTPUT -p tcp -j CHAINSOCKS\n");
         assertThat(up).contains("[ \"$rule\" = \"OUTPUT -p tcp -j CHAINSOCKS\" ] || iptables -w -t nat -D $rule");
         assertThat(up).doesNotContain("fc00::/7", "2001:db8::5", "pw");
-        assertThat(up).contains("# IPv6: no netfilter listener receives IPv6; remove rules an earlier configuration"
-                + " left\n", "ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true\n");
-        assertThat(up.lines().filter(l -> l.contains("REDIRECT"))).hasSize(1);
+        assertThat(up).contains("# IPv6: no REDIRECT for IPv6; remove rules an earlier configuration left\n",
+                "ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true\n");
+        // No TPROXY listener: the mangle chains and routing entries of an earlier configuration go, if there.
+        assertThat(up).contains("iptables -w -t mangle -X CHAINSOCKS 2>/dev/null || true\n", REMOVE_ROUTING)
+                .doesNotContain("TPROXY --on-port", "rule add");
+        assertThat(up.lines().filter(l -> l.contains("-j REDIRECT"))).hasSize(1);
     }
 
     @Test
@@ -124,7 +127,8 @@ class RulesetGeneratorTest {
                 iptables -w -t nat -X CHAINSOCKS 2>/dev/null || true
                 """, "ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true\n");
         assertThat(down).doesNotContain("-F OUTPUT", "-F PREROUTING", "-F\n");
-        assertThat(down).contains("# and the nft backend's chainsocks tables; nothing else.\n");
+        assertThat(down).contains("# were added in, the TPROXY routing rules, and the nft backend's chainsocks tables;"
+                + " nothing else.\n", "ip6tables -w -t mangle -X CHAINSOCKS 2>/dev/null || true\n", REMOVE_ROUTING);
     }
 
     @Test
@@ -163,8 +167,20 @@ class RulesetGeneratorTest {
                 table ip6 chainsocks
                 delete table ip6 chainsocks
                 CHAINSOCKS_NFT
-                """ + REMOVE_IPTABLES_CHAINS);
+                """ + REMOVE_ROUTING + REMOVE_IPTABLES_CHAINS);
     }
+
+    /** Removal of the TPROXY routing entries, by their routing protocol, when ip is installed. */
+    private static final String REMOVE_ROUTING = """
+
+            # The TPROXY policy routing entries (routing protocol 67), whatever mark and table.
+            if command -v ip >/dev/null 2>&1; then
+                while ip -4 rule del protocol 67 2>/dev/null; do :; done
+                ip -4 route flush table all proto 67 || true
+                while ip -6 rule del protocol 67 2>/dev/null; do :; done
+                ip -6 route flush table all proto 67 || true
+            fi
+            """;
 
     /** What every nft script ends with: the iptables backend's chains go, only those, each tool only if there. */
     private static final String REMOVE_IPTABLES_CHAINS = """
@@ -179,6 +195,12 @@ class RulesetGeneratorTest {
                 done
                 iptables -w -t nat -F CHAINSOCKS 2>/dev/null || true
                 iptables -w -t nat -X CHAINSOCKS 2>/dev/null || true
+                for hook in OUTPUT PREROUTING; do
+                    iptables -w -t mangle -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS\\)$/\\1/p' |
+                        while read -r rule; do iptables -w -t mangle -D $rule || true; done
+                done
+                iptables -w -t mangle -F CHAINSOCKS 2>/dev/null || true
+                iptables -w -t mangle -X CHAINSOCKS 2>/dev/null || true
             fi
             if command -v ip6tables >/dev/null 2>&1; then
                 for hook in OUTPUT PREROUTING; do
@@ -187,6 +209,12 @@ class RulesetGeneratorTest {
                 done
                 ip6tables -w -t nat -F CHAINSOCKS 2>/dev/null || true
                 ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true
+                for hook in OUTPUT PREROUTING; do
+                    ip6tables -w -t mangle -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS\\)$/\\1/p' |
+                        while read -r rule; do ip6tables -w -t mangle -D $rule || true; done
+                done
+                ip6tables -w -t mangle -F CHAINSOCKS 2>/dev/null || true
+                ip6tables -w -t mangle -X CHAINSOCKS 2>/dev/null || true
             fi
             """;
 
@@ -213,7 +241,7 @@ class RulesetGeneratorTest {
             assertThat(iptables.up()).endsWith(REMOVE_NFT_TABLES).doesNotContain("CHAINSOCKS_NFT");
             assertThat(iptables.down()).endsWith(REMOVE_NFT_TABLES);
             assertThat(nft.up()).endsWith("CHAINSOCKS_NFT\n" + REMOVE_IPTABLES_CHAINS);
-            assertThat(nft.down()).endsWith("CHAINSOCKS_NFT\n" + REMOVE_IPTABLES_CHAINS);
+            assertThat(nft.down()).endsWith("CHAINSOCKS_NFT\n" + REMOVE_ROUTING + REMOVE_IPTABLES_CHAINS);
             // Our own rules first: the other backend's go only once ours are in place (set -e stops before).
             assertThat(iptables.up().indexOf(REMOVE_NFT_TABLES))
                     .isGreaterThan(iptables.up().lastIndexOf("-j CHAINSOCKS\n"));
@@ -230,7 +258,7 @@ class RulesetGeneratorTest {
         Ruleset r = generate(config(V4, ""), FirewallBackend.NFT, RedirectMode.GATEWAY, "lan0", null);
         assertThat(r.up()).contains("    chain prerouting {\n        type nat hook prerouting priority -100;",
                 "        iifname != \"lan0\" return\n",
-                "# IPv6: no netfilter listener receives IPv6; remove a table an earlier configuration left\n"
+                "# IPv6: no listener receives IPv6; remove a table an earlier configuration left\n"
                         + "table ip6 chainsocks\ndelete table ip6 chainsocks\n")
                 .doesNotContain("meta mark", "skuid", "table ip6 chainsocks {");
     }
@@ -254,7 +282,7 @@ class RulesetGeneratorTest {
                 "eth0; reboot", null)).hasMessageContaining("invalid interface name");
         ChainsocksConfig tproxy = config("[[listener]]\nlisten = \"0.0.0.0:1\"\nlookup = \"tproxy\"\n"
                 + "chains = [\"main\", \"named\", \"v6\", \"lan\"]\n", "");
-        assertThatThrownBy(() -> generate(tproxy, FirewallBackend.NFT, RedirectMode.GATEWAY, "lan0", null))
+        assertThatThrownBy(() -> generate(tproxy, FirewallBackend.NFT, RedirectMode.LOCAL, "lan0", 0))
                 .hasMessageContaining("no [[listener]] with lookup = \"netfilter\"");
     }
 
@@ -268,6 +296,137 @@ class RulesetGeneratorTest {
                 + "chains = [\"main\", \"named\", \"v6\", \"lan\"]\n", MARK);
         assertThat(generate(loopback, FirewallBackend.IPTABLES, RedirectMode.LOCAL, null, null).warnings())
                 .noneMatch(w -> w.contains("REDIRECT"));
+    }
+
+    private static final String TPROXY_TCP = "[[listener]]\nlisten = \"0.0.0.0:12400\"\nlookup = \"tproxy\"\n"
+            + "chains = [\"main\", \"named\", \"v6\", \"lan\"]\n";
+    private static final String TPROXY_UDP_V6 = "[[listener]]\nlisten = \"[fd00::1]:12401\"\nlookup = \"tproxy\"\n"
+            + "chains = [\"lan\"]\n";
+    private static final String TPROXY_FIREWALL = "[firewall]\ntproxy-mark = 0x100\ntproxy-table = 7\n";
+
+    /** Listeners on port 12401 receive UDP: how a UDP listener enters the generator. */
+    private static Transport udpOn12401(dev.chainsocks.config.ListenerConfig listener) {
+        return listener.listen().getPort() == 12401 ? Transport.UDP : Transport.TCP;
+    }
+
+    private static ChainsocksConfig tproxyConfig(String listeners) throws Exception {
+        return ConfigLoader.parse(MARK + listeners + CHAINS.replace("[firewall]\n", TPROXY_FIREWALL),
+                Path.of("/etc/chainsocks/cs.toml"));
+    }
+
+    @Test
+    void iptablesTproxyMarksRoutesLocallyAndDivertsTcp() throws Exception {
+        Ruleset r = generate(tproxyConfig(TPROXY_TCP), FirewallBackend.IPTABLES, RedirectMode.GATEWAY, "lan0", null);
+        String up = r.up();
+        assertThat(up).contains("""
+                # IPv4: TPROXY TCP to [[listener]] #1 0.0.0.0:12400, marked 0x100
+                iptables -w -t mangle -N CHAINSOCKS 2>/dev/null || iptables -w -t mangle -F CHAINSOCKS
+                iptables -w -t mangle -A CHAINSOCKS -m addrtype --dst-type LOCAL -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS -d 10.0.0.0/8 -j RETURN
+                # first hop of chain main
+                iptables -w -t mangle -A CHAINSOCKS -d 198.18.1.2/32 -p tcp --dport 1080 -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS -p tcp -j TPROXY --on-port 12400 --on-ip 0.0.0.0 \
+                --tproxy-mark 0x100/0x100
+                """, """
+                iptables -w -t mangle -C PREROUTING -i lan0 -j CHAINSOCKS 2>/dev/null \
+                || iptables -w -t mangle -A PREROUTING -i lan0 -j CHAINSOCKS
+                """, """
+                while ip -4 rule del protocol 67 2>/dev/null; do :; done
+                ip -4 route flush table all proto 67 || true
+                while ip -6 rule del protocol 67 2>/dev/null; do :; done
+                ip -6 route flush table all proto 67 || true
+
+                ip -4 rule add fwmark 0x100/0x100 lookup 7 protocol 67
+                ip -4 route add local 0.0.0.0/0 dev lo table 7 proto 67
+                """, "# IPv6: no TPROXY for IPv6; remove rules an earlier configuration left\n",
+                "ip6tables -w -t mangle -X CHAINSOCKS");
+        // Routing first: no packet is marked before marked packets are delivered here.
+        assertThat(up.indexOf("ip -4 rule add")).isLessThan(up.indexOf("-j TPROXY"));
+        // No REDIRECT anywhere, and no IPv6 routing without an IPv6 TPROXY listener.
+        assertThat(up).doesNotContain("-j REDIRECT", "ip -6 rule add", "--on-port 12401");
+        assertThat(r.warnings()).noneMatch(w -> w.contains("tproxy"));
+        assertThat(r.down()).contains("iptables -w -t mangle -X CHAINSOCKS", "ip -4 rule del protocol 67");
+    }
+
+    @Test
+    void aProtocolUdpListenerGetsTproxyRulesForUdp() throws Exception {
+        // chain v6 is one SOCKS5 hop, which a UDP listener needs; it is numbered after the TCP listener.
+        ChainsocksConfig config = tproxyConfig(TPROXY_TCP
+                + "[[listener]]\nprotocol = \"udp\"\nlisten = \"[fd00::1]:12401\"\nchains = [\"v6\"]\n");
+        for (FirewallBackend backend : FirewallBackend.values()) {
+            String up = generate(config, backend, RedirectMode.GATEWAY, "lan0", null).up();
+            assertThat(up).as(backend.toString())
+                    .contains("# IPv6: TPROXY UDP to [[listener]] #2 [fd00::1]:12401, marked 0x100\n",
+                            "# IPv4: TPROXY TCP to [[listener]] #1 0.0.0.0:12400, marked 0x100\n",
+                            "ip -6 rule add fwmark 0x100/0x100 lookup 7 protocol 67\n")
+                    .contains(backend == FirewallBackend.IPTABLES
+                            ? "ip6tables -w -t mangle -A CHAINSOCKS -p udp -j TPROXY --on-port 12401 --on-ip fd00::1"
+                            : "tproxy to [fd00::1]:12401");
+        }
+    }
+
+    @Test
+    void aUdpListenerIsOneMoreTproxyTargetInBothBackends() throws Exception {
+        ChainsocksConfig config = tproxyConfig(TPROXY_TCP + TPROXY_UDP_V6);
+        Ruleset iptables = RulesetGenerator.generate(config, FirewallBackend.IPTABLES, RedirectMode.GATEWAY,
+                Optional.of("lan0"), OptionalInt.empty(), RulesetGeneratorTest::udpOn12401);
+        assertThat(iptables.up()).contains(
+                "# IPv6: TPROXY UDP to [[listener]] #2 [fd00::1]:12401, marked 0x100\n",
+                "ip6tables -w -t mangle -A CHAINSOCKS -p udp -j TPROXY --on-port 12401 --on-ip fd00::1"
+                        + " --tproxy-mark 0x100/0x100\n",
+                "iptables -w -t mangle -A CHAINSOCKS -p tcp -j TPROXY --on-port 12400",
+                "ip -6 rule add fwmark 0x100/0x100 lookup 7 protocol 67\n"
+                        + "ip -6 route add local ::/0 dev lo table 7 proto 67\n")
+                .doesNotContain("-p udp -j TPROXY --on-port 12400", "--on-port 12401 --on-ip 0.0.0.0");
+
+        Ruleset nft = RulesetGenerator.generate(config, FirewallBackend.NFT, RedirectMode.GATEWAY,
+                Optional.of("lan0"), OptionalInt.empty(), RulesetGeneratorTest::udpOn12401);
+        assertThat(nft.up()).contains("""
+                # IPv4: TPROXY TCP to [[listener]] #1 0.0.0.0:12400, marked 0x100
+                table ip chainsocks
+                delete table ip chainsocks
+                table ip chainsocks {
+                    chain divert {
+                        type filter hook prerouting priority mangle; policy accept;
+                        iifname != "lan0" return
+                        fib daddr type local return
+                        ip daddr 10.0.0.0/8 return
+                        # first hop of chain main
+                        ip daddr 198.18.1.2 tcp dport 1080 return
+                        meta l4proto tcp meta mark set meta mark | 0x100 tproxy to :12400 accept
+                    }
+                }
+                """, "        meta l4proto udp meta mark set meta mark | 0x100 tproxy to [fd00::1]:12401 accept\n",
+                "ip -6 rule add fwmark 0x100/0x100 lookup 7 protocol 67\n");
+        // The routing entries exist before nft marks anything.
+        assertThat(nft.up().indexOf("ip -4 rule add")).isLessThan(nft.up().indexOf("nft -f -"));
+        // The same configuration with every listener TCP: IPv6's TCP goes to the second listener, and no UDP.
+        assertThat(generate(config, FirewallBackend.NFT, RedirectMode.GATEWAY, "lan0", null).up())
+                .contains("meta l4proto tcp meta mark set meta mark | 0x100 tproxy to [fd00::1]:12401 accept\n")
+                .doesNotContain("l4proto udp");
+    }
+
+    @Test
+    void aTcpTproxyListenerTakesTheFamilyFromRedirect() throws Exception {
+        Ruleset r = generate(tproxyConfig(V4 + TPROXY_TCP), FirewallBackend.NFT, RedirectMode.GATEWAY, "lan0", null);
+        assertThat(r.warnings()).contains("IPv4: TCP goes to the tproxy [[listener]] #2 0.0.0.0:12400, so"
+                + " [[listener]] #1 gets no REDIRECT rules");
+        assertThat(r.up()).contains("chain divert").doesNotContain("redirect to", "chain prerouting");
+        // A UDP TPROXY listener leaves TCP to REDIRECT: both chains in one table.
+        Ruleset both = RulesetGenerator.generate(tproxyConfig(V4 + TPROXY_UDP_V6.replace("[fd00::1]", "0.0.0.0")),
+                FirewallBackend.NFT, RedirectMode.GATEWAY, Optional.of("lan0"), OptionalInt.empty(),
+                RulesetGeneratorTest::udpOn12401);
+        assertThat(both.up()).contains("meta l4proto tcp redirect to :12345\n    }\n    chain divert {\n",
+                "meta l4proto udp meta mark set meta mark | 0x100 tproxy to :12401 accept");
+        assertThat(both.warnings()).noneMatch(w -> w.contains("REDIRECT"));
+    }
+
+    @Test
+    void localModeLeavesTproxyListenersOutAndSaysSo() throws Exception {
+        Ruleset r = generate(tproxyConfig(V4 + TPROXY_TCP), FirewallBackend.IPTABLES, RedirectMode.LOCAL, null, null);
+        assertThat(r.warnings()).contains("[[listener]] #2 0.0.0.0:12400 uses tproxy, which acts only on packets from"
+                + " other machines; its rules are made in gateway mode (--mode gateway)");
+        assertThat(r.up()).contains("-j REDIRECT --to-ports 12345").doesNotContain("-j TPROXY", "rule add");
     }
 
     @Test

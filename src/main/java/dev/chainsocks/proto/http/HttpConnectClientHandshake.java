@@ -41,10 +41,27 @@ public final class HttpConnectClientHandshake implements ClientHandshake {
      * @throws IllegalArgumentException when the user contains ':'
      */
     public HttpConnectClientHandshake(Destination destination, String user, String password) {
-        this(destination, new BasicCredentials(user, password));
+        this(destination, new BasicCredentials(user, password), List.of());
+    }
+
+    /**
+     * With optional Basic proxy credentials ({@code user} null for none) and extra request headers, such as
+     * {@code X-Forwarded-For} naming the client.
+     *
+     * @throws IllegalArgumentException when the user contains ':'
+     */
+    public HttpConnectClientHandshake(Destination destination, String user, String password,
+                                      List<HttpHeader> extraHeaders) {
+        this(destination, user == null ? null : new BasicCredentials(user, password == null ? "" : password),
+                extraHeaders);
     }
 
     private HttpConnectClientHandshake(Destination destination, BasicCredentials credentials) {
+        this(destination, credentials, List.of());
+    }
+
+    private HttpConnectClientHandshake(Destination destination, BasicCredentials credentials,
+                                       List<HttpHeader> extraHeaders) {
         this.destination = Objects.requireNonNull(destination, "destination");
         this.credentials = credentials;
         String authority = destination.toString(); // host:port, IPv6 bracketed
@@ -53,6 +70,7 @@ public final class HttpConnectClientHandshake implements ClientHandshake {
         if (credentials != null) {
             headers.add(new HttpHeader("Proxy-Authorization", credentials.headerValue()));
         }
+        headers.addAll(extraHeaders);
         outbound.append(HttpCodec.encodeRequestHead(new HttpRequestHead("CONNECT", authority, "HTTP/1.1", headers)));
     }
 

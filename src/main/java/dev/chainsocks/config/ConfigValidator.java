@@ -9,6 +9,7 @@ import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import dev.chainsocks.syntax.DurationSyntax;
 import dev.chainsocks.syntax.SizeSyntax;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -297,6 +298,24 @@ final class ConfigValidator {
         return new RelayConfig(mode, memory);
     }
 
+    /**
+     * Whether a DNS server on this address is reachable only from this host or its own networks: loopback, private
+     * (RFC 1918, IPv6 ULA), link-local, shared (100.64.0.0/10) or benchmarking (198.18.0.0/15) addresses. Not the
+     * wildcard, which includes every public address the machine has.
+     */
+    static boolean servesOnlyNearbyClients(InetAddress address) {
+        if (address.isLoopbackAddress() || address.isLinkLocalAddress() || address.isSiteLocalAddress()) {
+            return true;
+        }
+        byte[] b = address.getAddress();
+        if (b.length == 4) {
+            int first = b[0] & 0xff;
+            int second = b[1] & 0xff;
+            return (first == 100 && (second & 0xc0) == 64) || (first == 198 && (second & 0xfe) == 18);
+        }
+        return (b[0] & 0xfe) == 0xfc;
+    }
+
     private Optional<DnsConfig> dns(ConfigFile.Dns raw, Set<String> definedChains, List<ListenerConfig> listeners,
                                     FirewallConfig firewall) {
         if (raw == null) {
@@ -314,6 +333,11 @@ final class ConfigValidator {
                     InetSocketAddress address = ListenerConfig.parseAddress(raw.listen().get(i));
                     if (listen.contains(address)) {
                         problem(at, AddressSyntax.format(address) + " is listed twice");
+                    }
+                    if (!servesOnlyNearbyClients(address.getAddress())) {
+                        problem(at, AddressSyntax.format(address) + " would answer anyone who can reach it: an open"
+                                + " resolver, which others use for amplification attacks; listen on a loopback or LAN"
+                                + " address (such as \"127.0.0.53:53\" or \"192.168.1.1:53\")");
                     }
                     for (int j = 0; j < listeners.size(); j++) {
                         String conflict = overlap(address, listeners.get(j).listen());

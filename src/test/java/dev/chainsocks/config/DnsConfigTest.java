@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chainsocks.syntax.Cidr;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,6 +102,18 @@ class DnsConfigTest {
     }
 
     @Test
+    void onlyAddressesNearbyClientsUseMayServeDns() throws Exception {
+        for (String nearby : List.of("127.0.0.53", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.1.1",
+                "100.64.0.1", "100.127.255.254", "198.18.0.1", "198.19.255.1", "fd00::53", "fe80::1")) {
+            assertThat(ConfigValidator.servesOnlyNearbyClients(InetAddress.getByName(nearby))).as(nearby).isTrue();
+        }
+        for (String open : List.of("0.0.0.0", "::", "203.0.113.5", "100.128.0.1", "198.20.0.1", "8.8.8.8",
+                "2001:db8::53", "64:ff9b::1")) {
+            assertThat(ConfigValidator.servesOnlyNearbyClients(InetAddress.getByName(open))).as(open).isFalse();
+        }
+    }
+
+    @Test
     void problemsNameTheirLines() {
         assertThat(errorOf("""
                 [dns]
@@ -110,6 +123,9 @@ class DnsConfigTest {
                 """ + REST)).isEqualTo(String.join("\n",
                 FILE + ":2: [dns] listen[0]: missing port in \"127.0.0.53\" (write an IP address and port:"
                         + " \"0.0.0.0:12345\", \"127.0.0.1:12345\" or \"[::]:12345\")",
+                FILE + ":2: [dns] listen[1]: 0.0.0.0:12345 would answer anyone who can reach it: an open resolver,"
+                        + " which others use for amplification attacks; listen on a loopback or LAN address (such as"
+                        + " \"127.0.0.53:53\" or \"192.168.1.1:53\")",
                 FILE + ":2: [dns] listen[1]: 0.0.0.0:12345 is already the address of [[listener]] #1 (TCP cannot"
                         + " share it)",
                 FILE + ":3: [dns] fake-ipv4: \"fd00::/64\" is not an IPv4 network",

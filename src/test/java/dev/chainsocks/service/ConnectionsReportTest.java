@@ -29,10 +29,11 @@ class ConnectionsReportTest {
             exchange(client, "ping");
             exchange(client, "hello");
 
-            // The echo can reach the client a moment before the loop has added the bytes up to its counter.
+            // The echo can reach the client a moment before the loop has added the bytes up to its counters.
             String text = ConnectionsReport.of(fixture.redirector()).toJson();
             long deadline = System.nanoTime() + 5_000_000_000L;
-            while (!text.contains("\"bytesUp\" : 9") && System.nanoTime() < deadline) {
+            while (!(text.contains("\"bytesUp\" : 9") && text.contains("\"bytesDown\" : 9"))
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(5);
                 text = ConnectionsReport.of(fixture.redirector()).toJson();
             }

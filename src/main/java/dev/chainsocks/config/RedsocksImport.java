@@ -51,9 +51,13 @@ public final class RedsocksImport {
                 }
                 case "redudp" -> {
                     rest.append('\n').append(NOTE).append("redudp { } at ").append(where)
-                            .append(" is not imported: this chainsocks relays TCP only. Its keys were:\n");
+                            .append(" is not imported: redudp sends every datagram to one fixed dest_ip:dest_port.")
+                            .append(" Its keys were:\n");
                     entries(section, rest);
-                    rest.append(NOTE).append("UDP (DNS included) leaves directly unless the firewall blocks it.\n");
+                    rest.append(NOTE).append("chainsocks carries UDP to each datagram's own destination instead,")
+                            .append(" through TPROXY and a SOCKS5\n").append(NOTE)
+                            .append("UDP ASSOCIATE: a [[listener]] with protocol = \"udp\" whose chain is one")
+                            .append(" socks5:// hop (docs/configuration.md).\n");
                 }
                 case "dnstc", "dnsu2t" -> {
                     rest.append('\n').append(NOTE).append(section.name()).append(" { } at ").append(where)

@@ -61,10 +61,12 @@ public final class RedsocksImport {
                 }
                 case "dnstc", "dnsu2t" -> {
                     rest.append('\n').append(NOTE).append(section.name()).append(" { } at ").append(where)
-                            .append(" has no equivalent. Its keys were:\n");
+                            .append(" is not imported. Its keys were:\n");
                     entries(section, rest);
-                    rest.append(NOTE).append("use a local resolver that asks its upstream over TCP only; its TCP")
-                            .append(" connections are redirected like any other.\n");
+                    rest.append(NOTE).append("a [dns] table does its job: proxied names get fake addresses that")
+                            .append(" the last proxy resolves,\n").append(NOTE).append("other names go to")
+                            .append(" upstream, over TCP through a chain with upstream-via-chain")
+                            .append(" (docs/configuration.md).\n");
                 }
                 default -> problems.add(where + ": unknown section \"" + section.name()
                         + "\" (redsocks knows base, redsocks, redudp, dnstc and dnsu2t)");

@@ -67,7 +67,7 @@ class RedsocksImportTest {
         assertThat(toml).contains("# redsocks: base daemon = on (line 16): systemd runs chainsocks in the foreground",
                 "# redsocks: base user = redsocks (line 23)", "# redsocks: base log = syslog:daemon (line 13)",
                 "# redsocks: redudp { } at /etc/redsocks.conf:58 is not imported",
-                "# redsocks:   dest_ip = 192.0.2.2;", "# redsocks: dnstc { } at /etc/redsocks.conf:83 has no equivalent")
+                "# redsocks:   dest_ip = 192.0.2.2;", "# redsocks: dnstc { } at /etc/redsocks.conf:83 is not imported")
                 .doesNotContain("pazzw0rd");
     }
 

@@ -215,7 +215,9 @@ class GatewayRedirectE2E {
     void credentialsNeverAppearInTheRedirectorsLog() {
         fetchThrough(HopKind.SOCKS5_PASSWORD.chainName("only"), WEB_V4,
                 new Expected(authHop, WEB_V4.toString(), HopKind.SOCKS5_PASSWORD.serverViewForAddress()));
-        assertThat(redirector.logText()).contains(HopKind.USER).doesNotContain(HopKind.PASSWORD);
+        // Log lines are written by a thread of their own: wait for the one naming the user, then read them all.
+        redirector.awaitLogLines(line -> line.contains(HopKind.USER), 1, Duration.ofSeconds(10));
+        assertThat(redirector.logText()).doesNotContain(HopKind.PASSWORD);
     }
 
     /**

@@ -187,7 +187,8 @@ class ControlAndReloadE2E {
             Files.writeString(config, config(HOP2_PORT));
             Command.Result reloaded = control("reload").requireSuccess();
             assertThat(reloaded.stdout()).startsWith("reloaded: 1 listener(s), 1 chain(s); 1 session(s) carry on");
-            assertThat(service.logText()).contains("configuration reloaded: 1 listener(s) kept, 0 opened");
+            service.awaitLogLines(line -> line.contains("configuration reloaded: 1 listener(s) kept, 0 opened"), 1,
+                    Duration.ofSeconds(10));
 
             // The download goes on through the old chain; a new connection takes the new one.
             List<String> live = awaitOneSession();

@@ -95,7 +95,7 @@ class NotifySequenceTest {
             int readyAgain = systemd.awaitMessage(reloading + 1, "READY=1", SOON);
             assertOnlyWatchdogBetween(systemd, reloading, readyAgain);
             systemd.awaitMessage(readyAgain + 1, "STATUS=0 active, 1 accepted, 1 failed", SOON);
-            assertThat(service.logText()).contains("configuration reloaded");
+            service.awaitLog("configuration reloaded", SOON);
 
             // A bad file over the control socket: rejected, but systemd still hears RELOADING=1 ... READY=1, or it
             // would wait for the reload to end (Type=notify-reload).
@@ -135,14 +135,14 @@ class NotifySequenceTest {
             int ready = systemd.awaitMessage(0, "READY=1", START);
             requireHangupHandled(service);
             // The line proves the child did inherit SIGHUP ignored; the kernel's SigIgn that it no longer is.
-            assertThat(service.logText()).contains("SIGHUP was ignored when chainsocks started (nohup?); it reloads "
-                    + "the configuration all the same");
+            service.awaitLog("SIGHUP was ignored when chainsocks started (nohup?); it reloads the configuration all"
+                    + " the same", SOON);
             assertThat(hangupIgnored(service.pid())).as("SIGHUP ignored by the running service").isFalse();
             Files.writeString(config, config(200));
             service.signal("HUP");
             int reloading = awaitReloading(systemd, ready + 1);
             systemd.awaitMessage(reloading + 1, "READY=1", SOON);
-            assertThat(service.logText()).contains("configuration reloaded");
+            service.awaitLog("configuration reloaded", SOON);
             service.signal("TERM");
             assertThat(service.awaitExit(Duration.ofSeconds(20))).as(service.logText()).isZero();
         }

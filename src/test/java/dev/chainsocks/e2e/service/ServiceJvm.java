@@ -1,6 +1,7 @@
 package dev.chainsocks.e2e.service;
 
 import dev.chainsocks.cli.Main;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -113,6 +114,15 @@ final class ServiceJvm implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    /**
+     * Waits until the log contains {@code text}: the service writes its log lines from a thread of their own, so a
+     * line can reach the file a moment after the event it reports (a notification, a control answer).
+     */
+    void awaitLog(String text, Duration timeout) {
+        Eventually.until(timeout, () -> logText().contains(text), () -> "a log line with \"" + text + "\" in:\n"
+                + logText());
     }
 
     String logText() {

@@ -6,18 +6,23 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Log lines on their way to standard error, written by one {@code log-writer} thread so that the threads that log
  * (the event loops above all) never wait for the output: they copy the line into a bounded buffer and go on. The
- * writer takes everything buffered at once, so a burst of lines costs one write system call, not one per line.
+ * writer, once woken by a line, waits {@link #GATHER} for more and then writes everything buffered at once, so a
+ * burst of lines costs one write system call and one wake-up, not one each per line.
  *
  * <p>Memory is bounded: when the reader of standard error (journald, a terminal, a pipe) falls behind by more than
  * the capacity, new lines are dropped and counted, and a line saying how many were dropped is written once the
  * buffer has room again. Nothing blocks and nothing grows with the backlog.
  */
 final class LineSink {
+
+    /** How long the writer waits after the first line of a batch for more to join it. */
+    static final Duration GATHER = Duration.ofMillis(2);
 
     private final OutputStream out;
     private final int capacity;
@@ -30,7 +35,7 @@ final class LineSink {
     private long dropped;
     /** Lines handed to the writer thread and not yet written. */
     private boolean writing;
-    private boolean closed;
+    private volatile boolean closed;
     private final Thread thread;
 
     LineSink(OutputStream out, int capacity) {
@@ -122,6 +127,16 @@ final class LineSink {
                 if (length == 0) {
                     return;
                 }
+            } finally {
+                lock.unlock();
+            }
+            if (!closed) {
+                // Let the lines of the next moment join this one's: one write for them all, and no wake-up of
+                // this thread (a futex call by the thread that logs) for each line.
+                LockSupport.parkNanos(GATHER.toNanos());
+            }
+            lock.lock();
+            try {
                 // Swap buffers: the threads that log fill the other one while this one is written.
                 batch = buffer;
                 batchLength = length;

@@ -531,18 +531,8 @@ final class ConfigValidator {
     private ListenerConfig listener(int index, ConfigFile.Listener raw, Set<String> definedChains) {
         String i = String.valueOf(index);
         boolean ok = true;
-        InetSocketAddress listen = null;
-        if (raw.listen() == null) {
-            problem(List.of("listener", i), "missing key listen (such as listen = \"0.0.0.0:12345\")");
-            ok = false;
-        } else {
-            try {
-                listen = ListenerConfig.parseAddress(raw.listen());
-            } catch (IllegalArgumentException e) {
-                problem(List.of("listener", i, "listen"), e.getMessage());
-                ok = false;
-            }
-        }
+        InetSocketAddress listen = listenAddress(i, raw);
+        ok &= listen != null;
         LookupKind lookup = ListenerConfig.DEFAULT_LOOKUP;
         if (raw.lookup() != null) {
             Optional<LookupKind> kind = LookupKind.fromConfigName(raw.lookup());
@@ -554,27 +544,7 @@ final class ConfigValidator {
             }
         }
         List<String> chains = raw.chains() == null ? List.of() : raw.chains();
-        if (raw.chains() == null) {
-            problem(List.of("listener", i), "missing key chains (such as chains = [\"main\"])");
-            ok = false;
-        } else if (chains.isEmpty()) {
-            problem(List.of("listener", i, "chains"), "empty; list at least one [chain.NAME]");
-            ok = false;
-        }
-        Set<String> seen = new HashSet<>();
-        for (int j = 0; j < chains.size(); j++) {
-            String name = chains.get(j);
-            List<String> at = List.of("listener", i, "chains", String.valueOf(j));
-            if (!definedChains.contains(name)) {
-                problem(at, "no chain named \"" + name + "\" ("
-                        + (definedChains.isEmpty() ? "no [chain.NAME] tables are defined"
-                        : "defined: " + String.join(", ", definedChains)) + ")");
-                ok = false;
-            } else if (!seen.add(name)) {
-                problem(at, "chain \"" + name + "\" is listed twice");
-                ok = false;
-            }
-        }
+        ok &= chainsAreKnown(i, raw, definedChains);
         ChainPolicy policy = ListenerConfig.DEFAULT_POLICY;
         if (raw.policy() != null) {
             Optional<ChainPolicy> named = ChainPolicy.fromConfigName(raw.policy());
@@ -626,6 +596,48 @@ final class ConfigValidator {
                 disclose) : null;
     }
 
+    /** A listener's {@code listen} address, or null after reporting why there is none. */
+    private InetSocketAddress listenAddress(String i, ConfigFile.Listener raw) {
+        if (raw.listen() == null) {
+            problem(List.of("listener", i), "missing key listen (such as listen = \"0.0.0.0:12345\")");
+            return null;
+        }
+        try {
+            return ListenerConfig.parseAddress(raw.listen());
+        } catch (IllegalArgumentException e) {
+            problem(List.of("listener", i, "listen"), e.getMessage());
+            return null;
+        }
+    }
+
+    /** Whether a listener's {@code chains} list is present, not empty, and names defined chains once each. */
+    private boolean chainsAreKnown(String i, ConfigFile.Listener raw, Set<String> definedChains) {
+        List<String> chains = raw.chains() == null ? List.of() : raw.chains();
+        boolean ok = true;
+        if (raw.chains() == null) {
+            problem(List.of("listener", i), "missing key chains (such as chains = [\"main\"])");
+            ok = false;
+        } else if (chains.isEmpty()) {
+            problem(List.of("listener", i, "chains"), "empty; list at least one [chain.NAME]");
+            ok = false;
+        }
+        Set<String> seen = new HashSet<>();
+        for (int j = 0; j < chains.size(); j++) {
+            String name = chains.get(j);
+            List<String> at = List.of("listener", i, "chains", String.valueOf(j));
+            if (!definedChains.contains(name)) {
+                problem(at, "no chain named \"" + name + "\" ("
+                        + (definedChains.isEmpty() ? "no [chain.NAME] tables are defined"
+                        : "defined: " + String.join(", ", definedChains)) + ")");
+                ok = false;
+            } else if (!seen.add(name)) {
+                problem(at, "chain \"" + name + "\" is listed twice");
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
     private ListenerProtocol protocol(int index, ConfigFile.Listener raw) {
         if (raw.protocol() == null) {
             return ListenerProtocol.TCP;
@@ -655,18 +667,8 @@ final class ConfigValidator {
     private UdpListenerConfig udpListener(int index, ConfigFile.Listener raw, Set<String> definedChains) {
         String i = String.valueOf(index);
         boolean ok = true;
-        InetSocketAddress listen = null;
-        if (raw.listen() == null) {
-            problem(List.of("listener", i), "missing key listen (such as listen = \"0.0.0.0:12345\")");
-            ok = false;
-        } else {
-            try {
-                listen = ListenerConfig.parseAddress(raw.listen());
-            } catch (IllegalArgumentException e) {
-                problem(List.of("listener", i, "listen"), e.getMessage());
-                ok = false;
-            }
-        }
+        InetSocketAddress listen = listenAddress(i, raw);
+        ok &= listen != null;
         if (raw.lookup() != null && LookupKind.fromConfigName(raw.lookup()).orElse(null) != LookupKind.TPROXY) {
             problem(List.of("listener", i, "lookup"), "a UDP listener always uses tproxy (netfilter REDIRECT keeps"
                     + " no original destination for UDP); remove lookup or write lookup = \"tproxy\"");
@@ -685,27 +687,7 @@ final class ConfigValidator {
                     + " host); remove it from this UDP listener");
         }
         List<String> chains = raw.chains() == null ? List.of() : raw.chains();
-        if (raw.chains() == null) {
-            problem(List.of("listener", i), "missing key chains (such as chains = [\"main\"])");
-            ok = false;
-        } else if (chains.isEmpty()) {
-            problem(List.of("listener", i, "chains"), "empty; list at least one [chain.NAME]");
-            ok = false;
-        }
-        Set<String> seen = new HashSet<>();
-        for (int j = 0; j < chains.size(); j++) {
-            String name = chains.get(j);
-            List<String> at = List.of("listener", i, "chains", String.valueOf(j));
-            if (!definedChains.contains(name)) {
-                problem(at, "no chain named \"" + name + "\" ("
-                        + (definedChains.isEmpty() ? "no [chain.NAME] tables are defined"
-                        : "defined: " + String.join(", ", definedChains)) + ")");
-                ok = false;
-            } else if (!seen.add(name)) {
-                problem(at, "chain \"" + name + "\" is listed twice");
-                ok = false;
-            }
-        }
+        ok &= chainsAreKnown(i, raw, definedChains);
         if (raw.policy() != null && ChainPolicy.fromConfigName(raw.policy()).orElse(null) == ChainPolicy.STRICT
                 && chains.size() > 1) {
             problem(List.of("listener", i, "policy"), "policy strict takes exactly one chain but chains lists "

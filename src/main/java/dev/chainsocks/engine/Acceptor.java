@@ -131,11 +131,7 @@ public final class Acceptor implements AutoCloseable {
     public static Acceptor listenPerLoop(EventLoopGroup group, InetSocketAddress address, int backlog,
             ListenerSetup setup, ConnectionLimit limit, String name, Handler handler) throws IOException {
         int count = group.loops().size();
-        if (count == 1) {
-            ServerSocketChannel only = bind(address, backlog, setup);
-            return new Acceptor(group, List.of(only), true, handler, limit, name + " " + boundAddress(only));
-        }
-        if (address.getPort() != 0) {
+        if (count > 1 && address.getPort() != 0) {
             // Nobody else may be listening there: with SO_REUSEPORT on both, the bind below would succeed beside
             // another process of the same user and the kernel would split the connections between the two.
             ChannelClose.quietly(bind(address, 0, setup, false));
@@ -143,7 +139,7 @@ public final class Acceptor implements AutoCloseable {
         List<ServerSocketChannel> channels = new ArrayList<>(count);
         boolean success = false;
         try {
-            ServerSocketChannel first = bind(address, backlog, setup, true);
+            ServerSocketChannel first = bind(address, backlog, setup, count > 1);
             channels.add(first);
             // With port 0 the kernel chose one: the others join it there.
             InetSocketAddress bound = new InetSocketAddress(address.getAddress(),
@@ -151,8 +147,9 @@ public final class Acceptor implements AutoCloseable {
             while (channels.size() < count) {
                 channels.add(bind(bound, backlog, setup, true));
             }
+            Acceptor acceptor = new Acceptor(group, channels, true, handler, limit, name + " " + boundAddress(first));
             success = true;
-            return new Acceptor(group, channels, true, handler, limit, name + " " + boundAddress(first));
+            return acceptor;
         } finally {
             if (!success) {
                 channels.forEach(ChannelClose::quietly);

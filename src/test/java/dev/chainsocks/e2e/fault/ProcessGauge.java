@@ -123,10 +123,10 @@ final class ProcessGauge {
 
     Sample sample() {
         long rss = rssKib();
-        int fds = fds();
-        int pipes = pipeFds();
+        List<Path> fds = fdEntries();
+        int pipes = (int) fds.stream().filter(ProcessGauge::isPipe).count();
         long cpu = cpuTicks();
-        return new Sample(rss, fds, pipes, cpu, System.nanoTime());
+        return new Sample(rss, fds.size(), pipes, cpu, System.nanoTime());
     }
 
     long rssKib() {
@@ -139,22 +139,19 @@ final class ProcessGauge {
     }
 
     int fds() {
+        return fdEntries().size();
+    }
+
+    /** The entries of {@code /proc/PID/fd}: one per open descriptor. */
+    private List<Path> fdEntries() {
         try (Stream<Path> entries = Files.list(proc.resolve("fd"))) {
-            return (int) entries.count();
+            return entries.toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + proc.resolve("fd"), e);
         }
     }
 
-    /** Descriptors that are pipes (the relay's splice pipes, pooled by the event loops between uses). */
-    int pipeFds() {
-        try (Stream<Path> entries = Files.list(proc.resolve("fd"))) {
-            return (int) entries.filter(ProcessGauge::isPipe).count();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + proc.resolve("fd"), e);
-        }
-    }
-
+    /** Whether a descriptor is a pipe (the relay's splice pipes, pooled by the event loops between uses). */
     private static boolean isPipe(Path fd) {
         try {
             return Files.readSymbolicLink(fd).toString().startsWith("pipe:");

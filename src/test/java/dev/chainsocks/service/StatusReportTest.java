@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chainsocks.syntax.AddressSyntax;
+import dev.chainsocks.testsupport.Eventually;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -27,6 +28,9 @@ class StatusReportTest {
                 Socket client = fixture.connect()) {
             exchange(client, "ping");
             String listener = AddressSyntax.format(fixture.listener());
+            // The echo can reach the client a moment before the loop has added the bytes up to its counters.
+            Eventually.until("the live session's counters at 4 bytes each way", () -> fixture.redirector().sessions()
+                    .stream().anyMatch(session -> session.bytesUp() == 4 && session.bytesDown() == 4));
 
             List<String> text = StatusReport.text(fixture.redirector()).lines().toList();
             assertThat(text.get(0)).matches("chainsocks up \\d+\\.\\ds");

@@ -28,6 +28,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -125,8 +126,7 @@ public final class DnsServer implements AutoCloseable {
         boolean success = false;
         try {
             for (InetSocketAddress address : config.listen()) {
-                server.bindUdp(address);
-                server.bindTcp(address);
+                server.bind(address);
             }
             success = true;
             Logger.info("DNS on {} (UDP and TCP): {} names get fake addresses from {} and {}{}",
@@ -186,10 +186,29 @@ public final class DnsServer implements AutoCloseable {
         }
     }
 
-    private void bindTcp(InetSocketAddress address) throws IOException {
-        // the TCP socket takes the port UDP got, so port 0 (tests) means one port for both
-        InetSocketAddress same = bound.get(bound.size() - 1);
-        var channel = Acceptor.bind(same, 128, Acceptor.ListenerSetup.NONE);
+    /**
+     * UDP and TCP on one address. With port 0 (tests) TCP picks the port and UDP takes the same one; when another
+     * UDP socket has that port already, another port is tried, a few times.
+     */
+    private void bind(InetSocketAddress address) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            ServerSocketChannel channel = Acceptor.bind(address, 128, Acceptor.ListenerSetup.NONE);
+            InetSocketAddress same = (InetSocketAddress) channel.getLocalAddress();
+            try {
+                bindUdp(same);
+            } catch (IOException e) {
+                ChannelClose.quietly(channel);
+                if (address.getPort() != 0 || attempt == 5) {
+                    throw e;
+                }
+                continue;
+            }
+            startTcp(channel, same);
+            return;
+        }
+    }
+
+    private void startTcp(ServerSocketChannel channel, InetSocketAddress same) throws IOException {
         Acceptor acceptor = Acceptor.create(group, channel, new ConnectionLimit(MAX_TCP_CLIENTS),
                 "DNS over TCP " + AddressSyntax.format(same), (clientLoop, client, from) -> {
                     try {

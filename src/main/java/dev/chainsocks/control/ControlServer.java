@@ -99,7 +99,12 @@ public final class ControlServer implements Closeable {
     /** With {@link AcceptPause#RETRY}: when to try again. */
     private long acceptRetryAt;
     private boolean acceptFailureLogged;
-    /** A client accepted on the spare descriptor has closed: open the spare again. */
+    /**
+     * A client has closed since the last select. Its descriptor is released only when the selector next selects,
+     * which the loop does at once, so a finished client never holds a descriptor while the loop waits.
+     */
+    private boolean releasePending;
+    /** The client that had the spare descriptor has closed: open the spare again once its descriptor is released. */
     private boolean spareReturnPending;
     private volatile boolean closing;
 
@@ -244,11 +249,15 @@ public final class ControlServer implements Closeable {
                     answer.run();
                 }
                 expireDeadlines();
-                if (spareReturnPending) {
-                    // A closed channel's descriptor is released only when its selector next selects.
-                    spareReturnPending = false;
+                if (releasePending) {
+                    // A closed channel's descriptor is released only when its selector next selects. Keys this
+                    // makes ready stay in the selected set for the next turn.
+                    releasePending = false;
                     selector.selectNow();
-                    spare.takeBack();
+                    if (spareReturnPending) {
+                        spareReturnPending = false;
+                        spare.takeBack();
+                    }
                 }
                 resumeAcceptingWhenDue();
             }
@@ -501,7 +510,15 @@ public final class ControlServer implements Closeable {
             key.interestOps(0);
             try {
                 handlers.execute(() -> {
-                    String response = handle(command);
+                    String response;
+                    try {
+                        response = handle(command);
+                    } catch (Error e) {
+                        // Still an answer: a client left without one would wait for its own timeout.
+                        answered.add(() -> answer("error: " + e));
+                        selector.wakeup();
+                        throw e;
+                    }
                     answered.add(() -> answer(response));
                     selector.wakeup();
                 });
@@ -550,6 +567,7 @@ public final class ControlServer implements Closeable {
             clients.remove(this);
             key.cancel();
             closeQuietly(channel);
+            releasePending = true;
             if (onSpare) {
                 spareReturnPending = true;
                 if (acceptPause == AcceptPause.RETRY) {

@@ -57,8 +57,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       reach; chainsocks' DNS forwards to it through the chain, and a capture on gw's WAN side has no packet to or
  *       from port 53 or the resolver, only the connection to the hop.
  *   <li>{@code chainsocks rules}: with {@code [dns]}, a {@code lan} client asking some other server (an address
- *       nothing listens on) gets chainsocks' answer, over UDP and TCP, IPv4 and IPv6, with both backends; after
- *       {@code --down} the same query goes unanswered.
+ *       nothing listens on) gets chainsocks' answer, over UDP and TCP, IPv4 and IPv6, with both backends, and a
+ *       reverse lookup of the fake address gets the name; after {@code --down} the same query goes unanswered.
+ *   <li>The same in local mode, with a second chainsocks in {@code lan} itself: its own forwarded queries (UDP to a
+ *       resolver in wan, port 53) carry {@code [service] mark}, so the port-53 rules let them out instead of
+ *       sending them back to it.
  * </ul>
  */
 @Tag("e2e")
@@ -88,6 +91,8 @@ class NamesOnlyProxyE2E {
     private static String tlsFileSha256;
     private static ManagedProcess tlsServer;
     private static ManagedProcess resolver;
+    /** The same resolver program on wan's own address, for a chainsocks that forwards over UDP. */
+    private static ManagedProcess wanResolver;
     private static Tinyproxy tinyproxy;
     private static BundledHop hop;
     private static ChainsocksProcess redirector;
@@ -109,6 +114,9 @@ class NamesOnlyProxyE2E {
         resolver = topology.wan().spawn("resolver", Prerequisites.PYTHON, "-u", "-c", RESOLVER_SCRIPT, RESOLVER,
                 "53", CORP_ADDRESS);
         resolver.awaitLogLine("answering on " + RESOLVER, LOG_WAIT);
+        wanResolver = topology.wan().spawn("wan-resolver", Prerequisites.PYTHON, "-u", "-c", RESOLVER_SCRIPT, WAN_V4,
+                "53", CORP_ADDRESS);
+        wanResolver.awaitLogLine("answering on " + WAN_V4, LOG_WAIT);
 
         Path filter = workspace.writeFile(workspace.newDirectory("tinyproxy-filter"), "filter",
                 "^web\\.test$\n^web6\\.test$\n");
@@ -356,12 +364,12 @@ class NamesOnlyProxyE2E {
     @Order(3)
     void generatedRulesSendLanDnsToChainsocks(String backend) {
         topology.clearRedirects();
-        String up = rules(backend, "--mode", "gateway", "--lan-iface", GW_LAN_IF);
-        String down = rules(backend, "--mode", "gateway", "--lan-iface", GW_LAN_IF, "--down");
+        String up = rules(topology.gw(), config, backend, "--mode", "gateway", "--lan-iface", GW_LAN_IF);
+        String down = rules(topology.gw(), config, backend, "--mode", "gateway", "--lan-iface", GW_LAN_IF, "--down");
         String elsewhere = "198.18.200.1";
         String elsewhereV6 = "fd00:9::53";
         try {
-            apply(backend, up);
+            apply(topology.gw(), backend, up);
             String v4 = dig(elsewhere, WAN_HOSTNAME, "A").requireSuccess().stdout().strip();
             assertThat(v4).as("a fake address from chainsocks").startsWith("100.");
             assertThat(dig(elsewhere, WAN_HOSTNAME, "A", "+tcp").requireSuccess().stdout().strip()).isEqualTo(v4);
@@ -369,19 +377,82 @@ class NamesOnlyProxyE2E {
                     .startsWith("64:ff9b:1:");
             assertThat(dig(elsewhereV6, WAN_HOSTNAME_V6, "AAAA", "+tcp").requireSuccess().stdout().strip())
                     .startsWith("64:ff9b:1:");
+            assertThat(dig(elsewhere, "-x", v4).requireSuccess().stdout().strip()).as("PTR of the fake address")
+                    .isEqualTo(WAN_HOSTNAME + ".");
             // and the fake address works through the same rules: the hop is asked for the name
             int before = hop.sessionCount();
             assertThat(Curl.get(topology.lan(), "http://" + v4 + ":" + HTTP_PORT + HttpFileServer.PAGE_PATH))
                     .isEqualTo(web.page());
             assertThat(hop.awaitOneNewSession(before)).contains(" dst=" + WAN_HOSTNAME + ":" + HTTP_PORT + " ");
         } finally {
-            apply(backend, down);
+            apply(topology.gw(), backend, down);
         }
         assertThat(topology.gw().exec("iptables-save", "-t", "nat") + topology.gw().exec("ip6tables-save", "-t",
                 "nat") + topology.gw().exec("nft", "list", "ruleset")).doesNotContainIgnoringCase("chainsocks");
         Command.Result unanswered = dig(elsewhere, WAN_HOSTNAME, "A");
         assertThat(unanswered.succeeded() && !unanswered.stdout().isBlank())
                 .as("after --down nobody answers at " + elsewhere + ": " + unanswered).isFalse();
+    }
+
+    /**
+     * Local mode in {@code lan}: a chainsocks there with {@code [service] mark}, {@code [dns]} on loopback and
+     * {@code direct} names forwarded over UDP to a resolver in wan. With the rules {@code chainsocks rules --mode
+     * local} prints, lan's own programs asking any server get its answers, and its forwarded query reaches the
+     * resolver: the mark lets it past the port-53 rule that would otherwise send it back to chainsocks.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"iptables", "nft"})
+    @Order(4)
+    void generatedLocalRulesSendThisHostsDnsToChainsocksAndLetItsOwnQueriesOut(String backend) {
+        topology.clearRedirects();
+        ChainsocksProcess local = startLocalChainsocks();
+        try {
+            String up = rules(topology.lan(), localConfig, backend, "--mode", "local");
+            String down = rules(topology.lan(), localConfig, backend, "--mode", "local", "--down");
+            assertThat(up).contains(backend.equals("nft") ? "meta mark 0x2a return" : "-m mark --mark 0x2a -j RETURN");
+            try {
+                apply(topology.lan(), backend, up);
+                String v4 = dig("198.18.200.1", WAN_HOSTNAME, "A").requireSuccess().stdout().strip();
+                assertThat(v4).as("a fake address from the local chainsocks").startsWith("100.");
+                assertThat(dig("fd00:9::53", WAN_HOSTNAME_V6, "AAAA", "+tcp").requireSuccess().stdout().strip())
+                        .startsWith("64:ff9b:1:");
+                long asked = wanResolver.countLogLines("question " + CORP_NAME + " type=1 over udp");
+                assertThat(dig("198.18.200.1", CORP_NAME, "A").requireSuccess().stdout().strip())
+                        .as("a direct name, forwarded over UDP past the port-53 rules").isEqualTo(CORP_ADDRESS);
+                wanResolver.awaitLogLines(line -> line.contains("question " + CORP_NAME + " type=1 over udp"),
+                        (int) asked + 1, LOG_WAIT);
+                int before = hop.sessionCount();
+                assertThat(Curl.get(topology.lan(), "http://" + v4 + ":" + HTTP_PORT + HttpFileServer.PAGE_PATH))
+                        .isEqualTo(web.page());
+                assertThat(hop.awaitOneNewSession(before)).contains(" dst=" + WAN_HOSTNAME + ":" + HTTP_PORT + " ");
+            } finally {
+                apply(topology.lan(), backend, down);
+            }
+        } finally {
+            local.stop();
+        }
+    }
+
+    private static Path localConfig;
+
+    private static ChainsocksProcess startLocalChainsocks() {
+        if (localConfig == null) {
+            String toml = new RedirectorConfig()
+                    .mark(0x2a)
+                    .exempt("10.0.0.0/8", "127.0.0.0/8", "::1/128", "fe80::/10")
+                    .strictListener("[::]:" + SOCKS_LISTENER, "main")
+                    .chain("main", hop.uri("socks5"))
+                    .toml()
+                    + "\n[dns]\nlisten = [\"127.0.0.53:53\", \"[::1]:53\"]\ndirect = [\"corp.test\"]\n"
+                    + "upstream = \"" + WAN_V4 + ":53\"\n";
+            localConfig = workspace.writeFile(workspace.newDirectory("local-config"), "local.toml", toml);
+        }
+        ChainsocksProcess local = ChainsocksProcess.start(topology.lan(), "local", "run", "--config",
+                localConfig.toString());
+        local.waitForPort("::", SOCKS_LISTENER);
+        local.waitForPort("127.0.0.53", 53);
+        local.waitForPort("::1", 53);
+        return local;
     }
 
     private static Command.Result dig(String server, String name, String type, String... options) {
@@ -391,18 +462,18 @@ class NamesOnlyProxyE2E {
         return topology.lan().run(Duration.ofSeconds(20), command.toArray(String[]::new));
     }
 
-    private static String rules(String backend, String... options) {
-        List<String> args = new ArrayList<>(List.of("rules", "--config", config.toString(), "--backend", backend));
+    private static String rules(dev.chainsocks.e2e.Netns netns, Path configFile, String backend, String... options) {
+        List<String> args = new ArrayList<>(List.of("rules", "--config", configFile.toString(), "--backend", backend));
         args.addAll(List.of(options));
-        Command.Result result = ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(60),
+        Command.Result result = ChainsocksProcess.runToCompletion(netns, Duration.ofSeconds(60),
                 args.toArray(String[]::new)).requireSuccess();
         assertThat(result.stderr()).as("rules warnings").doesNotContain("warning");
         return result.stdout();
     }
 
-    private static void apply(String backend, String script) {
+    private static void apply(dev.chainsocks.e2e.Netns netns, String backend, String script) {
         Path file = workspace.writeFile(workspace.newDirectory("rules"), "rules-" + backend, script);
-        topology.gw().execScript("sh -e " + file);
+        netns.execScript("sh -e " + file);
     }
 
     private static List<String> packets(String filter) {

@@ -16,6 +16,7 @@ import dev.chainsocks.e2e.Endpoint;
 import dev.chainsocks.e2e.GatewayTopology;
 import dev.chainsocks.e2e.HttpFileServer;
 import dev.chainsocks.e2e.ManagedProcess;
+import dev.chainsocks.e2e.Netns;
 import dev.chainsocks.e2e.Prerequisites;
 import dev.chainsocks.e2e.TestWorkspace;
 import dev.chainsocks.e2e.Tinyproxy;
@@ -126,8 +127,8 @@ class NamesOnlyProxyE2E {
                 .awaitListening();
 
         pcap = workspace.newDirectory("capture").resolve("gw-wan.pcap");
-        capture = topology.gw().spawn("tcpdump", "tcpdump", "-i", GW_WAN_IF, "-n", "-U", "--immediate-mode", "-s", "128", "-w",
-                pcap.toString());
+        capture = topology.gw().spawn("tcpdump", "tcpdump", "-i", GW_WAN_IF, "-n", "-U", "--immediate-mode",
+                "-s", "128", "-w", pcap.toString());
         capture.awaitLogLine("listening on " + GW_WAN_IF, LOG_WAIT);
 
         String names = "http://" + Endpoint.of(WAN_V4, TINYPROXY_PORT);
@@ -462,7 +463,7 @@ class NamesOnlyProxyE2E {
         return topology.lan().run(Duration.ofSeconds(20), command.toArray(String[]::new));
     }
 
-    private static String rules(dev.chainsocks.e2e.Netns netns, Path configFile, String backend, String... options) {
+    private static String rules(Netns netns, Path configFile, String backend, String... options) {
         List<String> args = new ArrayList<>(List.of("rules", "--config", configFile.toString(), "--backend", backend));
         args.addAll(List.of(options));
         Command.Result result = ChainsocksProcess.runToCompletion(netns, Duration.ofSeconds(60),
@@ -471,7 +472,7 @@ class NamesOnlyProxyE2E {
         return result.stdout();
     }
 
-    private static void apply(dev.chainsocks.e2e.Netns netns, String backend, String script) {
+    private static void apply(Netns netns, String backend, String script) {
         Path file = workspace.writeFile(workspace.newDirectory("rules"), "rules-" + backend, script);
         netns.execScript("sh -e " + file);
     }

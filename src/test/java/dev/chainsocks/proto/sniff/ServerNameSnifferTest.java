@@ -67,8 +67,8 @@ public class ServerNameSnifferTest {
             }
         }
         for (int cut = 1; cut + 40 < body.length; cut += 11) {
-            assertThat(ServerNameSniffer.sniff(ByteBuffer.wrap(records(body, cut, cut + 40)))).as("3 records at %d", cut)
-                    .isEqualTo(found);
+            assertThat(ServerNameSniffer.sniff(ByteBuffer.wrap(records(body, cut, cut + 40))))
+                    .as("3 records at %d", cut).isEqualTo(found);
         }
     }
 

@@ -210,7 +210,9 @@ public final class RulesetGenerator {
         } else {
             ownerUid.ifPresent(uid -> warnings.add("the owner uid " + uid + " is ignored in gateway mode"));
             if (lanInterface.isEmpty()) {
-                warnings.add("no LAN interface given: TCP connections arriving on every interface are redirected");
+                warnings.add("no LAN interface given: TCP connections arriving on every interface are redirected"
+                        + (config.dns().isPresent() && config.firewall().redirectDns()
+                        ? ", and DNS queries passing through on every interface are answered by [dns]" : ""));
             }
         }
 

@@ -75,6 +75,13 @@ class RulesetGeneratorDnsTest {
     }
 
     @Test
+    void withoutALanInterfaceTheWarningSaysDnsIsTakenEverywhere() throws Exception {
+        assertThat(generate(config(BASE, FIREWALL, DNS), FirewallBackend.NFT, RedirectMode.GATEWAY, null, null)
+                .warnings()).containsExactly("no LAN interface given: TCP connections arriving on every interface are"
+                + " redirected, and DNS queries passing through on every interface are answered by [dns]");
+    }
+
+    @Test
     void localModeUsesOutputLoopbackAndLetsChainsocksOwnQueriesThrough() throws Exception {
         Ruleset r = generate(config(BASE, FIREWALL, DNS), FirewallBackend.IPTABLES, RedirectMode.LOCAL, null, 995);
         assertThat(r.up()).contains("""

@@ -18,7 +18,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "rules", mixinStandardHelpOptions = true,
         description = {"Prints the shell script that installs (or with --down removes) the REDIRECT rules for the "
                 + "configured listeners: a dedicated CHAINSOCKS chain that skips exempt networks, every first-hop "
-                + "proxy and our own marked or owned traffic, then redirects the rest. In gateway mode, tproxy "
+                + "proxy and our own marked or owned traffic, then redirects the rest. With [dns], UDP and TCP port 53 "
+                + "go to its listen address (DNAT), whatever server a client asks, unless firewall.redirect-dns = "
+                + "false. In gateway mode, tproxy "
                 + "listeners get TPROXY rules (mangle, ip rule, local route) instead. Either backend's script also "
                 + "removes the other backend's chainsocks rules (and only those), so switching --backend leaves one "
                 + "set.",

@@ -40,7 +40,7 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     }
 
     /** {@code [firewall]}. */
-    record Firewall(List<String> exempt, Long tproxyMark, Long tproxyTable) {
+    record Firewall(List<String> exempt, Long tproxyMark, Long tproxyTable, Boolean redirectDns) {
     }
 
     /** {@code [dns]}. */

@@ -126,6 +126,7 @@ public final class ConfigRenderer {
         key(out, "exempt", exempt.isEmpty() ? "[]" : "[\n    " + String.join(",\n    ", exempt) + ",\n]");
         key(out, "tproxy-mark", ServiceConfig.hex(config.firewall().tproxyMark()));
         key(out, "tproxy-table", String.valueOf(config.firewall().tproxyTable()));
+        key(out, "redirect-dns", String.valueOf(config.firewall().redirectDns()));
         return out.toString();
     }
 

@@ -851,7 +851,7 @@ final class ConfigValidator {
                 table = raw.tproxyTable();
             }
         }
-        return new FirewallConfig(exempt, mark, table);
+        return new FirewallConfig(exempt, mark, table, raw.redirectDns() == null || raw.redirectDns());
     }
 
     private Duration duration(String text, Duration fallback, boolean zeroAllowed, List<String> path) {

@@ -10,8 +10,10 @@ import java.util.List;
  * @param tproxyMark  the packet mark bits the TPROXY rules set on diverted packets, and the policy routing rule
  *                    ({@code ip rule add fwmark MARK/MARK}) matches; must share no bit with {@code service.mark}
  * @param tproxyTable the routing table that delivers marked packets locally ({@code local default dev lo})
+ * @param redirectDns with {@code [dns]}: whether the rules also send clients' DNS (UDP and TCP port 53, whatever
+ *                    server they ask) to chainsocks' DNS server
  */
-public record FirewallConfig(List<Cidr> exempt, long tproxyMark, long tproxyTable) {
+public record FirewallConfig(List<Cidr> exempt, long tproxyMark, long tproxyTable, boolean redirectDns) {
 
     /**
      * Reserved, private, loopback, link-local and multicast networks of both families: {@code 0.0.0.0/8},
@@ -40,6 +42,11 @@ public record FirewallConfig(List<Cidr> exempt, long tproxyMark, long tproxyTabl
         }
     }
 
+    /** With DNS redirected when {@code [dns]} is configured. */
+    public FirewallConfig(List<Cidr> exempt, long tproxyMark, long tproxyTable) {
+        this(exempt, tproxyMark, tproxyTable, true);
+    }
+
     /** With the default TPROXY mark and table. */
     public FirewallConfig(List<Cidr> exempt) {
         this(exempt, DEFAULT_TPROXY_MARK, DEFAULT_TPROXY_TABLE);
@@ -58,6 +65,6 @@ public record FirewallConfig(List<Cidr> exempt, long tproxyMark, long tproxyTabl
     @Override
     public String toString() {
         return "firewall exempt " + exempt + ", tproxy mark " + ServiceConfig.hex(tproxyMark) + " table "
-                + tproxyTable;
+                + tproxyTable + (redirectDns ? "" : ", dns not redirected");
     }
 }

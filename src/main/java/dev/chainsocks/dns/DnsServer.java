@@ -282,8 +282,12 @@ public final class DnsServer implements AutoCloseable {
         }
         Settings now = settings;
         String name = DnsName.canonical(question.name());
+        Optional<InetAddress> reversed = question.asks(DnsType.PTR) ? DnsName.reverseAddress(name)
+                : Optional.empty();
         DnsConfig.Action action = now.config().actionFor(name);
-        if (action == DnsConfig.Action.PROXY && !name.isEmpty()) {
+        if (reversed.isPresent() && map.inPool(reversed.get())) {
+            answerReverse(query, question, reversed.get(), now, responder, client);
+        } else if (action == DnsConfig.Action.PROXY && !name.isEmpty()) {
             answerFake(query, question, name, now, responder, client);
         } else if (now.config().upstream().isPresent()) {
             forward(query, bytes, now, responder, client);
@@ -292,6 +296,18 @@ public final class DnsServer implements AutoCloseable {
             Logger.debug("dns from {}: {} refused: no upstream", client, question);
             responder.reply(DnsCodec.encode(DnsMessage.responseTo(query, DnsRcode.REFUSED, List.of())));
         }
+    }
+
+    /** A PTR query for a pool address: the name it stands for, or NXDOMAIN; never asked upstream. */
+    private void answerReverse(DnsMessage query, DnsQuestion question, InetAddress address, Settings now,
+                               Responder responder, String client) {
+        fakeAnswers.increment();
+        Optional<String> mapped = map.nameOf(address);
+        Logger.debug("dns from {}: {} -> {}", client, question, mapped.orElse("no name"));
+        responder.reply(DnsCodec.encode(mapped.isPresent()
+                ? DnsMessage.responseTo(query, DnsRcode.NOERROR,
+                        List.of(DnsRecord.pointer(question.name(), mapped.get(), now.config().ttl())))
+                : DnsMessage.responseTo(query, DnsRcode.NXDOMAIN, List.of())));
     }
 
     private void answerFake(DnsMessage query, DnsQuestion question, String name, Settings now, Responder responder,

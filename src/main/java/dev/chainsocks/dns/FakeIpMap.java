@@ -232,6 +232,15 @@ public final class FakeIpMap {
         return new Lookup.Mapped(entry.name);
     }
 
+    /**
+     * The name a pool address stands for, to answer a reverse lookup; unlike {@link #lookup} it is not a use of the
+     * mapping and counts as neither hit nor miss.
+     */
+    public synchronized Optional<String> nameOf(InetAddress address) {
+        Entry entry = inPool(address) ? byAddress.get(address) : null;
+        return entry == null ? Optional.empty() : Optional.of(entry.name);
+    }
+
     /** Whether the address lies in one of the pools. */
     public synchronized boolean inPool(InetAddress address) {
         return v4 != null && (v4.network.contains(address) || v6.network.contains(address));

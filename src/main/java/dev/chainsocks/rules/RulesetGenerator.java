@@ -12,6 +12,7 @@ import dev.chainsocks.proto.Destination;
 import dev.chainsocks.syntax.AddressSyntax;
 import dev.chainsocks.syntax.Cidr;
 import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,6 +58,15 @@ import java.util.regex.Pattern;
  * first TPROXY listener of that transport receiving the family gets its packets. A family whose TCP goes to a
  * TPROXY listener gets no REDIRECT rules (TPROXY sees the packets first; both would fight over them).
  *
+ * <p><b>DNS</b> (with {@code [dns]}, unless {@code firewall.redirect-dns = false}). Per IP family a chain
+ * {@code CHAINSOCKS_DNS} in table nat (iptables), or chain {@code dns} in the same nft tables at priority -101, takes
+ * UDP and TCP to port 53 from the same hook and interface as REDIRECT, lets the same packets through (mark and
+ * owner in local mode, local destinations, exempt networks, first hops) and sends the rest to a {@code [dns]} listen
+ * address of the family with DNAT: so a client that asks any server gets chainsocks' answer. Gateway mode needs a
+ * non-loopback listen address (packets from other machines cannot be sent to loopback), local mode takes a
+ * loopback one first. The iptables jumps are inserted first, so TCP port 53 never reaches the {@code CHAINSOCKS}
+ * jump; a TPROXY chain lets port 53 through to them.
+ *
  * <p>A family no listener receives gets no rules, and {@code up} removes rules left in it by an earlier
  * configuration. Both backends' scripts also remove the other backend's rules, and only chainsocks' own: the
  * iptables scripts delete tables {@code ip chainsocks} and {@code ip6 chainsocks}, the nft scripts the
@@ -69,6 +79,12 @@ public final class RulesetGenerator {
 
     /** The iptables chain name, in tables nat and mangle; nft uses tables named {@code chainsocks}. */
     public static final String CHAIN = "CHAINSOCKS";
+
+    /** The iptables chain in table nat that sends DNS to {@code [dns]}; nft's is chain {@code dns}. */
+    public static final String DNS_CHAIN = "CHAINSOCKS_DNS";
+
+    /** The port whose UDP and TCP packets the DNS rules send to {@code [dns]}. */
+    public static final int DNS_PORT = 53;
 
     /**
      * The routing protocol number ({@code ip rule ... protocol}, {@code ip route ... proto}) of the policy routing
@@ -128,8 +144,18 @@ public final class RulesetGenerator {
     private record Divert(Family family, List<Target> targets, List<Exemption> exemptions) {
     }
 
-    /** Everything one family gets: REDIRECT, TPROXY, both or (both empty) nothing. */
-    private record FamilyRules(Family family, Optional<Plan> redirect, Optional<Divert> divert) {
+    /** What one family's DNS chain does: UDP and TCP port 53 to a {@code [dns]} listen address. */
+    private record DnsRedirect(Family family, InetSocketAddress to, List<Exemption> exemptions) {
+
+        /** {@code 192.0.2.1:53} or {@code [2001:db8::1]:53}, as iptables' DNAT and nft's dnat take it. */
+        String target() {
+            return AddressSyntax.format(to);
+        }
+    }
+
+    /** Everything one family gets: REDIRECT, TPROXY, DNS, any of them or nothing. */
+    private record FamilyRules(Family family, Optional<Plan> redirect, Optional<Divert> divert,
+                               Optional<DnsRedirect> dns) {
     }
 
     private RulesetGenerator() {
@@ -184,7 +210,9 @@ public final class RulesetGenerator {
         } else {
             ownerUid.ifPresent(uid -> warnings.add("the owner uid " + uid + " is ignored in gateway mode"));
             if (lanInterface.isEmpty()) {
-                warnings.add("no LAN interface given: TCP connections arriving on every interface are redirected");
+                warnings.add("no LAN interface given: TCP connections arriving on every interface are redirected"
+                        + (config.dns().isPresent() && config.firewall().redirectDns()
+                        ? ", and DNS queries passing through on every interface are answered by [dns]" : ""));
             }
         }
 
@@ -213,7 +241,7 @@ public final class RulesetGenerator {
                         + redirect.get().listenerNumber() + " gets no REDIRECT rules");
                 redirect = Optional.empty();
             }
-            families.add(new FamilyRules(family, redirect, divert));
+            families.add(new FamilyRules(family, redirect, divert, dnsRedirect(config, family, mode, warnings)));
         }
         if (families.stream().allMatch(f -> f.redirect().isEmpty() && f.divert().isEmpty())) {
             throw new IllegalArgumentException(mode == RedirectMode.LOCAL
@@ -230,6 +258,34 @@ public final class RulesetGenerator {
                 ? iptablesDown() + removeNftTables()
                 : throughNft("", nftDown()) + removeRouting() + removeIptablesChains();
         return new Ruleset(backend, mode, up, down, distinct);
+    }
+
+    /**
+     * Where the family's DNS goes: with {@code [dns]} and {@code firewall.redirect-dns}, a listen address of the
+     * family. Gateway mode needs one other machines' packets can be sent to (not loopback); local mode prefers
+     * loopback.
+     */
+    private static Optional<DnsRedirect> dnsRedirect(ChainsocksConfig config, Family family, RedirectMode mode,
+                                                     List<String> warnings) {
+        if (config.dns().isEmpty() || !config.firewall().redirectDns()) {
+            return Optional.empty();
+        }
+        List<InetSocketAddress> ofFamily = config.dns().get().listen().stream()
+                .filter(a -> (a.getAddress() instanceof Inet6Address) == (family == Family.IPV6)).toList();
+        Optional<InetSocketAddress> to = mode == RedirectMode.GATEWAY
+                ? ofFamily.stream().filter(a -> !a.getAddress().isLoopbackAddress()).findFirst()
+                : ofFamily.stream().filter(a -> a.getAddress().isLoopbackAddress()).findFirst()
+                        .or(() -> ofFamily.stream().findFirst());
+        if (to.isEmpty()) {
+            warnings.add(family.label + ": [dns] listens on no " + family.label + " address"
+                    + (mode == RedirectMode.GATEWAY && !ofFamily.isEmpty()
+                    ? " but loopback, which packets from other machines cannot be sent to" : "")
+                    + ", so " + family.label + " DNS (port " + DNS_PORT + ") is not redirected to it; add one to"
+                    + " [dns] listen" + (mode == RedirectMode.GATEWAY ? " (the LAN address)" : "")
+                    + ", or set firewall.redirect-dns = false to silence this");
+            return Optional.empty();
+        }
+        return Optional.of(new DnsRedirect(family, to.get(), exemptions(config, family, warnings)));
     }
 
     private static Optional<Divert> divert(ChainsocksConfig config, Family family,
@@ -351,17 +407,24 @@ public final class RulesetGenerator {
                     () -> {
                         out.append("\n# ").append(family.label).append(": no REDIRECT for ").append(family.label)
                                 .append("; remove rules an earlier configuration left\n");
-                        out.append(removeChain(family.iptables, "nat"));
+                        out.append(removeChain(family.iptables, "nat", CHAIN));
+                    });
+            rules.dns().ifPresentOrElse(dns -> iptablesDns(out, config, mode, lanInterface, ownerUid, dns),
+                    () -> {
+                        out.append("\n# ").append(family.label).append(": no DNS redirect for ").append(family.label)
+                                .append("; remove rules an earlier configuration left\n");
+                        out.append(removeChain(family.iptables, "nat", DNS_CHAIN));
                     });
         }
         out.append(routing(config, families));
         for (FamilyRules rules : families) {
             Family family = rules.family();
-            rules.divert().ifPresentOrElse(divert -> iptablesDivert(out, config, lanInterface, divert),
+            rules.divert().ifPresentOrElse(divert -> iptablesDivert(out, config, lanInterface, divert,
+                            rules.dns().isPresent()),
                     () -> {
                         out.append("\n# ").append(family.label).append(": no TPROXY for ").append(family.label)
                                 .append("; remove rules an earlier configuration left\n");
-                        out.append(removeChain(family.iptables, "mangle"));
+                        out.append(removeChain(family.iptables, "mangle", CHAIN));
                     });
         }
         return out.toString();
@@ -391,13 +454,53 @@ public final class RulesetGenerator {
                 .append('\n');
         String jump = jump(mode, lanInterface);
         out.append("# Remove jumps from an earlier mode or interface, then add ours once.\n");
-        out.append(removeJumps(plan.family().iptables, "nat", jump));
+        out.append(removeJumps(plan.family().iptables, "nat", CHAIN, List.of(jump)));
         out.append(nat).append("-C ").append(jump).append(" 2>/dev/null || ").append(nat).append("-A ").append(jump)
                 .append('\n');
     }
 
+    /**
+     * The DNS chain: the same exemptions as the REDIRECT chain, then UDP and TCP DNAT to {@code [dns]}. Jumped to
+     * for port 53 only, and inserted first so that TCP port 53 never reaches the REDIRECT jump.
+     */
+    private static void iptablesDns(StringBuilder out, ChainsocksConfig config, RedirectMode mode,
+                                    Optional<String> lanInterface, OptionalInt ownerUid, DnsRedirect dns) {
+        Family family = dns.family();
+        String nat = family.iptables + " -w -t nat ";
+        String add = nat + "-A " + DNS_CHAIN + " ";
+        out.append("\n# ").append(family.label).append(": DNS (UDP and TCP port ").append(DNS_PORT)
+                .append(", to any server) to [dns] ").append(dns.target()).append('\n');
+        out.append(nat).append("-N ").append(DNS_CHAIN).append(" 2>/dev/null || ").append(nat).append("-F ")
+                .append(DNS_CHAIN).append('\n');
+        if (mode == RedirectMode.LOCAL) {
+            config.service().mark().ifPresent(mark -> out.append(add).append("-m mark --mark ")
+                    .append(ServiceConfig.hex(mark)).append(" -j RETURN\n"));
+            ownerUid.ifPresent(uid -> out.append(add).append("-m owner --uid-owner ").append(uid)
+                    .append(" -j RETURN\n"));
+        }
+        iptablesReturns(out, add, dns.exemptions());
+        for (Transport transport : Transport.values()) {
+            out.append(add).append("-p ").append(transport.ruleName()).append(" -j DNAT --to-destination ")
+                    .append(dns.target()).append('\n');
+        }
+        String chainOfHook = mode == RedirectMode.LOCAL ? "OUTPUT" : "PREROUTING";
+        String hook = chainOfHook + (mode == RedirectMode.LOCAL ? "" : lanInterface.map(n -> " -i " + n).orElse(""));
+        List<String> jumps = new ArrayList<>();
+        for (Transport transport : Transport.values()) {
+            String p = transport.ruleName();
+            jumps.add(hook + " -p " + p + " -m " + p + " --dport " + DNS_PORT + " -j " + DNS_CHAIN);
+        }
+        out.append("# Remove jumps from an earlier mode or interface, then put ours first, before the ").append(CHAIN)
+                .append(" jump.\n");
+        out.append(removeJumps(family.iptables, "nat", DNS_CHAIN, jumps));
+        for (String jump : jumps) {
+            out.append(nat).append("-C ").append(jump).append(" 2>/dev/null || ").append(nat).append("-I ")
+                    .append(chainOfHook).append(" 1").append(jump.substring(chainOfHook.length())).append('\n');
+        }
+    }
+
     private static void iptablesDivert(StringBuilder out, ChainsocksConfig config, Optional<String> lanInterface,
-                                       Divert divert) {
+                                       Divert divert, boolean dns) {
         Family family = divert.family();
         String mangle = family.iptables + " -w -t mangle ";
         String add = mangle + "-A " + CHAIN + " ";
@@ -408,6 +511,13 @@ public final class RulesetGenerator {
         out.append(mangle).append("-N ").append(CHAIN).append(" 2>/dev/null || ").append(mangle).append("-F ")
                 .append(CHAIN).append('\n');
         iptablesReturns(out, add, divert.exemptions());
+        if (dns) {
+            out.append("# DNS is for the nat rules, which send it to [dns]\n");
+            for (Transport transport : Transport.values()) {
+                out.append(add).append("-p ").append(transport.ruleName()).append(" --dport ").append(DNS_PORT)
+                        .append(" -j RETURN\n");
+            }
+        }
         for (Target target : divert.targets()) {
             out.append(add).append("-p ").append(target.transport().ruleName()).append(" -j TPROXY --on-port ")
                     .append(target.listener().listen().getPort()).append(" --on-ip ").append(target.onIp(family))
@@ -415,7 +525,7 @@ public final class RulesetGenerator {
         }
         String jump = "PREROUTING" + lanInterface.map(name -> " -i " + name).orElse("") + " -j " + CHAIN;
         out.append("# Remove jumps from an earlier interface, then add ours once.\n");
-        out.append(removeJumps(family.iptables, "mangle", jump));
+        out.append(removeJumps(family.iptables, "mangle", CHAIN, List.of(jump)));
         out.append(mangle).append("-C ").append(jump).append(" 2>/dev/null || ").append(mangle).append("-A ")
                 .append(jump).append('\n');
     }
@@ -441,36 +551,41 @@ public final class RulesetGenerator {
         return "PREROUTING" + lanInterface.map(name -> " -i " + name).orElse("") + " -p tcp -j " + CHAIN;
     }
 
-    /** Deletes every jump to our chain in {@code table} from OUTPUT and PREROUTING, except {@code keep} (null: all). */
-    private static String removeJumps(String command, String table, String keep) {
+    /**
+     * Deletes every jump to {@code chain} in {@code table} from OUTPUT and PREROUTING, except those in {@code keep}
+     * (as {@code iptables -S} prints them, without {@code -A}).
+     */
+    private static String removeJumps(String command, String table, String chain, List<String> keep) {
         String t = command + " -w -t " + table + " ";
         String delete = t + "-D $rule || true";
-        if (keep != null) {
-            delete = "[ \"$rule\" = \"" + keep + "\" ] || " + delete;
+        for (String rule : keep) {
+            delete = "[ \"$rule\" = \"" + rule + "\" ] || " + delete;
         }
         return "for hook in OUTPUT PREROUTING; do\n"
-                + "    " + t + "-S \"$hook\" 2>/dev/null | sed -n 's/^-A \\(.* -j " + CHAIN + "\\)$/\\1/p' |\n"
+                + "    " + t + "-S \"$hook\" 2>/dev/null | sed -n 's/^-A \\(.* -j " + chain + "\\)$/\\1/p' |\n"
                 + "        while read -r rule; do " + delete + "; done\n"
                 + "done\n";
     }
 
-    private static String removeChain(String command, String table) {
+    private static String removeChain(String command, String table, String chain) {
         String t = command + " -w -t " + table + " ";
-        return removeJumps(command, table, null)
-                + t + "-F " + CHAIN + " 2>/dev/null || true\n"
-                + t + "-X " + CHAIN + " 2>/dev/null || true\n";
+        return removeJumps(command, table, chain, List.of())
+                + t + "-F " + chain + " 2>/dev/null || true\n"
+                + t + "-X " + chain + " 2>/dev/null || true\n";
     }
 
     private static String iptablesDown() {
         StringBuilder out = new StringBuilder("#!/bin/sh\n");
         out.append("# chainsocks firewall rules, down: iptables\n");
         out.append("# Removes every jump to ").append(CHAIN).append(" and the ").append(CHAIN)
-                .append(" chains (nat and mangle), IPv4 and IPv6, whatever mode they\n")
+                .append(" chains (nat and mangle) and ").append(DNS_CHAIN).append(", IPv4 and IPv6, whatever mode")
+                .append(" they\n")
                 .append("# were added in, the TPROXY routing rules, and the nft backend's chainsocks tables; nothing")
                 .append(" else.\n");
         for (Family family : Family.values()) {
-            out.append("\n# ").append(family.label).append('\n').append(removeChain(family.iptables, "nat"))
-                    .append(removeChain(family.iptables, "mangle"));
+            out.append("\n# ").append(family.label).append('\n').append(removeChain(family.iptables, "nat", CHAIN))
+                    .append(removeChain(family.iptables, "nat", DNS_CHAIN))
+                    .append(removeChain(family.iptables, "mangle", CHAIN));
         }
         out.append(removeRouting());
         return out.toString();
@@ -537,7 +652,7 @@ public final class RulesetGenerator {
         String hook = mode == RedirectMode.LOCAL ? "output" : "prerouting";
         for (FamilyRules rules : families) {
             Family family = rules.family();
-            if (rules.redirect().isEmpty() && rules.divert().isEmpty()) {
+            if (rules.redirect().isEmpty() && rules.divert().isEmpty() && rules.dns().isEmpty()) {
                 out.append("\n# ").append(family.label).append(": no listener receives ").append(family.label)
                         .append("; remove a table an earlier configuration left\n");
                 out.append(resetTable(family));
@@ -550,6 +665,8 @@ public final class RulesetGenerator {
             rules.divert().ifPresent(divert -> out.append("# ").append(family.label).append(": TPROXY ")
                     .append(String.join(", ", divert.targets().stream().map(Target::describe).toList()))
                     .append(", marked ").append(ServiceConfig.hex(config.firewall().tproxyMark())).append('\n'));
+            rules.dns().ifPresent(dns -> out.append("# ").append(family.label).append(": DNS (UDP and TCP port ")
+                    .append(DNS_PORT).append(", to any server) to [dns] ").append(dns.target()).append('\n'));
             out.append(resetTable(family));
             out.append("table ").append(family.nftFamily).append(" chainsocks {\n");
             rules.redirect().ifPresent(plan -> {
@@ -569,6 +686,24 @@ public final class RulesetGenerator {
                         .append('\n');
                 out.append("    }\n");
             });
+            rules.dns().ifPresent(dns -> {
+                // before the redirect chain (priority -100): the first nat chain to map a connection decides
+                out.append("    chain dns {\n");
+                out.append("        type nat hook ").append(hook).append(" priority -101; policy accept;\n");
+                out.append("        meta l4proto != { tcp, udp } return\n");
+                out.append("        th dport != ").append(DNS_PORT).append(" return\n");
+                if (mode == RedirectMode.LOCAL) {
+                    config.service().mark().ifPresent(mark ->
+                            out.append("        meta mark ").append(ServiceConfig.hex(mark)).append(" return\n"));
+                    ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
+                } else {
+                    lanInterface.ifPresent(name ->
+                            out.append("        iifname != \"").append(name).append("\" return\n"));
+                }
+                nftReturns(out, family, dns.exemptions());
+                out.append("        meta l4proto { tcp, udp } dnat to ").append(dns.target()).append('\n');
+                out.append("    }\n");
+            });
             rules.divert().ifPresent(divert -> {
                 String mark = ServiceConfig.hex(config.firewall().tproxyMark());
                 out.append("    chain divert {\n");
@@ -576,6 +711,10 @@ public final class RulesetGenerator {
                 lanInterface.ifPresent(name ->
                         out.append("        iifname != \"").append(name).append("\" return\n"));
                 nftReturns(out, family, divert.exemptions());
+                if (rules.dns().isPresent()) {
+                    out.append("        # DNS is for the nat chain dns, which sends it to [dns]\n");
+                    out.append("        meta l4proto { tcp, udp } th dport ").append(DNS_PORT).append(" return\n");
+                }
                 for (Target target : divert.targets()) {
                     String to = target.listener().isWildcard() ? ""
                             : family == Family.IPV6 ? "[" + target.onIp(family) + "]" : target.onIp(family);
@@ -647,7 +786,8 @@ public final class RulesetGenerator {
                 .append("# or nothing is there.\n");
         for (Family family : Family.values()) {
             out.append("if command -v ").append(family.iptables).append(" >/dev/null 2>&1; then\n");
-            (removeChain(family.iptables, "nat") + removeChain(family.iptables, "mangle")).lines()
+            (removeChain(family.iptables, "nat", CHAIN) + removeChain(family.iptables, "nat", DNS_CHAIN)
+                    + removeChain(family.iptables, "mangle", CHAIN)).lines()
                     .forEach(line -> out.append("    ").append(line).append('\n'));
             out.append("fi\n");
         }

@@ -106,6 +106,27 @@ class DnsServerTest {
     }
 
     @Test
+    void reverseLookupsOfPoolAddressesAreAnsweredFromTheMap() throws Exception {
+        InetSocketAddress at = start(config(Optional.empty(), Optional.empty()), Optional.empty()).addresses().get(0);
+        ask(at, DnsMessage.query(1, DnsQuestion.in("www.example.com", DnsType.A)));
+        ask(at, DnsMessage.query(2, DnsQuestion.in("www.example.com", DnsType.AAAA)));
+        FakeIpMap.Stats before = map.stats();
+        assertThat(ask(at, DnsMessage.query(3, DnsQuestion.in("1.0.64.100.in-addr.arpa", DnsType.PTR))))
+                .hasToString("response 3 NOERROR(0) [1.0.64.100.in-addr.arpa PTR(12)] -> [1.0.64.100.in-addr.arpa"
+                        + " PTR(12) ttl 60 www.example.com]");
+        String v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa";
+        assertThat(ask(at, DnsMessage.query(4, DnsQuestion.in(v6, DnsType.PTR))).answers())
+                .extracting(DnsRecord::pointerTarget).containsExactly(Optional.of("www.example.com"));
+        assertThat(ask(at, DnsMessage.query(5, DnsQuestion.in("2.0.64.100.in-addr.arpa", DnsType.PTR))))
+                .as("a pool address with no name").hasToString("response 5 NXDOMAIN(3) [2.0.64.100.in-addr.arpa"
+                        + " PTR(12)]");
+        // not a pool address: the usual rules (here the default, proxy: an empty answer for a type not A/AAAA)
+        assertThat(ask(at, DnsMessage.query(6, DnsQuestion.in("9.1.168.192.in-addr.arpa", DnsType.PTR))))
+                .hasToString("response 6 NOERROR(0) [9.1.168.192.in-addr.arpa PTR(12)]");
+        assertThat(map.stats()).as("a reverse lookup is not a use of the mapping").isEqualTo(before);
+    }
+
+    @Test
     void directNamesWithoutUpstreamAreRefusedAndGarbageIsFormerr() throws Exception {
         InetSocketAddress at = start(config(Optional.empty(), Optional.empty()), Optional.empty()).addresses().get(0);
         assertThat(ask(at, DnsMessage.query(5, DnsQuestion.in("printer.lan", DnsType.A))))

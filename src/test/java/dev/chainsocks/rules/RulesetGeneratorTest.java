@@ -196,6 +196,12 @@ class RulesetGeneratorTest {
                 iptables -w -t nat -F CHAINSOCKS 2>/dev/null || true
                 iptables -w -t nat -X CHAINSOCKS 2>/dev/null || true
                 for hook in OUTPUT PREROUTING; do
+                    iptables -w -t nat -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS_DNS\\)$/\\1/p' |
+                        while read -r rule; do iptables -w -t nat -D $rule || true; done
+                done
+                iptables -w -t nat -F CHAINSOCKS_DNS 2>/dev/null || true
+                iptables -w -t nat -X CHAINSOCKS_DNS 2>/dev/null || true
+                for hook in OUTPUT PREROUTING; do
                     iptables -w -t mangle -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS\\)$/\\1/p' |
                         while read -r rule; do iptables -w -t mangle -D $rule || true; done
                 done
@@ -209,6 +215,12 @@ class RulesetGeneratorTest {
                 done
                 ip6tables -w -t nat -F CHAINSOCKS 2>/dev/null || true
                 ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true
+                for hook in OUTPUT PREROUTING; do
+                    ip6tables -w -t nat -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS_DNS\\)$/\\1/p' |
+                        while read -r rule; do ip6tables -w -t nat -D $rule || true; done
+                done
+                ip6tables -w -t nat -F CHAINSOCKS_DNS 2>/dev/null || true
+                ip6tables -w -t nat -X CHAINSOCKS_DNS 2>/dev/null || true
                 for hook in OUTPUT PREROUTING; do
                     ip6tables -w -t mangle -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS\\)$/\\1/p' |
                         while read -r rule; do ip6tables -w -t mangle -D $rule || true; done

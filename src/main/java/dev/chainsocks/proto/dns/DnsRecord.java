@@ -41,6 +41,12 @@ public record DnsRecord(String name, int type, int dnsClass, long ttl, byte[] da
                 address.getAddress());
     }
 
+    /** A PTR record of class IN: {@code name} (a reverse-lookup name) points to {@code target}. */
+    public static DnsRecord pointer(String name, String target, Duration ttl) {
+        return new DnsRecord(name, DnsType.PTR.value(), DnsQuestion.IN, Math.min(ttl.toSeconds(), Integer.MAX_VALUE),
+                DnsName.wire(target));
+    }
+
     @Override
     public byte[] data() {
         return data.clone();
@@ -71,11 +77,35 @@ public record DnsRecord(String name, int type, int dnsClass, long ttl, byte[] da
         return Objects.hash(name, type, dnsClass, ttl, Arrays.hashCode(data));
     }
 
-    /** {@code example.com A(1) ttl 60 198.18.0.1}, or the data in hex for other types. */
+    /** The target of a PTR record of class IN, when its data is an uncompressed name. */
+    public Optional<String> pointerTarget() {
+        if (type != DnsType.PTR.value() || dnsClass != DnsQuestion.IN) {
+            return Optional.empty();
+        }
+        StringBuilder name = new StringBuilder();
+        int at = 0;
+        while (at < data.length) {
+            int length = data[at] & 0xff;
+            if (length == 0) {
+                return at == data.length - 1 && DnsName.problem(name.toString()) == null
+                        ? Optional.of(name.toString()) : Optional.empty();
+            }
+            if (length > DnsName.MAX_LABEL || at + 1 + length > data.length) {
+                return Optional.empty();
+            }
+            name.append(name.length() == 0 ? "" : ".")
+                    .append(new String(data, at + 1, length, java.nio.charset.StandardCharsets.ISO_8859_1));
+            at += 1 + length;
+        }
+        return Optional.empty();
+    }
+
+    /** {@code example.com A(1) ttl 60 198.18.0.1}, a PTR's target name, or the data in hex for other types. */
     @Override
     public String toString() {
         String shown = address().map(a -> a instanceof Inet4Address ? a.getHostAddress()
-                : dev.chainsocks.syntax.AddressSyntax.literal(a)).orElseGet(() -> HexFormat.of().formatHex(data));
+                : dev.chainsocks.syntax.AddressSyntax.literal(a)).or(this::pointerTarget)
+                .orElseGet(() -> HexFormat.of().formatHex(data));
         return (name.isEmpty() ? "." : name) + " " + DnsType.describe(type)
                 + (dnsClass == DnsQuestion.IN ? "" : " class " + dnsClass) + " ttl " + ttl + " " + shown;
     }

@@ -13,7 +13,10 @@ import java.util.regex.Pattern;
  */
 public final class ServerNameSniffer {
 
-    /** The most bytes worth looking at: a ClientHello fits one TLS record, an HTTP request head is shorter. */
+    /**
+     * The most bytes worth looking at: one full TLS record, which holds a ClientHello unless the client split it
+     * (the parts of a split one are read as long as they fit); an HTTP request head is shorter.
+     */
     public static final int MAX_BYTES = 16 * 1024 + 5;
 
     private static final Pattern HOST_NAME = Pattern.compile(
@@ -69,65 +72,92 @@ public final class ServerNameSniffer {
         return new Sniffed.NoName("neither TLS nor HTTP: first byte " + String.format("0x%02x", first));
     }
 
+    /**
+     * A ClientHello may span several handshake records (a client may fragment it, RFC 8446 section 5.1): the
+     * payloads of consecutive handshake records are joined before the hello is read.
+     */
     private static Sniffed tls(ByteBuffer b) {
-        boolean complete = false;
-        try {
-            int start = b.position();
-            if (b.remaining() < 5) {
-                return new Sniffed.NeedMore();
+        ByteBuffer handshake = ByteBuffer.allocate(b.remaining());
+        boolean moreMayCome = true;
+        int at = b.position();
+        while (true) {
+            if (b.limit() - at < 5) {
+                break;
             }
-            b.get();
-            int major = b.get() & 0xff;
-            b.get();
-            int recordLength = u16(b);
-            if (major != 3 || recordLength < 4 || recordLength > (1 << 14)) {
-                return new Sniffed.NoName("not a TLS handshake record");
-            }
-            complete = b.remaining() >= recordLength;
-            ByteBuffer record = b.slice();
-            record.limit(Math.min(record.remaining(), recordLength));
-            if (record.remaining() < 4) {
-                return new Sniffed.NeedMore();
-            }
-            if ((record.get() & 0xff) != 1) {
-                return new Sniffed.NoName("TLS handshake is not a ClientHello");
-            }
-            int helloLength = u24(record);
-            int helloEnd = 4 + helloLength;
-            skip(record, 2 + 32); // legacy_version, random
-            skip(record, u8(record)); // legacy_session_id
-            skip(record, u16(record)); // cipher_suites
-            skip(record, u8(record)); // legacy_compression_methods
-            if (record.position() >= helloEnd) {
-                return new Sniffed.NoName("ClientHello without extensions");
-            }
-            int extensionsEnd = record.position() + 2 + u16(record);
-            while (record.position() < extensionsEnd) {
-                int type = u16(record);
-                int length = u16(record);
-                if (type != 0) {
-                    skip(record, length);
-                    continue;
+            int major = b.get(at + 1) & 0xff;
+            int recordLength = (b.get(at + 3) & 0xff) << 8 | (b.get(at + 4) & 0xff);
+            boolean handshakeRecord = (b.get(at) & 0xff) == 0x16 && major == 3 && recordLength >= 1
+                    && recordLength <= (1 << 14);
+            if (!handshakeRecord) {
+                if (at == b.position()) {
+                    return new Sniffed.NoName("not a TLS handshake record");
                 }
-                int listEnd = record.position() + 2 + u16(record);
-                while (record.position() < listEnd) {
-                    int nameType = u8(record);
-                    int nameLength = u16(record);
-                    byte[] name = new byte[nameLength];
-                    need(record, nameLength);
-                    record.get(name);
-                    if (nameType == 0) {
-                        return name(new String(name, StandardCharsets.ISO_8859_1), Protocol.TLS_SNI);
-                    }
-                }
-                return new Sniffed.NoName("server_name without a host name");
+                moreMayCome = false;
+                break;
             }
-            return new Sniffed.NoName("ClientHello without server_name");
-        } catch (Underflow e) {
-            // past the bytes we have: more may come; past a whole record: malformed, or a ClientHello spanning
-            // records (rare), which is not followed
-            return complete ? new Sniffed.NoName("ClientHello runs past its TLS record") : new Sniffed.NeedMore();
+            int available = Math.min(recordLength, b.limit() - at - 5);
+            handshake.put(b.duplicate().position(at + 5).limit(at + 5 + available));
+            at += 5 + available;
+            if (available < recordLength || helloIsWhole(handshake, handshake.position())) {
+                break;
+            }
         }
+        handshake.flip();
+        boolean whole = helloIsWhole(handshake, handshake.limit());
+        try {
+            return clientHello(whole ? handshake.limit(4 + (handshake.getInt(0) & 0xff_ffff)) : handshake);
+        } catch (Underflow e) {
+            if (whole) {
+                return new Sniffed.NoName("ClientHello fields run past its length");
+            }
+            return moreMayCome ? new Sniffed.NeedMore()
+                    : new Sniffed.NoName("ClientHello runs past its TLS records");
+        }
+    }
+
+    /** Whether the first {@code filled} joined bytes hold a whole handshake message (type, 24-bit length, body). */
+    private static boolean helloIsWhole(ByteBuffer handshake, int filled) {
+        return filled >= 4 && filled >= 4 + (handshake.getInt(0) & 0xff_ffff);
+    }
+
+    private static Sniffed clientHello(ByteBuffer record) {
+        if (record.remaining() < 4) {
+            throw UNDERFLOW;
+        }
+        if ((record.get() & 0xff) != 1) {
+            return new Sniffed.NoName("TLS handshake is not a ClientHello");
+        }
+        int helloLength = u24(record);
+        int helloEnd = 4 + helloLength;
+        skip(record, 2 + 32); // legacy_version, random
+        skip(record, u8(record)); // legacy_session_id
+        skip(record, u16(record)); // cipher_suites
+        skip(record, u8(record)); // legacy_compression_methods
+        if (record.position() >= helloEnd) {
+            return new Sniffed.NoName("ClientHello without extensions");
+        }
+        int extensionsEnd = record.position() + 2 + u16(record);
+        while (record.position() < extensionsEnd) {
+            int type = u16(record);
+            int length = u16(record);
+            if (type != 0) {
+                skip(record, length);
+                continue;
+            }
+            int listEnd = record.position() + 2 + u16(record);
+            while (record.position() < listEnd) {
+                int nameType = u8(record);
+                int nameLength = u16(record);
+                byte[] name = new byte[nameLength];
+                need(record, nameLength);
+                record.get(name);
+                if (nameType == 0) {
+                    return name(new String(name, StandardCharsets.ISO_8859_1), Protocol.TLS_SNI);
+                }
+            }
+            return new Sniffed.NoName("server_name without a host name");
+        }
+        return new Sniffed.NoName("ClientHello without server_name");
     }
 
     private static Sniffed http(ByteBuffer b) {

@@ -136,4 +136,45 @@ class DnsCodecTest {
         assertThat(DnsName.hasSuffix("badexample.com", "example.com")).isFalse();
         assertThat(DnsName.hasSuffix("anything", "")).isTrue();
     }
+
+    static Stream<Arguments> reverseNames() {
+        String v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa";
+        return Stream.of(
+                Arguments.of("1.0.64.100.in-addr.arpa", "100.64.0.1"),
+                Arguments.of("255.255.127.100.IN-ADDR.ARPA.", "100.127.255.255"),
+                Arguments.of("0.0.0.0.in-addr.arpa", "0.0.0.0"),
+                Arguments.of(v6, "64:ff9b:1::1"),
+                Arguments.of(v6.toUpperCase(java.util.Locale.ROOT).replace('B', 'b'), "64:ff9b:1::1"),
+                Arguments.of("0.64.100.in-addr.arpa", null),
+                Arguments.of("256.0.64.100.in-addr.arpa", null),
+                Arguments.of("01.0.64.100.in-addr.arpa", null),
+                Arguments.of("1.1.0.64.100.in-addr.arpa", null),
+                Arguments.of(v6.substring(2), null),
+                Arguments.of("g" + v6.substring(1), null),
+                Arguments.of("10.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa", null),
+                Arguments.of("example.com", null),
+                Arguments.of("", null));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("reverseNames")
+    void reverseLookupNamesGiveTheirAddress(String name, String address) throws Exception {
+        assertThat(DnsName.reverseAddress(name))
+                .isEqualTo(java.util.Optional.ofNullable(address == null ? null : InetAddress.getByName(address)));
+    }
+
+    @Test
+    void pointerRecordsRoundTrip() {
+        DnsRecord ptr = DnsRecord.pointer("1.0.64.100.in-addr.arpa", "www.example.com", Duration.ofSeconds(60));
+        assertThat(ptr.data()).isEqualTo(Hex.bytes("03 'www' 07 'example' 03 'com' 00"));
+        assertThat(ptr).hasToString("1.0.64.100.in-addr.arpa PTR(12) ttl 60 www.example.com");
+        DnsMessage response = DnsMessage.responseTo(DnsMessage.query(9, DnsQuestion.in("1.0.64.100.in-addr.arpa",
+                DnsType.PTR)), DnsRcode.NOERROR, List.of(ptr));
+        DnsMessage decoded = ((Decoded.Message<DnsMessage>) DnsCodec.decode(DnsCodec.encode(response))).message();
+        assertThat(decoded.answers()).singleElement().satisfies(r -> assertThat(r.pointerTarget())
+                .contains("www.example.com"));
+        // a compressed target (as an upstream may send) is shown in hex, not misread
+        assertThat(new DnsRecord("x", DnsType.PTR.value(), DnsQuestion.IN, 1, Hex.bytes("03 'www' c0 0c"))
+                .pointerTarget()).isEmpty();
+    }
 }

@@ -50,6 +50,46 @@ public class ServerNameSnifferTest {
         }
     }
 
+    /** The JDK's ClientHello cut into two and three handshake records at every point: the name is still found. */
+    @Test
+    void findsTheSniOfARealClientHelloSplitOverRecords() throws Exception {
+        byte[] hello = clientHello("split.example.com");
+        byte[] body = java.util.Arrays.copyOfRange(hello, 5, hello.length);
+        Sniffed found = new Sniffed.Found("split.example.com", Protocol.TLS_SNI);
+        for (int cut = 1; cut < body.length; cut++) {
+            byte[] two = records(body, cut);
+            assertThat(ServerNameSniffer.sniff(ByteBuffer.wrap(two))).as("cut at %d", cut).isEqualTo(found);
+            if (cut % 37 == 0) {
+                for (int n = 0; n < two.length; n++) {
+                    assertThat(ServerNameSniffer.sniff(ByteBuffer.wrap(two, 0, n))).as("cut %d, first %d", cut, n)
+                            .isIn(new Sniffed.NeedMore(), found);
+                }
+            }
+        }
+        for (int cut = 1; cut + 40 < body.length; cut += 11) {
+            assertThat(ServerNameSniffer.sniff(ByteBuffer.wrap(records(body, cut, cut + 40))))
+                    .as("3 records at %d", cut).isEqualTo(found);
+        }
+    }
+
+    /** {@code body} as consecutive TLS 1.0 handshake records, cut at {@code cuts}. */
+    private static byte[] records(byte[] body, int... cuts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int from = 0;
+        int[] ends = java.util.stream.IntStream.concat(java.util.Arrays.stream(cuts),
+                java.util.stream.IntStream.of(body.length)).toArray();
+        for (int end : ends) {
+            out.write(0x16);
+            out.write(3);
+            out.write(1);
+            out.write((end - from) >> 8);
+            out.write(end - from);
+            out.write(body, from, end - from);
+            from = end;
+        }
+        return out.toByteArray();
+    }
+
     @Test
     void aClientHelloWithoutSniHasNoName() throws Exception {
         SSLEngine engine = SSLContext.getDefault().createSSLEngine();
@@ -72,10 +112,30 @@ public class ServerNameSnifferTest {
                 Arguments.of("record length past 16 KiB", "16 0301 4001 01", "NoName[why=not a TLS handshake record]"),
                 Arguments.of("SNI is an IP", hello.replace("'a.b.com'", "'1.2.3.4'").replace("0007 '1", "0007 '1"),
                         "NoName[why=TLS SNI is an IP address]"),
-                Arguments.of("name runs past the record",
+                Arguments.of("name runs past the record, application data next",
                         "16 0301 003d 01 00003b 0303" + " 00".repeat(32) + " 00 0002 1301 01 00"
+                                + " 0010 0000 000c 000a 00 0007 'a.b.com' 17 0303 0001 00",
+                        "NoName[why=ClientHello runs past its TLS records]"),
+                Arguments.of("name runs past the record, nothing next yet",
+                        "16 0301 003d 01 00003b 0303" + " 00".repeat(32) + " 00 0002 1301 01 00"
+                                + " 0010 0000 000c 000a 00 0007 'a.b.com'", "NeedMore[]"),
+                Arguments.of("ClientHello split over two records",
+                        "16 0301 0031 01 00003b 0303" + " 00".repeat(32) + " 00 0002 1301 01 00 0010 0000"
+                                + " 16 0301 000e 000c 000a 00 0007 'a.b.com'",
+                        "Found[host=a.b.com, protocol=TLS SNI]"),
+                Arguments.of("ClientHello split after its type byte",
+                        "16 0301 0001 01 16 0301 003e 00003b 0303" + " 00".repeat(32) + " 00 0002 1301 01 00"
                                 + " 0010 0000 000c 000a 00 0007 'a.b.com'",
-                        "NoName[why=ClientHello runs past its TLS record]"),
+                        "Found[host=a.b.com, protocol=TLS SNI]"),
+                Arguments.of("second record's header only", "16 0301 0031 01 00003b 0303" + " 00".repeat(32)
+                        + " 00 0002 1301 01 00 0010 0000 16 0301", "NeedMore[]"),
+                Arguments.of("second record is an alert", "16 0301 0031 01 00003b 0303" + " 00".repeat(32)
+                        + " 00 0002 1301 01 00 0010 0000 15 0303 0002 0228",
+                        "NoName[why=ClientHello runs past its TLS records]"),
+                Arguments.of("fields run past the hello's length", "16 0301 003f 01 000030 0303" + " 00".repeat(32)
+                        + " 00 0002 1301 01 00 0010 0000 000c 000a 00 0007 'a.b.com'",
+                        "NoName[why=ClientHello fields run past its length]"),
+                Arguments.of("empty handshake record", "16 0301 0000", "NoName[why=not a TLS handshake record]"),
                 Arguments.of("HTTP GET", "'GET /x HTTP/1.1' 0d0a 'User-Agent: c' 0d0a 'HOST: WWW.Example.org:8080'"
                         + " 0d0a 0d0a", "Found[host=www.example.org, protocol=HTTP Host]"),
                 Arguments.of("HTTP without Host", "'GET / HTTP/1.0' 0d0a 0d0a",

@@ -39,6 +39,18 @@ public final class ScriptedGssapi implements GssapiContext {
         return new ScriptedGssapi(Role.ACCEPTOR, "rcmd/proxy.example@EXAMPLE.TEST", (byte) key);
     }
 
+    /** Both ends of an established context on {@code key}, as after a successful handshake. */
+    public static ScriptedGssapi[] establishedPair(int key) {
+        ScriptedGssapi initiator = initiator("alice@EXAMPLE.TEST", key);
+        ScriptedGssapi acceptor = acceptor(key);
+        try {
+            initiator.step(acceptor.step(initiator.step(new byte[0])));
+        } catch (GssapiException e) {
+            throw new AssertionError(e);
+        }
+        return new ScriptedGssapi[] {initiator, acceptor};
+    }
+
     /** A client with no ticket and no keytab: its first step fails as Kerberos' does. */
     public static ScriptedGssapi initiatorWithoutCredentials() {
         return new ScriptedGssapi(Role.INITIATOR, null, (byte) 0);

@@ -16,6 +16,7 @@ import dev.chainsocks.e2e.HttpFileServer;
 import dev.chainsocks.e2e.Kdc;
 import dev.chainsocks.e2e.ManagedProcess;
 import dev.chainsocks.e2e.Prerequisites;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -150,6 +151,7 @@ class GssapiE2E {
     void confidentialityCarriesAStreamAndTheWireNeverShowsThePage() throws Exception {
         long before = starts(confidentialServer);
         int ends = sessionEnds("confidentiality");
+        byte[] marker = HttpFileServer.PAGE_MARKER.getBytes(StandardCharsets.US_ASCII);
         Path clear;
         Path hidden;
         try (Capture integrity = Capture.start("integrity", SERVER_PORT);
@@ -162,14 +164,13 @@ class GssapiE2E {
                     Endpoint.of(WAN_V4, BYTE_STREAM_PORT)).timeout(Duration.ofMinutes(1))
                     .replyAfterHalfClose(3 << 20, 1 << 20);
             assertThat(result.ok()).as(result + "\n" + result.raw()).isTrue();
-            clear = integrity.stop();
-            hidden = confidentiality.stop();
+            clear = integrity.stopOnceItHolds(marker);
+            hidden = confidentiality.stopOnceItHolds(4 << 20);
         }
         assertThat(upBytes(network.awaitSessionEnd("confidentiality", ends + 2))).as("client bytes relayed")
                 .isGreaterThanOrEqualTo(3 << 20);
         assertThat(awaitNewStart(confidentialServer, before)).contains("user=" + alice,
                 "protection=gssapi-confidentiality");
-        byte[] marker = HttpFileServer.PAGE_MARKER.getBytes(StandardCharsets.US_ASCII);
         assertThat(contains(Files.readAllBytes(clear), marker))
                 .as("the capture sees the page's text where the hop only has integrity").isTrue();
         byte[] captured = Files.readAllBytes(hidden);
@@ -251,15 +252,33 @@ class GssapiE2E {
         static Capture start(String name, int port) {
             Path file = network.topology().workspace().newDirectory("capture-" + name).resolve("wan.pcap");
             ManagedProcess process = network.topology().gw().spawn("tcpdump-" + name, "tcpdump", "-i",
-                    GatewayTopology.GW_WAN_IF, "-n", "-U", "-s", "0", "-w", file.toString(), "tcp port " + port);
+                    GatewayTopology.GW_WAN_IF, "-n", "--immediate-mode", "-U", "-s", "0", "-w", file.toString(),
+                    "tcp port " + port);
             process.awaitLogLine("listening on " + GatewayTopology.GW_WAN_IF, LOG_WAIT);
             return new Capture(process, file);
         }
 
-        /** Stops tcpdump (it writes out what it holds) and returns the capture file. */
-        Path stop() {
+        /** Once the capture holds {@code bytes} (it writes each packet as it comes), stops it; the file. */
+        Path stopOnceItHolds(byte[] bytes) throws IOException {
+            return stopOnce(() -> contains(Files.readAllBytes(file), bytes), "the capture holds the page text");
+        }
+
+        /** Once the capture has reached {@code size} bytes, stops it; the file. */
+        Path stopOnceItHolds(long size) throws IOException {
+            return stopOnce(() -> Files.size(file) >= size, "the capture reaches " + size + " bytes");
+        }
+
+        private Path stopOnce(IoCondition condition, String what) throws IOException {
+            long deadline = System.nanoTime() + LOG_WAIT.toNanos();
+            while (!(Files.exists(file) && condition.holds())) {
+                assertThat(System.nanoTime()).as(what + "; " + process.tail()).isLessThan(deadline);
+            }
             process.stop();
             return file;
+        }
+
+        private interface IoCondition {
+            boolean holds() throws IOException;
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.chainsocks.chain;
 
+import dev.chainsocks.proto.socks5.Socks5GssapiProtection;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,9 +16,12 @@ import java.util.Optional;
  * @param keytab          a keytab holding the client principal's key (chainsocks gets and renews its own tickets)
  * @param credentialCache a credential cache file someone else keeps fresh ({@code kinit}, k5start); with neither
  *                        this nor a keytab, the default cache ({@code KRB5CCNAME}, {@code /tmp/krb5cc_<uid>})
+ * @param protection      the per-message protection this hop requires for everything after its handshake (RFC 1961
+ *                        sections 4.3 and 5): {@code none} (the default), {@code integrity} or
+ *                        {@code confidentiality}; the proxy may choose more, never less
  */
 public record GssapiHopOptions(String service, Optional<String> principal, Optional<Path> keytab,
-        Optional<Path> credentialCache) {
+        Optional<Path> credentialCache, Socks5GssapiProtection protection) {
 
     /** The service Dante and most SOCKS servers use when none is configured. */
     public static final String DEFAULT_SERVICE = "rcmd";
@@ -27,6 +31,10 @@ public record GssapiHopOptions(String service, Optional<String> principal, Optio
         Objects.requireNonNull(principal, "principal");
         Objects.requireNonNull(keytab, "keytab");
         Objects.requireNonNull(credentialCache, "credentialCache");
+        Objects.requireNonNull(protection, "protection");
+        if (protection == Socks5GssapiProtection.PER_MESSAGE) {
+            throw new IllegalArgumentException("protection is none, integrity or confidentiality");
+        }
         if (service.isEmpty() || service.startsWith("/") || service.startsWith("@")) {
             throw new IllegalArgumentException("service \"" + service + "\" is not a service name or principal");
         }
@@ -43,6 +51,32 @@ public record GssapiHopOptions(String service, Optional<String> principal, Optio
                 throw new IllegalArgumentException("principal is empty");
             }
         });
+    }
+
+    /** Without per-message protection. */
+    public GssapiHopOptions(String service, Optional<String> principal, Optional<Path> keytab,
+            Optional<Path> credentialCache) {
+        this(service, principal, keytab, credentialCache, Socks5GssapiProtection.NONE);
+    }
+
+    /** The {@code protection=} values, as written in a hop URI. */
+    public static Optional<Socks5GssapiProtection> protectionNamed(String name) {
+        return switch (name) {
+            case "none" -> Optional.of(Socks5GssapiProtection.NONE);
+            case "integrity" -> Optional.of(Socks5GssapiProtection.INTEGRITY);
+            case "confidentiality" -> Optional.of(Socks5GssapiProtection.CONFIDENTIALITY);
+            default -> Optional.empty();
+        };
+    }
+
+    /** The name of {@link #protection()} as a hop URI writes it. */
+    public String protectionName() {
+        return protection.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Whether everything after this hop's handshake must travel as protected messages (at least). */
+    public boolean protects() {
+        return protection != Socks5GssapiProtection.NONE;
     }
 
     /** The default: service {@code rcmd}, the default credential cache and its principal. */

@@ -64,6 +64,17 @@ public final class ProxyChain {
      */
     public List<String> problems(boolean destinationMayBeIpv6) {
         List<String> problems = new ArrayList<>();
+        List<Integer> protecting = new ArrayList<>();
+        for (int i = 0; i < hops.size(); i++) {
+            if (hops.get(i).gssapi().map(GssapiHopOptions::protects).orElse(false)) {
+                protecting.add(i + 1);
+            }
+        }
+        if (protecting.size() > 1) {
+            problems.add("hops " + protecting.stream().map(String::valueOf).collect(Collectors.joining(" and "))
+                    + " both ask for GSS-API per-message protection; chainsocks protects the stream for one hop"
+                    + " per chain: keep protection= on one of them");
+        }
         for (int i = 0; i < hops.size(); i++) {
             ProxyHop hop = hops.get(i);
             HopProtocol protocol = hop.protocol();

@@ -1,6 +1,7 @@
 package dev.chainsocks.chain;
 
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.socks5.Socks5GssapiProtection;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -45,7 +46,7 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
     private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
     private static final String FORM = "scheme://[user[:password]@]host:port";
     private static final String GSSAPI_FORM = "socks5+gssapi://host:port[?service=rcmd[/host]][&principal=NAME]"
-            + "[&keytab=/path | &ccache=/path]";
+            + "[&keytab=/path | &ccache=/path][&protection=none|integrity|confidentiality]";
 
     /** Checks the combination of protocol and credentials; see the class comment for the rules. */
     public ProxyHop {
@@ -198,19 +199,25 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
             g.principal().ifPresent(p -> out.append("&principal=").append(percentEncode(p, "/@")));
             g.keytab().ifPresent(p -> out.append("&keytab=").append(percentEncode(p.toString(), "/")));
             g.credentialCache().ifPresent(p -> out.append("&ccache=").append(percentEncode(p.toString(), "/")));
+            if (g.protects()) {
+                out.append("&protection=").append(g.protectionName());
+            }
         });
         return out.toString();
     }
 
-    /** The query of a {@code socks5+gssapi} hop: keys service, principal, keytab, ccache, each at most once. */
+    /**
+     * The query of a {@code socks5+gssapi} hop: keys service, principal, keytab, ccache, protection, each at most
+     * once.
+     */
     private static GssapiHopOptions parseGssapiOptions(String query, String shown) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String pair : query.isEmpty() ? new String[0] : query.split("&", -1)) {
             int eq = pair.indexOf('=');
             String key = eq < 0 ? pair : pair.substring(0, eq);
-            if (!List.of("service", "principal", "keytab", "ccache").contains(key)) {
-                throw invalid("unknown option \"" + key + "\"", shown, "the options are service, principal, keytab"
-                        + " and ccache: " + GSSAPI_FORM);
+            if (!List.of("service", "principal", "keytab", "ccache", "protection").contains(key)) {
+                throw invalid("unknown option \"" + key + "\"", shown, "the options are service, principal, keytab,"
+                        + " ccache and protection: " + GSSAPI_FORM);
             }
             if (eq < 0 || eq == pair.length() - 1) {
                 throw invalid("option " + key + " without a value", shown, "write " + key + "=value");
@@ -219,11 +226,15 @@ public record ProxyHop(HopProtocol protocol, Destination address, Optional<Strin
                 throw invalid("option " + key + " given twice", shown, "give each option once");
             }
         }
+        String protection = values.getOrDefault("protection", "none");
+        Socks5GssapiProtection level = GssapiHopOptions.protectionNamed(protection).orElseThrow(() -> invalid(
+                "protection \"" + protection + "\" is not a protection level", shown,
+                "write protection=none, protection=integrity or protection=confidentiality"));
         try {
             return new GssapiHopOptions(values.getOrDefault("service", GssapiHopOptions.DEFAULT_SERVICE),
                     Optional.ofNullable(values.get("principal")),
                     Optional.ofNullable(values.get("keytab")).map(Path::of),
-                    Optional.ofNullable(values.get("ccache")).map(Path::of));
+                    Optional.ofNullable(values.get("ccache")).map(Path::of), level);
         } catch (IllegalArgumentException e) { // InvalidPathException included
             throw invalid(e.getMessage(), shown, GSSAPI_FORM);
         }

@@ -1,7 +1,9 @@
 package dev.chainsocks.cli;
 
+import dev.chainsocks.chain.GssapiHopOptions;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.proto.Socks4Policy;
+import dev.chainsocks.proto.socks5.Socks5GssapiProtection;
 import dev.chainsocks.server.GssapiAcceptance;
 import dev.chainsocks.server.IdentdCheck;
 import dev.chainsocks.server.SocksServer;
@@ -59,9 +61,17 @@ final class SocksServerCommand implements Callable<Integer> {
             description = {"Offer SOCKS5 GSS-API authentication (RFC 1961, Kerberos V5) with the service keys in "
                     + "this keytab; the client's principal becomes its user name in the log.",
                     "Without users (--user/--users) it is then the only way in: SOCKS4/4a and HTTP clients are "
-                            + "refused. The relayed stream is not wrapped (protection level \"clear\"). The JVM "
+                            + "refused. The relayed stream is protected as --gssapi-protection says. The JVM "
                             + "reads the realm from -Djava.security.krb5.conf=FILE, else /etc/krb5.conf."})
     Path gssapiKeytab;
+
+    @Option(names = "--gssapi-protection", paramLabel = "LEVEL",
+            description = {"The least per-message protection (RFC 1961) agreed with a GSS-API client: none, "
+                    + "integrity or confidentiality. A client asking for more gets what it asks for; one asking "
+                    + "for less is answered with this level and decides whether to go on. Default: none.",
+                    "With integrity or confidentiality the request, the reply and the relayed stream travel as "
+                            + "wrapped messages, relayed by copying (never spliced); only CONNECT is served."})
+    String gssapiProtection;
 
     @Option(names = "--gssapi-principal", paramLabel = "NAME",
             description = "The service principal to accept for, e.g. rcmd/proxy.example@EXAMPLE.TEST (Dante's "
@@ -153,6 +163,12 @@ final class SocksServerCommand implements Callable<Integer> {
                 connectTimeout, idleTimeout, maxConnections,
                 threads == null ? EventLoopGroup.defaultThreads() : threads,
                 new IdentdCheck(IdentdCheck.IDENT_PORT, identdTimeout));
+        if (gssapiProtection != null && gssapiKeytab == null) {
+            throw new Main.UsageException("--gssapi-protection needs --gssapi-keytab: it applies to GSS-API clients");
+        }
+        Socks5GssapiProtection minimumProtection = gssapiProtection == null ? Socks5GssapiProtection.NONE
+                : GssapiHopOptions.protectionNamed(gssapiProtection).orElseThrow(() -> new Main.UsageException(
+                        "--gssapi-protection " + gssapiProtection + ": write none, integrity or confidentiality"));
         if (gssapiPrincipal != null && gssapiKeytab == null) {
             throw new Main.UsageException("--gssapi-principal needs --gssapi-keytab: the keytab holds that"
                     + " principal's keys");
@@ -162,7 +178,7 @@ final class SocksServerCommand implements Callable<Integer> {
                 throw new Main.UsageException("--gssapi-keytab " + gssapiKeytab + ": not a readable file");
             }
             config = config.withGssapi(new GssapiAcceptance(gssapiKeytab.toAbsolutePath(),
-                    Optional.ofNullable(gssapiPrincipal)));
+                    Optional.ofNullable(gssapiPrincipal), minimumProtection));
         }
         return config;
     }

@@ -99,6 +99,38 @@ public final class Krb5Context implements GssapiContext {
         return call("unwrap", () -> context.unwrap(token, 0, token.length, new MessageProp(0, false)));
     }
 
+    // The three calls below use only the established context's keys: no Subject.doAs, since the login's lock may be
+    // held by a KDC round trip on another thread, and these run on an event loop.
+
+    @Override
+    public byte[] wrapMessage(byte[] message, boolean confidential) throws GssapiException {
+        try {
+            return context.wrap(message, 0, message.length, new MessageProp(0, confidential));
+        } catch (GSSException e) {
+            throw new GssapiException("GSS-API wrap failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Unwrapped unwrapMessage(byte[] token) throws GssapiException {
+        MessageProp prop = new MessageProp(0, false);
+        try {
+            byte[] message = context.unwrap(token, 0, token.length, prop);
+            return new Unwrapped(message, prop.getPrivacy());
+        } catch (GSSException e) {
+            throw new GssapiException("GSS-API unwrap failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public int wrapSizeLimit(boolean confidential, int maxToken) throws GssapiException {
+        try {
+            return context.getWrapSizeLimit(0, confidential, maxToken);
+        } catch (GSSException e) {
+            throw new GssapiException("GSS-API wrap size limit: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public String peerName() throws GssapiException {
         return call("peer name", () -> (login.source().initiator() ? context.getTargName() : context.getSrcName())

@@ -118,11 +118,40 @@ public final class Krb5Login {
         try {
             context.login();
         } catch (LoginException e) {
-            LoginException named = new LoginException("Kerberos login as " + source + " failed: " + e.getMessage());
+            LoginException named = new LoginException("Kerberos login as " + source + " failed: "
+                    + cacheDiagnosis().map(d -> d + " (" + e.getMessage().strip() + ")").orElse(e.getMessage()));
             named.initCause(e);
             throw named;
         }
         return context.getSubject();
+    }
+
+    /**
+     * Why a login from a credential cache file failed, when the cache can tell: missing, without a ticket-granting
+     * ticket, or with one that expired. Empty for keytab logins and caches that are not files read here.
+     */
+    private Optional<String> cacheDiagnosis() {
+        if (source.keytab().isPresent()) {
+            return Optional.empty();
+        }
+        Optional<Path> file = source.credentialCache().or(() -> Optional.ofNullable(System.getenv("KRB5CCNAME"))
+                .filter(name -> name.startsWith("FILE:") || name.startsWith("/"))
+                .map(name -> Path.of(name.startsWith("FILE:") ? name.substring(5) : name)));
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!java.nio.file.Files.exists(file.get())) {
+            return Optional.of("there is no credential cache " + file.get() + "; get a ticket into it with kinit or"
+                    + " k5start");
+        }
+        return CredentialCacheFile.read(file.get()).map(contents -> contents.ticketGrantingTicketEnd()
+                .filter(end -> !end.isAfter(Instant.now()))
+                .map(end -> "the ticket-granting ticket of " + contents.principal() + " in credential cache "
+                        + file.get() + " expired at " + end + "; renew it (kinit, k5start) or give the hop a"
+                        + " keytab")
+                .orElse(contents.ticketGrantingTicketEnd().isEmpty()
+                        ? "credential cache " + file.get() + " holds no ticket-granting ticket for "
+                                + contents.principal() : null));
     }
 
     @Override

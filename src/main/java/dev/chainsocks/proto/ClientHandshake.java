@@ -30,6 +30,16 @@ public interface ClientHandshake {
         return null;
     }
 
+    /**
+     * Once {@link #outcome()} is granted: the per-message protection this handshake agreed for everything after it
+     * on the connection (SOCKS5 GSS-API with integrity or confidentiality), with the plaintext it already
+     * unprotected; null when what follows travels as it is. Then the driver must run the next hops' handshakes and
+     * the relay through it.
+     */
+    default ProtectedStream protectedStream() {
+        return null;
+    }
+
     /** What this handshake asks for, for logs and errors: "socks5 CONNECT example.com:443". */
     @Override
     String toString();

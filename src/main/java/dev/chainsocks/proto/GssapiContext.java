@@ -22,6 +22,26 @@ public interface GssapiContext {
     /** Checks and removes the protection of a token the peer wrapped. */
     byte[] unwrap(byte[] token) throws GssapiException;
 
+    /**
+     * What {@link #unwrapMessage} found: the message, and whether the peer had it encrypted (confidentiality) or
+     * only integrity-protected.
+     */
+    record Unwrapped(byte[] message, boolean confidential) {
+    }
+
+    /**
+     * Per-message protection of the relayed stream once the context is established (RFC 1961 section 5): gss_wrap
+     * with {@code conf_req} = {@code confidential}. Unlike the calls above this never blocks: it needs no login,
+     * file or KDC, only the context's own keys, so an event loop may call it.
+     */
+    byte[] wrapMessage(byte[] message, boolean confidential) throws GssapiException;
+
+    /** Checks and removes the protection of one relayed message the peer wrapped; never blocks, as above. */
+    Unwrapped unwrapMessage(byte[] token) throws GssapiException;
+
+    /** The most message bytes whose wrapped token is at most {@code maxToken} bytes (gss_wrap_size_limit). */
+    int wrapSizeLimit(boolean confidential, int maxToken) throws GssapiException;
+
     /** The authenticated peer's principal, {@code alice@EXAMPLE.TEST}; only once {@link #established()}. */
     String peerName() throws GssapiException;
 

@@ -31,6 +31,15 @@ public interface ServerHandshake {
     }
 
     /**
+     * Once {@link #outcome()} is a request: the per-message protection agreed with the client for everything after
+     * the method negotiation (its replies are already protected by the handshake), with the plaintext the client
+     * sent past its request; null when the stream travels as it is.
+     */
+    default ProtectedStream protectedStream() {
+        return null;
+    }
+
+    /**
      * Encodes a reply to the parsed request into {@link #outbound()}. {@code bound} is the address to report
      * (for CONNECT the local address of the outgoing connection; for BIND the listening address, then the peer).
      */

@@ -9,6 +9,7 @@ import dev.chainsocks.engine.Connector;
 import dev.chainsocks.engine.EventLoop;
 import dev.chainsocks.engine.Exchange;
 import dev.chainsocks.engine.LocalSocketException;
+import dev.chainsocks.engine.Relay;
 import dev.chainsocks.engine.Resolver;
 import dev.chainsocks.engine.Timer;
 import dev.chainsocks.gssapi.Krb5Context;
@@ -18,6 +19,8 @@ import dev.chainsocks.proto.BlockingStep;
 import dev.chainsocks.proto.ClientHandshake;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.HandshakeOutcome;
+import dev.chainsocks.proto.ProtectedClientHandshake;
+import dev.chainsocks.proto.ProtectedStream;
 import dev.chainsocks.proto.http.HttpConnectClientHandshake;
 import dev.chainsocks.proto.http.HttpHeader;
 import dev.chainsocks.proto.socks4.Socks4ClientHandshake;
@@ -60,6 +63,25 @@ public final class ChainDialer {
          * (in read mode, from the loop's pool, possibly empty); the callee owns channel and buffer.
          */
         void connected(SocketChannel channel, ByteBuffer earlyData, Duration handshakeLatency);
+
+        /**
+         * Whether the callee can relay through a hop with per-message protection ({@link #connectedProtected});
+         * when not, a dial whose tunnel turned out protected fails instead, saying so.
+         */
+        default boolean acceptsProtection() {
+            return false;
+        }
+
+        /**
+         * The tunnel is open and one hop protects every message on it (SOCKS5 GSS-API integrity or
+         * confidentiality): all bytes on {@code channel} must pass through {@code protection}, whose unread wire
+         * bytes the callee now owns; {@code earlyPlaintext} is what the destination already sent, unprotected.
+         * Called only when {@link #acceptsProtection()}.
+         */
+        default void connectedProtected(SocketChannel channel, Relay.Protection protection, ByteBuffer earlyPlaintext,
+                Duration handshakeLatency) {
+            throw new UnsupportedOperationException("this dial does not relay protected tunnels");
+        }
 
         void failed(DialException failure);
     }
@@ -104,7 +126,7 @@ public final class ChainDialer {
                 Krb5Login login = Krb5Login.shared(new Krb5Login.Source(options.principal(), options.keytab(),
                         options.credentialCache(), true));
                 yield new Socks5ClientHandshake(next, Krb5Context.initiator(login,
-                        hop.gssapiServicePrincipal().orElseThrow()));
+                        hop.gssapiServicePrincipal().orElseThrow()), options.protection());
             }
             case SOCKS5, SOCKS5H -> user == null
                     ? new Socks5ClientHandshake(next)
@@ -126,6 +148,10 @@ public final class ChainDialer {
         Timer deadline;
         int currentHop;
         boolean over;
+        /** Once a hop agreed per-message protection: it, and the plaintext the last handshake left unread. */
+        ProtectedStream tunnel;
+        /** The hop that protects {@link #tunnel}, for logs. */
+        String tunnelPeer;
 
         Attempt(ProxyChain chain, Destination target, Timeouts timeouts, Callback callback) {
             this.chain = chain;
@@ -245,6 +271,10 @@ public final class ChainDialer {
             ClientHandshake handshake;
             try {
                 handshake = handshakeFor(hop, next, httpHeaders);
+                if (tunnel != null) {
+                    // RFC 1961 section 5: every hop after the protecting one talks inside its protected messages.
+                    handshake = new ProtectedClientHandshake(handshake, tunnel.protection(), tunnel.plaintext());
+                }
             } catch (IllegalArgumentException e) {
                 release(input);
                 fail(index, "cannot carry " + next + ": " + e.getMessage(), e);
@@ -256,11 +286,12 @@ public final class ChainDialer {
                 fail(index, "dial deadline passed before asking for " + next, null);
                 return;
             }
+            ClientHandshake driven = handshake;
             Exchange[] exchange = new Exchange[1];
             exchange[0] = Exchange.start(loop, channel, new Exchange.Machine(in -> {
-                handshake.receive(in);
-                offloadBlockingStep(index, handshake, exchange);
-            }, handshake::outbound, () -> handshake.outcome() != null), input, limit, hop + " CONNECT " + next,
+                driven.receive(in);
+                offloadBlockingStep(index, driven, exchange);
+            }, driven::outbound, () -> driven.outcome() != null), input, limit, hop + " CONNECT " + next,
                     new Exchange.Callback() {
                         @Override
                         public void finished(ByteBuffer leftover) {
@@ -269,8 +300,11 @@ public final class ChainDialer {
                                 return;
                             }
                             guarded(index, () -> {
-                                HandshakeOutcome outcome = handshake.outcome();
-                                if (outcome instanceof HandshakeOutcome.Granted) {
+                                HandshakeOutcome outcome = driven.outcome();
+                                if (outcome instanceof HandshakeOutcome.Granted
+                                        && !takeProtection(index, driven)) {
+                                    release(leftover);
+                                } else if (outcome instanceof HandshakeOutcome.Granted) {
                                     if (index + 1 < chain.hops().size()) {
                                         handshake(index + 1, leftover);
                                     } else {
@@ -313,10 +347,51 @@ public final class ChainDialer {
             }
         }
 
+        /**
+         * After hop {@code index} granted: takes up the protection it agreed, or carries on the one around it with
+         * what it left unread. False (the dial failed) when a hop inside a protected tunnel agreed a protection of
+         * its own, or the caller cannot relay a protected tunnel.
+         */
+        boolean takeProtection(int index, ClientHandshake handshake) {
+            if (handshake instanceof ProtectedClientHandshake inside) {
+                ProtectedStream second = inside.innerProtection();
+                if (second != null) {
+                    second.protection().dispose();
+                    fail(index, "the proxy agreed GSS-API per-message protection (" + second.protection().name()
+                            + "), but " + tunnelPeer + " already protects this chain; chainsocks relays through one"
+                            + " protected hop per chain", null);
+                    return false;
+                }
+                tunnel = inside.protectedStream();
+                return true;
+            }
+            ProtectedStream agreed = handshake.protectedStream();
+            if (agreed == null) {
+                return true;
+            }
+            tunnel = agreed;
+            tunnelPeer = "hop " + (index + 1) + "/" + chain.hops().size() + " " + hop(index);
+            if (!callback.acceptsProtection()) {
+                fail(index, "the proxy agreed GSS-API per-message protection (" + agreed.protection().name()
+                        + "), which this use of the chain cannot relay; use protection=none on this hop", null,
+                        DialException.Blame.LOCAL);
+                return false;
+            }
+            return true;
+        }
+
         void succeed(ByteBuffer earlyData) {
             over = true;
             deadline.cancel();
-            callback.connected(channel, earlyData, Duration.ofNanos(System.nanoTime() - startNanos));
+            Duration latency = Duration.ofNanos(System.nanoTime() - startNanos);
+            if (tunnel == null) {
+                callback.connected(channel, earlyData, latency);
+                return;
+            }
+            ProtectedStream protectedStream = tunnel;
+            tunnel = null;
+            callback.connectedProtected(channel, new Relay.Protection(protectedStream.protection(),
+                    Relay.ProtectedSide.UPSTREAM, tunnelPeer, earlyData), protectedStream.plaintext(), latency);
         }
 
         void fail(int index, String what, Throwable cause) {
@@ -333,6 +408,10 @@ public final class ChainDialer {
                 deadline.cancel();
             }
             ChannelClose.quietly(channel);
+            if (tunnel != null) {
+                tunnel.protection().dispose();
+                tunnel = null;
+            }
             ProxyHop hop = hop(index);
             callback.failed(new DialException(chain, hop == null ? 0 : index + 1, hop,
                     hop == null ? target : nextAfter(index), what, cause, blame));

@@ -58,6 +58,8 @@ final class RedirectSession extends ClientSession {
     private volatile ProxyChain chain;
     private volatile SessionState state = SessionState.LOOKUP;
     private volatile Relay relay;
+    /** Set between a dial through a protecting hop and the start of its relay, which then owns it. */
+    private Relay.Protection protection;
     /** What the client sent while its first bytes were searched for a name; relayed first, unaltered. */
     private ByteBuffer peeked;
 
@@ -125,7 +127,18 @@ final class RedirectSession extends ClientSession {
         dialer.dial(candidate, destination, context.timeoutsFor(candidate), new ChainDialer.Callback() {
             @Override
             public void connected(SocketChannel upstream, ByteBuffer earlyData, Duration latency) {
-                dialed(candidate, upstream, earlyData, latency);
+                dialed(candidate, upstream, null, earlyData, latency);
+            }
+
+            @Override
+            public boolean acceptsProtection() {
+                return true;
+            }
+
+            @Override
+            public void connectedProtected(SocketChannel upstream, Relay.Protection protection,
+                    ByteBuffer earlyPlaintext, Duration latency) {
+                dialed(candidate, upstream, protection, earlyPlaintext, latency);
             }
 
             @Override
@@ -135,12 +148,16 @@ final class RedirectSession extends ClientSession {
         });
     }
 
-    private void dialed(ProxyChain dialedChain, SocketChannel upstream, ByteBuffer earlyData, Duration latency) {
+    /** {@code protection}: null, or the hop that protects every message on {@code upstream} (then copy mode). */
+    private void dialed(ProxyChain dialedChain, SocketChannel upstream, Relay.Protection protection,
+            ByteBuffer earlyData, Duration latency) {
         context.listener().selector().reportSuccess(dialedChain, latency);
         context.counters().countDialed();
+        this.protection = protection;
         if (isOver()) {
             ChannelClose.quietly(upstream);
             loop.buffers().release(earlyData);
+            disposeProtection();
             return;
         }
         List<ProxyHop> hops = dialedChain.hops();
@@ -149,6 +166,14 @@ final class RedirectSession extends ClientSession {
             return;
         }
         startRelay(upstream, null, earlyData);
+    }
+
+    /** A protection the relay did not take over (the session ended before it started). */
+    private void disposeProtection() {
+        if (protection != null) {
+            protection.protection().dispose();
+            protection = null;
+        }
     }
 
     /**
@@ -194,6 +219,7 @@ final class RedirectSession extends ClientSession {
     private void relayFailed(SocketChannel upstream, ByteBuffer earlyData, String outcome) {
         ChannelClose.quietly(upstream);
         loop.buffers().release(earlyData);
+        disposeProtection();
         ChannelClose.withReset(client);
         finish(0, 0, outcome);
     }
@@ -202,6 +228,7 @@ final class RedirectSession extends ClientSession {
         if (isOver()) {
             ChannelClose.quietly(upstream);
             loop.buffers().release(earlyData);
+            disposeProtection();
             return;
         }
         state = SessionState.RELAY;
@@ -209,9 +236,16 @@ final class RedirectSession extends ClientSession {
             // The client's bytes go first: the rewritten request of an http-relay hop, or what the name recovery
             // read, unaltered.
             ByteBuffer fromClient = toUpstream != null ? toUpstream : takePeeked();
-            relay = Relay.start(loop, client, upstream, fromClient, earlyData, context.idleTimeout(),
-                    result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
+            Relay.Protection taken = protection;
+            relay = taken == null
+                    ? Relay.start(loop, client, upstream, fromClient, earlyData, context.idleTimeout(),
+                            result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()))
+                    : Relay.startProtected(loop, client, upstream, taken, fromClient, earlyData,
+                            context.idleTimeout(),
+                            result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
+            protection = null;
         } catch (RuntimeException e) {
+            disposeProtection();
             Logger.error(e, "session {}: cannot start the relay", id);
             ChannelClose.quietly(upstream);
             ChannelClose.withReset(client);

@@ -5,6 +5,7 @@ import dev.chainsocks.proto.GssapiContext;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.http.HttpProxyServerHandshake;
 import dev.chainsocks.proto.socks4.Socks4ServerHandshake;
+import dev.chainsocks.proto.socks5.Socks5GssapiProtection;
 import dev.chainsocks.proto.socks5.Socks5ServerHandshake;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -48,9 +49,15 @@ public final class ProtocolSniffer {
     /** As {@link #handshakeFor(int, Authenticator)}, with SOCKS5 GSS-API offered when {@code gssapi} is not null. */
     public static Optional<ServerHandshake> handshakeFor(int firstByte, Authenticator authenticator,
             Supplier<GssapiContext> gssapi) {
+        return handshakeFor(firstByte, authenticator, gssapi, Socks5GssapiProtection.NONE);
+    }
+
+    /** As above, agreeing at least {@code minimumProtection} with a GSS-API client. */
+    public static Optional<ServerHandshake> handshakeFor(int firstByte, Authenticator authenticator,
+            Supplier<GssapiContext> gssapi, Socks5GssapiProtection minimumProtection) {
         return switch (classify(firstByte)) {
             case SOCKS4 -> Optional.of(new Socks4ServerHandshake(authenticator));
-            case SOCKS5 -> Optional.of(new Socks5ServerHandshake(authenticator, gssapi));
+            case SOCKS5 -> Optional.of(new Socks5ServerHandshake(authenticator, gssapi, minimumProtection));
             case HTTP -> Optional.of(new HttpProxyServerHandshake(authenticator));
             case UNKNOWN -> Optional.empty();
         };

@@ -11,6 +11,7 @@ import dev.chainsocks.gssapi.Krb5Executor;
 import dev.chainsocks.log.RefusalKind;
 import dev.chainsocks.proto.BlockingStep;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.ProtectedStream;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.ServerOutcome;
@@ -59,6 +60,8 @@ final class ServerSession extends ClientSession {
     private UdpAssociation association;
     private SocketChannel identChannel;
     private Exchange handshakeExchange;
+    /** Agreed with a GSS-API client until its relay takes it over; disposed if the session ends before. */
+    private ProtectedStream protection;
 
     ServerSession(SocksServer server, EventLoop loop, SocketChannel client, Acceptor acceptor) {
         super(loop, client, acceptor);
@@ -102,7 +105,7 @@ final class ServerSession extends ClientSession {
         if (handshake == null) {
             int first = in.get(in.position()) & 0xFF;
             handshake = ProtocolSniffer.handshakeFor(first, server.config().authenticator(),
-                    server.gssapiContexts()).orElse(null);
+                    server.gssapiContexts(), server.gssapiMinimumProtection()).orElse(null);
             if (handshake == null) {
                 unknownProtocol = String.format("not SOCKS or HTTP: first byte 0x%02x", first);
                 return;
@@ -162,6 +165,12 @@ final class ServerSession extends ClientSession {
                 return;
             }
             askIdentd(pending, leftover);
+            return;
+        }
+        ProtectedStream agreed = handshake.protectedStream();
+        if (agreed != null) {
+            protection = agreed;
+            onRequest((ServerOutcome.Request) outcome, " protection=" + agreed.protection().name(), leftover);
             return;
         }
         onRequest((ServerOutcome.Request) outcome, "", leftover);
@@ -326,7 +335,19 @@ final class ServerSession extends ClientSession {
     }
 
     private void startRelay(SocketChannel upstream, ByteBuffer toUpstream, ByteBuffer toClient) {
-        relay = Relay.start(loop, client, upstream, toUpstream, toClient, server.config().idleTimeout(),
+        if (protection == null) {
+            relay = Relay.start(loop, client, upstream, toUpstream, toClient, server.config().idleTimeout(),
+                    result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
+            return;
+        }
+        // With GSS-API protection the client's bytes are protected messages: toUpstream is what is left of them
+        // (wire), and the plaintext the handshake already unprotected past the request goes first.
+        ProtectedStream taken = protection;
+        protection = null;
+        ByteBuffer wire = toUpstream == null ? ByteBuffer.allocate(0) : toUpstream;
+        relay = Relay.startProtected(loop, client, upstream, new Relay.Protection(taken.protection(),
+                        Relay.ProtectedSide.CLIENT, "client " + AddressSyntax.format(clientAddress()), wire),
+                taken.plaintext(), toClient, server.config().idleTimeout(),
                 result -> finish(result.bytesUp(), result.bytesDown(), result.outcome()));
     }
 
@@ -495,6 +516,10 @@ final class ServerSession extends ClientSession {
     @Override
     protected void ended() {
         closeIdentChannel();
+        if (protection != null) {
+            protection.protection().dispose();
+            protection = null;
+        }
         server.sessionEnded(this);
     }
 

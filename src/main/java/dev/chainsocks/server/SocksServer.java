@@ -5,6 +5,7 @@ import dev.chainsocks.engine.ChannelClose;
 import dev.chainsocks.engine.ConnectionLimit;
 import dev.chainsocks.engine.EventLoopGroup;
 import dev.chainsocks.proto.GssapiContext;
+import dev.chainsocks.proto.socks5.Socks5GssapiProtection;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -124,6 +125,11 @@ public final class SocksServer implements AutoCloseable {
     /** Fresh GSS-API acceptor contexts, or null when the server offers no GSS-API. */
     Supplier<GssapiContext> gssapiContexts() {
         return gssapiContexts;
+    }
+
+    /** The least per-message protection agreed with a GSS-API client. */
+    Socks5GssapiProtection gssapiMinimumProtection() {
+        return config.gssapi().map(GssapiAcceptance::minimumProtection).orElse(Socks5GssapiProtection.NONE);
     }
 
     SocksServerConfig config() {

@@ -97,7 +97,8 @@ class ProxyHopTest {
             socks5://bad host:1080             | invalid host name "bad host"
             socks5://:1080                     | missing host
             socks5://a:b%4@h.example:1080      | bad percent-encoding in the credentials in "socks5://a:***@h.example:1080"
-            socks5+gssapi://h.example:1080?realm=X | unknown option "realm" in "socks5+gssapi://h.example:1080?realm=X" (the options are service, principal, keytab and ccache
+            socks5+gssapi://h.example:1080?realm=X | unknown option "realm" in "socks5+gssapi://h.example:1080?realm=X" (the options are service, principal, keytab, ccache and protection
+            socks5+gssapi://h.example:1080?protection=clear | protection "clear" is not a protection level in "socks5+gssapi://h.example:1080?protection=clear" (write protection=none, protection=integrity or protection=confidentiality)
             socks5+gssapi://h.example:1080?service | option service without a value
             socks5+gssapi://h.example:1080?service=a&service=b | option service given twice
             socks5+gssapi://h.example:1080?keytab=/k | a keytab needs principal= naming whose key to use
@@ -124,6 +125,29 @@ class ProxyHopTest {
         assertThat(hop).hasToString("socks5+gssapi://proxy.example:1080?service=rcmd&principal=alice@EXAMPLE.TEST"
                 + "&keytab=/etc/chainsocks/alice.keytab");
         assertThat(ProxyHop.parse(hop.uri(true))).isEqualTo(hop);
+    }
+
+    @Test
+    void gssapiHopProtectionLevelsRoundTrip() {
+        ProxyHop hop = ProxyHop.parse("socks5+gssapi://proxy.example:1080?protection=confidentiality");
+        assertThat(hop.gssapi().orElseThrow().protection())
+                .isEqualTo(dev.chainsocks.proto.socks5.Socks5GssapiProtection.CONFIDENTIALITY);
+        assertThat(hop).hasToString("socks5+gssapi://proxy.example:1080?service=rcmd&protection=confidentiality");
+        assertThat(ProxyHop.parse(hop.uri(true))).isEqualTo(hop);
+        assertThat(ProxyHop.parse("socks5+gssapi://proxy.example:1080?protection=none"))
+                .isEqualTo(ProxyHop.parse("socks5+gssapi://proxy.example:1080"));
+    }
+
+    @Test
+    void twoProtectingHopsInOneChainAreAProblem() {
+        ProxyChain chain = new ProxyChain("two", java.util.List.of(
+                ProxyHop.parse("socks5+gssapi://a.example:1080?protection=integrity"),
+                ProxyHop.parse("socks5+gssapi://b.example:1080?protection=confidentiality")));
+        assertThat(chain.problems(false)).containsExactly("hops 1 and 2 both ask for GSS-API per-message"
+                + " protection; chainsocks protects the stream for one hop per chain: keep protection= on one of them");
+        assertThat(new ProxyChain("one", java.util.List.of(
+                ProxyHop.parse("socks5+gssapi://a.example:1080?protection=integrity"),
+                ProxyHop.parse("socks5+gssapi://b.example:1080"))).problems(false)).isEmpty();
     }
 
     @Test

@@ -92,4 +92,20 @@ class SocksServerCommandTest {
                 .isInstanceOf(Main.UsageException.class)
                 .hasMessageContaining("not a readable file");
     }
+
+    @Test
+    void gssapiProtectionIsTheLeastAgreedLevel(@TempDir Path dir) throws IOException {
+        Path keytab = Files.write(dir.resolve("server.keytab"), new byte[] {0x05, 0x02});
+        assertThat(parse("socks-server", "--gssapi-keytab", keytab.toString()).gssapi().orElseThrow()
+                .minimumProtection()).isEqualTo(dev.chainsocks.proto.socks5.Socks5GssapiProtection.NONE);
+        assertThat(parse("socks-server", "--gssapi-keytab", keytab.toString(), "--gssapi-protection",
+                "confidentiality").gssapi().orElseThrow().minimumProtection())
+                .isEqualTo(dev.chainsocks.proto.socks5.Socks5GssapiProtection.CONFIDENTIALITY);
+        assertThatThrownBy(() -> parse("socks-server", "--gssapi-keytab", keytab.toString(), "--gssapi-protection",
+                "clear")).isInstanceOf(Main.UsageException.class)
+                .hasMessage("--gssapi-protection clear: write none, integrity or confidentiality");
+        assertThatThrownBy(() -> parse("socks-server", "--gssapi-protection", "integrity"))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessageContaining("--gssapi-protection needs --gssapi-keytab");
+    }
 }

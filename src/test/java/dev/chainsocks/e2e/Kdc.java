@@ -90,6 +90,23 @@ public final class Kdc implements AutoCloseable {
         return keytab;
     }
 
+    /**
+     * Gets {@code principal}'s ticket-granting ticket with its key from {@code keytab} into a new credential cache
+     * file in the workspace, valid for {@code lifetime}, as a user would with {@code kinit -l}.
+     */
+    public Path kinit(String principal, Path keytab, Duration lifetime, String cacheName) {
+        Path cache = dir.resolve(cacheName);
+        run(Duration.ofSeconds(30), "kinit", "-k", "-t", keytab.toString(), "-l", lifetime.toSeconds() + "s", "-c",
+                "FILE:" + cache, principal);
+        return cache;
+    }
+
+    /** Whether {@code cache} holds a ticket that has not expired ({@code klist -s}). */
+    public boolean holdsCurrentTickets(Path cache) {
+        return netns.run(Duration.ofSeconds(30), withEnvironment(List.of("klist", "-s", "-c", "FILE:" + cache))
+                .toArray(String[]::new)).succeeded();
+    }
+
     private void kadmin(String query) {
         run(Duration.ofSeconds(30), "kadmin.local", "-r", REALM, "-q", query);
     }

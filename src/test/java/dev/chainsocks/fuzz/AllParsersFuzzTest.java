@@ -89,7 +89,8 @@ public class AllParsersFuzzTest {
                 new Target(IdentFuzzTest.class, "response", new IdentFuzzTest()::response),
                 new Target(Socks5FuzzTest.class, "gssapiMessage", socks5::gssapiMessage),
                 new Target(DnsFuzzTest.class, "message", new DnsFuzzTest()::message),
-                new Target(ServerNameSnifferFuzzTest.class, "sniff", new ServerNameSnifferFuzzTest()::sniff));
+                new Target(ServerNameSnifferFuzzTest.class, "sniff", new ServerNameSnifferFuzzTest()::sniff),
+                new Target(Socks5FuzzTest.class, "gssapiEncapsulation", socks5::gssapiEncapsulation));
     }
 
     /** Input: a target's input, then one byte choosing the target (its index in {@link #TARGETS}). */

@@ -39,6 +39,18 @@ public final class ScriptedGssapi implements GssapiContext {
         return new ScriptedGssapi(Role.ACCEPTOR, "rcmd/proxy.example@EXAMPLE.TEST", (byte) key);
     }
 
+    /** Both ends of an established context on {@code key}, as after a successful handshake. */
+    public static ScriptedGssapi[] establishedPair(int key) {
+        ScriptedGssapi initiator = initiator("alice@EXAMPLE.TEST", key);
+        ScriptedGssapi acceptor = acceptor(key);
+        try {
+            initiator.step(acceptor.step(initiator.step(new byte[0])));
+        } catch (GssapiException e) {
+            throw new AssertionError(e);
+        }
+        return new ScriptedGssapi[] {initiator, acceptor};
+    }
+
     /** A client with no ticket and no keytab: its first step fails as Kerberos' does. */
     public static ScriptedGssapi initiatorWithoutCredentials() {
         return new ScriptedGssapi(Role.INITIATOR, null, (byte) 0);
@@ -99,6 +111,49 @@ public final class ScriptedGssapi implements GssapiContext {
             throw new GssapiException("Integrity check on decrypted field failed");
         }
         return Arrays.copyOfRange(token, 1, token.length);
+    }
+
+    /**
+     * Token: key, 1 if confidential else 0, then the message (each byte XOR 0x5a when confidential), then a one-byte
+     * sum of the message as a checksum, so a flipped bit fails as a real mechanism's check would.
+     */
+    @Override
+    public byte[] wrapMessage(byte[] message, boolean confidential) throws GssapiException {
+        requireEstablished();
+        byte[] token = new byte[message.length + 3];
+        token[0] = key;
+        token[1] = (byte) (confidential ? 1 : 0);
+        byte sum = 0;
+        for (int i = 0; i < message.length; i++) {
+            token[i + 2] = (byte) (confidential ? message[i] ^ 0x5a : message[i]);
+            sum += message[i];
+        }
+        token[token.length - 1] = sum;
+        return token;
+    }
+
+    @Override
+    public Unwrapped unwrapMessage(byte[] token) throws GssapiException {
+        requireEstablished();
+        if (token.length < 3 || token[0] != key || (token[1] & 0xfe) != 0) {
+            throw new GssapiException("GSS-API unwrap failed: Defective token detected");
+        }
+        boolean confidential = token[1] == 1;
+        byte[] message = new byte[token.length - 3];
+        byte sum = 0;
+        for (int i = 0; i < message.length; i++) {
+            message[i] = (byte) (confidential ? token[i + 2] ^ 0x5a : token[i + 2]);
+            sum += message[i];
+        }
+        if (sum != token[token.length - 1]) {
+            throw new GssapiException("GSS-API unwrap failed: Checksum failed");
+        }
+        return new Unwrapped(message, confidential);
+    }
+
+    @Override
+    public int wrapSizeLimit(boolean confidential, int maxToken) {
+        return maxToken - 3;
     }
 
     @Override

@@ -5,8 +5,11 @@ import dev.chainsocks.proto.ClientHandshake;
 import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.GssapiContext;
+import dev.chainsocks.proto.GssapiException;
 import dev.chainsocks.proto.HandshakeOutcome;
 import dev.chainsocks.proto.OutboundBuffer;
+import dev.chainsocks.proto.ProtectedClientHandshake;
+import dev.chainsocks.proto.ProtectedStream;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
@@ -25,12 +28,15 @@ import java.util.Objects;
  */
 public final class Socks5ClientHandshake implements ClientHandshake {
 
-    private enum Step { METHOD_SELECTION, PASSWORD_AUTH, GSSAPI, REPLY }
+    private enum Step { METHOD_SELECTION, PASSWORD_AUTH, GSSAPI, REPLY, PROTECTED_REPLY }
 
     private final Socks5Request request;
     private final Socks5PasswordAuthRequest credentials;
     private final GssapiContext gssapi;
+    private final Socks5GssapiProtection protection;
     private Socks5GssapiInitiator initiator;
+    /** With integrity or confidentiality agreed: the request and reply, inside the protection. */
+    private ProtectedClientHandshake protectedPhase;
     private final Socks5Greeting greeting;
     private final OutboundBuffer outbound = new OutboundBuffer();
     private Step step = Step.METHOD_SELECTION;
@@ -56,9 +62,19 @@ public final class Socks5ClientHandshake implements ClientHandshake {
      * as a {@link BlockingStep} ({@link #takeBlockingStep()}).
      */
     public Socks5ClientHandshake(Destination destination, GssapiContext context) {
+        this(destination, context, Socks5GssapiProtection.NONE);
+    }
+
+    /**
+     * With GSS-API (RFC 1961), asking for {@code protection} (none, integrity or confidentiality) and accepting at
+     * least that. With integrity or confidentiality agreed, the request, the reply and everything after them travel
+     * as protected messages (section 5): see {@link #protectedStream()}.
+     */
+    public Socks5ClientHandshake(Destination destination, GssapiContext context, Socks5GssapiProtection protection) {
         this.request = new Socks5Request(Socks5Command.CONNECT, Objects.requireNonNull(destination, "destination"));
         this.credentials = null;
         this.gssapi = Objects.requireNonNull(context, "context");
+        this.protection = Objects.requireNonNull(protection, "protection");
         this.greeting = Socks5Greeting.of(Socks5AuthMethod.GSSAPI);
         outbound.append(Socks5Codec.encodeGreeting(greeting));
     }
@@ -83,6 +99,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
         this.request = new Socks5Request(command, Objects.requireNonNull(destination, "destination"));
         this.credentials = credentials;
         this.gssapi = null;
+        this.protection = Socks5GssapiProtection.NONE;
         this.greeting = credentials == null
                 ? Socks5Greeting.of(Socks5AuthMethod.NO_AUTHENTICATION)
                 : Socks5Greeting.of(Socks5AuthMethod.NO_AUTHENTICATION, Socks5AuthMethod.USERNAME_PASSWORD);
@@ -98,6 +115,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
                 case PASSWORD_AUTH -> onPasswordAuth(Socks5Codec.decodePasswordAuthResponse(in));
                 case GSSAPI -> initiator.receive(in) && afterGssapi();
                 case REPLY -> onReply(Socks5Codec.decodeReply(in));
+                case PROTECTED_REPLY -> onProtectedReply(in);
             };
         }
     }
@@ -118,7 +136,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
             step = Step.PASSWORD_AUTH;
         } else if (method == Socks5AuthMethod.GSSAPI) {
             step = Step.GSSAPI;
-            initiator = new Socks5GssapiInitiator(gssapi, outbound, this::afterGssapi);
+            initiator = new Socks5GssapiInitiator(gssapi, protection, outbound, this::afterGssapi);
         } else {
             sendRequest();
         }
@@ -146,11 +164,66 @@ public final class Socks5ClientHandshake implements ClientHandshake {
         if (initiator.failure() != null) {
             outcome = initiator.failure();
             gssapi.dispose();
-        } else if (initiator.done()) {
+        } else if (initiator.done() && initiator.agreed() == Socks5GssapiProtection.NONE) {
             gssapi.dispose(); // no per-message protection: the context has no further use
             sendRequest();
+        } else if (initiator.done()) {
+            sendProtectedRequest(initiator.agreed());
         }
         return true;
+    }
+
+    /** RFC 1961 section 5: the request and reply are the first protected messages. */
+    private void sendProtectedRequest(Socks5GssapiProtection agreed) {
+        Socks5GssapiStreamProtection wrapping;
+        try {
+            wrapping = new Socks5GssapiStreamProtection(gssapi, agreed);
+        } catch (GssapiException e) {
+            outcome = new HandshakeOutcome.AuthenticationFailed("GSS-API " + agreed + " with " + gssapi + ": "
+                    + e.getMessage());
+            gssapi.dispose();
+            return;
+        }
+        Socks5ClientHandshake plain = new Socks5ClientHandshake(request);
+        protectedPhase = new ProtectedClientHandshake(plain, wrapping, ByteBuffer.allocate(0));
+        ByteBuffer wire = protectedPhase.outbound();
+        outbound.append(wire);
+        wire.position(wire.limit());
+        step = Step.PROTECTED_REPLY;
+        settleProtectedPhase();
+    }
+
+    private boolean onProtectedReply(ByteBuffer in) {
+        protectedPhase.receive(in);
+        settleProtectedPhase();
+        return false; // the protected phase took every whole message it needed
+    }
+
+    private void settleProtectedPhase() {
+        HandshakeOutcome result = protectedPhase.outcome();
+        if (result == null) {
+            return;
+        }
+        outcome = result;
+        if (!(result instanceof HandshakeOutcome.Granted)) {
+            gssapi.dispose();
+        }
+    }
+
+    /** Only the request and its reply, for the protected phase. */
+    private Socks5ClientHandshake(Socks5Request request) {
+        this.request = request;
+        this.credentials = null;
+        this.gssapi = null;
+        this.protection = Socks5GssapiProtection.NONE;
+        this.greeting = null;
+        sendRequest();
+    }
+
+    @Override
+    public ProtectedStream protectedStream() {
+        return protectedPhase == null || !(outcome instanceof HandshakeOutcome.Granted) ? null
+                : protectedPhase.protectedStream();
     }
 
     @Override
@@ -197,6 +270,7 @@ public final class Socks5ClientHandshake implements ClientHandshake {
     public String toString() {
         return "socks5 " + request.command().name() + " " + request.destination()
                 + (credentials == null ? "" : " as " + credentials.username())
-                + (gssapi == null ? "" : " with GSS-API " + gssapi);
+                + (gssapi == null ? "" : " with GSS-API " + gssapi
+                        + (protection == Socks5GssapiProtection.NONE ? "" : " asking for " + protection));
     }
 }

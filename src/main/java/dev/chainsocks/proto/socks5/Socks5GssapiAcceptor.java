@@ -10,10 +10,10 @@ import java.util.function.Consumer;
 
 /**
  * The server's part of the SOCKS5 GSS-API method (RFC 1961), between selecting method 0x01 and the request:
- * context establishment, then the protection level. The server always selects
- * {@link Socks5GssapiProtection#NONE} (RFC 1961 section 4.3 lets the server choose; its relay does not wrap the
- * stream) and says so to a client that asked for more; the client decides whether that is enough. A failed context
- * step, a protection message that does not verify, or a client abort ends the method with an abort message.
+ * context establishment, then the protection level. RFC 1961 section 4.3 lets the server choose: it answers with the
+ * level the client asked for, raised to the server's minimum; a client asking for per-message selection (level 3)
+ * gets confidentiality. The client decides whether the answer is enough. A failed context step, a protection
+ * message that does not verify, an unknown level or a client abort ends the method with an abort message.
  *
  * <p>Every call into the {@link GssapiContext} is a {@link BlockingStep} for the driver to run off the loop.
  */
@@ -21,22 +21,27 @@ final class Socks5GssapiAcceptor {
 
     private enum Step { AWAIT_TOKEN, CONTEXT_CALL, AWAIT_PROTECTION, PROTECTION_CALL, DONE }
 
-    static final Socks5GssapiProtection SELECTED = Socks5GssapiProtection.NONE;
-
-    /** What the protection step found: who the client is, and the wrapped answer. */
-    private record Protection(String principal, byte[] answer) {
+    /** What the protection step found: who the client is, the level chosen and the wrapped answer. */
+    private record Protection(String principal, Socks5GssapiProtection level, byte[] answer) {
     }
 
     private final GssapiContext context;
     private final OutboundBuffer outbound;
     private final Runnable afterStep;
+    private final Socks5GssapiProtection minimum;
+    private Socks5GssapiProtection agreed;
     private Step step = Step.AWAIT_TOKEN;
     private BlockingStep<?> pending;
     private String failure;
     private String principal;
 
-    Socks5GssapiAcceptor(GssapiContext context, OutboundBuffer outbound, Runnable afterStep) {
+    Socks5GssapiAcceptor(GssapiContext context, Socks5GssapiProtection minimum, OutboundBuffer outbound,
+            Runnable afterStep) {
+        if (minimum == Socks5GssapiProtection.PER_MESSAGE) {
+            throw new IllegalArgumentException("per-message protection (RFC 1961 level 3) is not supported");
+        }
         this.context = context;
+        this.minimum = minimum;
         this.outbound = outbound;
         this.afterStep = afterStep;
     }
@@ -87,12 +92,24 @@ final class Socks5GssapiAcceptor {
                 throw new IllegalArgumentException("protection level message holds " + level.length
                         + " bytes, expected 1");
             }
-            return new Protection(context.peerName(), context.wrap(new byte[] {SELECTED.byteValue()}));
+            Socks5GssapiProtection chosen = choose(level[0]);
+            return new Protection(context.peerName(), chosen, context.wrap(new byte[] {chosen.byteValue()}));
         }, protection -> {
             send(Socks5GssapiMessageType.PROTECTION, protection.answer());
             principal = protection.principal();
+            agreed = protection.level();
             step = Step.DONE;
         }, e -> abort("GSS-API protection level negotiation failed: " + e.getMessage()));
+    }
+
+    private Socks5GssapiProtection choose(int requested) {
+        Socks5GssapiProtection asked = Socks5GssapiProtection.fromByte(requested).orElseThrow(() ->
+                new IllegalArgumentException("the client asked for unknown protection level "
+                        + Socks5GssapiProtection.describe(requested)));
+        if (asked == Socks5GssapiProtection.PER_MESSAGE) {
+            return Socks5GssapiProtection.CONFIDENTIALITY;
+        }
+        return asked.byteValue() >= minimum.byteValue() ? asked : minimum;
     }
 
     private <T> BlockingStep<T> blocking(String description, Callable<T> work, Consumer<T> then,
@@ -123,6 +140,11 @@ final class Socks5GssapiAcceptor {
 
     boolean done() {
         return step == Step.DONE;
+    }
+
+    /** The level agreed with the client, once {@link #done()}. */
+    Socks5GssapiProtection agreed() {
+        return agreed;
     }
 
     /** The authenticated client principal, once {@link #done()}. */

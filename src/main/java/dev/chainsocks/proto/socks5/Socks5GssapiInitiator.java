@@ -11,10 +11,10 @@ import java.util.function.Consumer;
 
 /**
  * The client's part of the SOCKS5 GSS-API method (RFC 1961), between the server selecting method 0x01 and the
- * request: context establishment, then the protection level. chainsocks asks for {@link Socks5GssapiProtection#NONE}
- * and accepts only that answer, because its relay does not wrap the stream (RFC 1961 section 5); a server that
- * insists on integrity or confidentiality ends the handshake with {@link HandshakeOutcome.AuthenticationFailed}
- * saying so.
+ * request: context establishment, then the protection level (RFC 1961 section 4.3). The client asks for the level
+ * the hop requires; the server chooses. An answer of at least that level (none, integrity, confidentiality in that
+ * order) is agreed, so a server that insists on more gets it; less, the per-message level 3 (which chainsocks does
+ * not do) or an unknown level ends the handshake with {@link HandshakeOutcome.AuthenticationFailed} saying so.
  *
  * <p>Every call into the {@link GssapiContext} is a {@link BlockingStep} for the driver to run off the loop.
  */
@@ -22,18 +22,23 @@ final class Socks5GssapiInitiator {
 
     private enum Step { CONTEXT_CALL, AWAIT_TOKEN, AWAIT_PROTECTION, PROTECTION_CALL, DONE }
 
-    private static final Socks5GssapiProtection WANTED = Socks5GssapiProtection.NONE;
-
     private final GssapiContext context;
     private final OutboundBuffer outbound;
     private final Runnable afterStep;
+    private final Socks5GssapiProtection required;
+    private Socks5GssapiProtection agreed;
     private Step step = Step.CONTEXT_CALL;
     private BlockingStep<?> pending;
     private HandshakeOutcome failure;
 
     /** {@code afterStep} runs on the loop after each blocking step completed, to let the handshake move on. */
-    Socks5GssapiInitiator(GssapiContext context, OutboundBuffer outbound, Runnable afterStep) {
+    Socks5GssapiInitiator(GssapiContext context, Socks5GssapiProtection required, OutboundBuffer outbound,
+            Runnable afterStep) {
+        if (required == Socks5GssapiProtection.PER_MESSAGE) {
+            throw new IllegalArgumentException("per-message protection (RFC 1961 level 3) is not supported");
+        }
         this.context = context;
+        this.required = required;
         this.outbound = outbound;
         this.afterStep = afterStep;
         contextStep(new byte[0]);
@@ -59,8 +64,8 @@ final class Socks5GssapiInitiator {
             failure = new HandshakeOutcome.AuthenticationFailed(step == Step.AWAIT_TOKEN
                     ? "SOCKS5 proxy aborted GSS-API authentication (RFC 1961 abort): it did not accept our "
                             + context
-                    : "SOCKS5 proxy aborted GSS-API at the protection level: it refuses " + WANTED
-                            + " (no per-message protection), which is all chainsocks relays");
+                    : "SOCKS5 proxy aborted GSS-API at the protection level: it refuses " + required
+                            + ", which this hop asked for (protection=" + optionName(required) + ")");
         } else if (received.type() != expected) {
             failure = new HandshakeOutcome.ProtocolError("SOCKS5 GSS-API: expected " + expected + ", proxy sent "
                     + received.type());
@@ -89,7 +94,7 @@ final class Socks5GssapiInitiator {
         }
         step = Step.PROTECTION_CALL;
         pending = blocking("GSS-API wrap of the protection level", () -> context.wrap(
-                new byte[] {WANTED.byteValue()}), wrapped -> {
+                new byte[] {required.byteValue()}), wrapped -> {
                     send(Socks5GssapiMessageType.PROTECTION, wrapped);
                     step = Step.AWAIT_PROTECTION;
                 }, e -> failed("GSS-API cannot protect the protection level message: " + e.getMessage()));
@@ -102,15 +107,30 @@ final class Socks5GssapiInitiator {
                     if (level.length != 1) {
                         failure = new HandshakeOutcome.ProtocolError("SOCKS5 GSS-API protection level message holds "
                                 + level.length + " bytes, expected 1");
-                    } else if (level[0] != WANTED.byteValue()) {
-                        failure = new HandshakeOutcome.AuthenticationFailed("SOCKS5 proxy demands GSS-API protection "
-                                + Socks5GssapiProtection.describe(level[0]) + " for the relayed stream; chainsocks"
-                                + " relays only without per-message protection (" + WANTED + "; Dante:"
-                                + " gssapi.enctype: clear)");
                     } else {
-                        step = Step.DONE;
+                        agree(level[0]);
                     }
                 }, e -> failed("GSS-API check of the proxy's protection level message failed: " + e.getMessage()));
+    }
+
+    private void agree(int chosen) {
+        Socks5GssapiProtection level = Socks5GssapiProtection.fromByte(chosen).orElse(null);
+        if (level == null || level == Socks5GssapiProtection.PER_MESSAGE) {
+            failure = new HandshakeOutcome.AuthenticationFailed("SOCKS5 proxy chose GSS-API protection "
+                    + Socks5GssapiProtection.describe(chosen) + "; chainsocks relays with none, integrity or"
+                    + " confidentiality");
+        } else if (level.byteValue() < required.byteValue()) {
+            failure = new HandshakeOutcome.AuthenticationFailed("SOCKS5 proxy chose GSS-API protection " + level
+                    + ", less than the " + required + " this hop requires (protection=" + optionName(required)
+                    + ")");
+        } else {
+            agreed = level;
+            step = Step.DONE;
+        }
+    }
+
+    static String optionName(Socks5GssapiProtection level) {
+        return level.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private <T> BlockingStep<T> blocking(String description, Callable<T> work,
@@ -141,6 +161,11 @@ final class Socks5GssapiInitiator {
     /** The protection level is agreed: the SOCKS5 request may follow. */
     boolean done() {
         return step == Step.DONE;
+    }
+
+    /** The level both sides agreed on, once {@link #done()}. */
+    Socks5GssapiProtection agreed() {
+        return agreed;
     }
 
     /** Null unless the method failed. */

@@ -5,7 +5,11 @@ import dev.chainsocks.proto.BlockingStep;
 import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
 import dev.chainsocks.proto.GssapiContext;
+import dev.chainsocks.proto.GssapiException;
 import dev.chainsocks.proto.OutboundBuffer;
+import dev.chainsocks.proto.ProtectedInput;
+import dev.chainsocks.proto.ProtectedStream;
+import dev.chainsocks.proto.ProtectionException;
 import dev.chainsocks.proto.ReplyStatus;
 import dev.chainsocks.proto.ServerHandshake;
 import dev.chainsocks.proto.ServerOutcome;
@@ -27,11 +31,15 @@ import java.util.function.Supplier;
  */
 public final class Socks5ServerHandshake implements ServerHandshake {
 
-    private enum Step { GREETING, PASSWORD_AUTH, GSSAPI, REQUEST }
+    private enum Step { GREETING, PASSWORD_AUTH, GSSAPI, REQUEST, PROTECTED_REQUEST }
 
     private final Authenticator authenticator;
     private final Supplier<GssapiContext> gssapi;
+    private final Socks5GssapiProtection minimumProtection;
     private GssapiContext context;
+    /** With integrity or confidentiality agreed: what the client sends, unprotected; its replies are protected. */
+    private ProtectedInput protectedInput;
+    private Socks5GssapiStreamProtection protection;
     private Socks5GssapiAcceptor acceptor;
     private final OutboundBuffer outbound = new OutboundBuffer();
     private Step step = Step.GREETING;
@@ -47,8 +55,20 @@ public final class Socks5ServerHandshake implements ServerHandshake {
      * work), or is null when the server has no keytab. With GSS-API offered, no client goes unauthenticated.
      */
     public Socks5ServerHandshake(Authenticator authenticator, Supplier<GssapiContext> gssapi) {
+        this(authenticator, gssapi, Socks5GssapiProtection.NONE);
+    }
+
+    /**
+     * As above, answering a GSS-API client's protection request with at least {@code minimumProtection} (RFC 1961
+     * section 4.3). With integrity or confidentiality agreed, the request and reply are protected messages, only
+     * CONNECT is served (BIND and UDP ASSOCIATE are answered COMMAND_NOT_SUPPORTED), and the relay must protect the
+     * stream: see {@link #protectedStream()}.
+     */
+    public Socks5ServerHandshake(Authenticator authenticator, Supplier<GssapiContext> gssapi,
+            Socks5GssapiProtection minimumProtection) {
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
         this.gssapi = gssapi;
+        this.minimumProtection = Objects.requireNonNull(minimumProtection, "minimumProtection");
     }
 
     @Override
@@ -60,6 +80,7 @@ public final class Socks5ServerHandshake implements ServerHandshake {
                 case PASSWORD_AUTH -> onPasswordAuth(Socks5Codec.decodePasswordAuthRequest(in));
                 case GSSAPI -> acceptor.receive(in) && afterGssapi();
                 case REQUEST -> onRequest(Socks5Codec.decodeRequest(in));
+                case PROTECTED_REQUEST -> onProtectedRequest(in);
             };
         }
     }
@@ -76,7 +97,7 @@ public final class Socks5ServerHandshake implements ServerHandshake {
         if (gssapi != null && greeting.offers(Socks5AuthMethod.GSSAPI)) {
             select(Socks5AuthMethod.GSSAPI);
             context = gssapi.get();
-            acceptor = new Socks5GssapiAcceptor(context, outbound, this::afterGssapi);
+            acceptor = new Socks5GssapiAcceptor(context, minimumProtection, outbound, this::afterGssapi);
             step = Step.GSSAPI;
         } else if (authenticator.required() && greeting.offers(Socks5AuthMethod.USERNAME_PASSWORD)) {
             select(Socks5AuthMethod.USERNAME_PASSWORD);
@@ -123,12 +144,56 @@ public final class Socks5ServerHandshake implements ServerHandshake {
         if (acceptor.failure() != null) {
             context.dispose();
             outcome = new ServerOutcome.Rejected(acceptor.failure());
-        } else if (acceptor.done()) {
+        } else if (acceptor.done() && acceptor.agreed() == Socks5GssapiProtection.NONE) {
             context.dispose(); // no per-message protection: the context has no further use
             user = acceptor.principal();
             step = Step.REQUEST;
+        } else if (acceptor.done()) {
+            user = acceptor.principal();
+            try {
+                protection = new Socks5GssapiStreamProtection(context, acceptor.agreed());
+            } catch (GssapiException e) {
+                context.dispose();
+                outcome = new ServerOutcome.Rejected("GSS-API " + acceptor.agreed() + ": " + e.getMessage());
+                return true;
+            }
+            protectedInput = new ProtectedInput(protection, ByteBuffer.allocate(0));
+            step = Step.PROTECTED_REQUEST;
         }
         return true;
+    }
+
+    /** RFC 1961 section 5: the request arrives in protected messages, however many it takes. */
+    private boolean onProtectedRequest(ByteBuffer in) {
+        while (true) {
+            Decoded<Socks5Request> decoded = Socks5Codec.decodeRequest(protectedInput.plaintext());
+            if (!(decoded instanceof Decoded.NeedMore<Socks5Request>)) {
+                onRequest(decoded);
+                if (outcome instanceof ServerOutcome.Request parsed
+                        && parsed.command() != ServerOutcome.Command.CONNECT) {
+                    send(Socks5Codec.encodeReply(new Socks5Reply(Socks5ReplyCode.COMMAND_NOT_SUPPORTED, null)));
+                    outcome = new ServerOutcome.Rejected(parsed.command() + " with GSS-API " + protection.level()
+                            + ": only CONNECT is relayed with per-message protection");
+                }
+                if (outcome instanceof ServerOutcome.Rejected) {
+                    protection.dispose();
+                }
+                return true;
+            }
+            if (!protectedInput.readMessage(in)) {
+                if (protectedInput.failure() != null) {
+                    protection.dispose();
+                    outcome = new ServerOutcome.Rejected(protectedInput.failure());
+                    return true;
+                }
+                return false;
+            }
+        }
+    }
+
+    @Override
+    public ProtectedStream protectedStream() {
+        return protectedInput != null && outcome instanceof ServerOutcome.Request ? protectedInput.leftover() : null;
     }
 
     @Override
@@ -138,8 +203,7 @@ public final class Socks5ServerHandshake implements ServerHandshake {
 
     private boolean onRequest(Decoded<Socks5Request> decoded) {
         if (decoded instanceof Decoded.Malformed<Socks5Request> malformed) {
-            outbound.append(Socks5Codec.encodeReply(
-                    new Socks5Reply(Socks5ReplyCode.fromStatus(malformed.fault()), null)));
+            send(Socks5Codec.encodeReply(new Socks5Reply(Socks5ReplyCode.fromStatus(malformed.fault()), null)));
             outcome = new ServerOutcome.Rejected(malformed.reason());
             return true;
         }
@@ -180,7 +244,23 @@ public final class Socks5ServerHandshake implements ServerHandshake {
         if (!(outcome instanceof ServerOutcome.Request)) {
             throw new IllegalStateException("no request to reply to, outcome is " + outcome);
         }
-        outbound.append(Socks5Codec.encodeReply(new Socks5Reply(Socks5ReplyCode.fromStatus(status), bound)));
+        send(Socks5Codec.encodeReply(new Socks5Reply(Socks5ReplyCode.fromStatus(status), bound)));
+    }
+
+    /** Queues a reply: as it is, or as protected messages once integrity or confidentiality was agreed. */
+    private void send(ByteBuffer reply) {
+        if (protection == null) {
+            outbound.append(reply);
+            return;
+        }
+        try {
+            while (reply.hasRemaining()) {
+                outbound.append(protection.protect(reply));
+            }
+        } catch (ProtectionException e) {
+            // Nothing can be said to the client any more; the outcome tells the server why it closes.
+            outcome = new ServerOutcome.Rejected(protection.name() + ": " + e.getMessage());
+        }
     }
 
     @Override

@@ -6,8 +6,10 @@ import dev.chainsocks.fuzz.Reads;
 import dev.chainsocks.proto.Authenticator;
 import dev.chainsocks.proto.Decoded;
 import dev.chainsocks.proto.Destination;
+import dev.chainsocks.proto.GssapiException;
 import dev.chainsocks.proto.Hex;
 import dev.chainsocks.proto.ReplyStatus;
+import dev.chainsocks.proto.ScriptedGssapi;
 import dev.chainsocks.proto.ServerOutcome;
 import dev.chainsocks.proto.TestAuthenticator;
 import dev.chainsocks.proto.WireProperties;
@@ -79,6 +81,34 @@ public class Socks5FuzzTest {
     public void gssapiMessage(byte[] input) {
         WireProperties.decoder(FuzzInput.of(input).reads(), 4 + Socks5GssapiMessage.MAX_TOKEN_LENGTH,
                 Socks5GssapiCodec::decode, Socks5GssapiCodec::encode);
+    }
+
+    /**
+     * Input: one RFC 1961 encapsulated message (MTYP 3) of the relayed stream, the reads trailer, then one byte
+     * choosing the agreed level (even: integrity; odd: confidentiality). Unprotected with the scripted mechanism; a
+     * message that decodes is protected again and must decode to the same plaintext.
+     */
+    @FuzzTest
+    public void gssapiEncapsulation(byte[] input) {
+        FuzzInput in = FuzzInput.of(input);
+        Socks5GssapiProtection level = in.flag() ? Socks5GssapiProtection.CONFIDENTIALITY
+                : Socks5GssapiProtection.INTEGRITY;
+        ScriptedGssapi context = ScriptedGssapi.establishedPair(0x07)[1];
+        Socks5GssapiStreamProtection protection;
+        try {
+            protection = new Socks5GssapiStreamProtection(context, level);
+        } catch (GssapiException e) {
+            throw new AssertionError(e);
+        }
+        WireProperties.decoder(in.reads(), protection.maxMessageSize(), protection::unprotect, plaintext -> {
+            byte[] message = Hex.drain(plaintext.duplicate());
+            try {
+                return Socks5GssapiCodec.encode(new Socks5GssapiMessage(Socks5GssapiMessageType.ENCAPSULATION,
+                        context.wrapMessage(message, level == Socks5GssapiProtection.CONFIDENTIALITY)));
+            } catch (GssapiException e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 
     /** Input: one whole datagram, no trailer (a datagram is never cut). */

@@ -34,6 +34,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>What proves the path: the echo server answers with the address it saw the datagram come from, which is the
  * proxy's relay and not the LAN client; the client sees the answer come from the address it sent to; chainsocks
  * logs a start and an end line per flow, and the end comes from the idle timeout, observed in the log.
+ *
+ * <p>No rule is written by hand: {@code gw} applies exactly what {@code chainsocks rules --mode gateway --lan-iface
+ * gw-lan} prints for the configuration (twice, leaving one copy), and the printed removal leaves nothing behind.
  */
 @Tag("e2e")
 class UdpTproxyE2E {
@@ -44,42 +47,47 @@ class UdpTproxyE2E {
     private static final String DNS_ANSWER = "198.18.7.7";
     private static final Duration LOG_WAIT = Duration.ofSeconds(30);
 
+    /** Keeps the fd00::/8 and 198.18.0.0/15 test networks out of the default exemptions. */
+    private static final String FIREWALL = """
+
+            [firewall]
+            exempt = ["10.0.0.0/8"]
+            """;
+
     /**
-     * The TPROXY rules for UDP, written by hand here (the {@code rules} generator is to print the same): marked
-     * packets are delivered locally, and lan's UDP is marked and handed to the listener.
+     * Prints the rules for {@code config} with {@code chainsocks rules --mode gateway --lan-iface gw-lan}, applies
+     * them twice (the second run must replace, not add), and returns the printed removal script.
      */
-    private static String tproxyRules(String backend) {
-        String routes = """
-                ip rule add fwmark 0x1 lookup 100
-                ip route add local 0.0.0.0/0 dev lo table 100
-                ip -6 rule add fwmark 0x1 lookup 100
-                ip -6 route add local ::/0 dev lo table 100
-                """;
-        if (backend.equals("nft")) {
-            return routes + """
-                    nft -f - <<'EOF'
-                    table inet chainsocks_udp {
-                      chain prerouting {
-                        type filter hook prerouting priority mangle; policy accept;
-                        iifname "%1$s" meta nfproto ipv4 meta l4proto udp meta mark set 0x1 tproxy ip to :%2$d accept
-                        iifname "%1$s" meta nfproto ipv6 meta l4proto udp meta mark set 0x1 tproxy ip6 to :%2$d accept
-                      }
-                    }
-                    EOF
-                    """.formatted(GW_LAN_IF, PORT);
+    private static String applyGeneratedRules(GatewayTopology topology, Path config, String backend) {
+        String up = GeneratedRules.print(topology.gw(), config, backend, "--mode", "gateway", "--lan-iface",
+                GW_LAN_IF);
+        String down = GeneratedRules.print(topology.gw(), config, backend, "--mode", "gateway", "--lan-iface",
+                GW_LAN_IF, "--down");
+        GeneratedRules.apply(topology.gw(), up);
+        GeneratedRules.apply(topology.gw(), up);
+        for (String ip : List.of("-4", "-6")) {
+            assertThat(topology.gw().exec("ip", ip, "rule", "list").lines()
+                    .filter(l -> l.contains("fwmark 0x1/0x1 lookup 100 proto 67"))).hasSize(1);
         }
-        return routes + """
-                iptables -t mangle -A PREROUTING -i %1$s -p udp -j TPROXY --on-port %2$d --on-ip 0.0.0.0 \
-                  --tproxy-mark 0x1/0x1
-                ip6tables -t mangle -A PREROUTING -i %1$s -p udp -j TPROXY --on-port %2$d --on-ip :: \
-                  --tproxy-mark 0x1/0x1
-                """.formatted(GW_LAN_IF, PORT);
+        if (backend.equals("iptables")) {
+            for (String save : List.of("iptables-save", "ip6tables-save")) {
+                String mangle = topology.gw().exec(save, "-t", "mangle");
+                assertThat(mangle.lines().filter(l -> l.equals("-A PREROUTING -i " + GW_LAN_IF + " -j CHAINSOCKS")))
+                        .hasSize(1);
+                assertThat(mangle.lines().filter(l -> l.contains("-p udp") && l.contains("-j TPROXY")
+                        && l.contains("--on-port " + PORT))).hasSize(1);
+            }
+        } else {
+            assertThat(topology.gw().exec("nft", "list", "ruleset").lines()
+                    .filter(l -> l.contains("udp") && l.contains("tproxy") && l.contains(":" + PORT))).hasSize(2);
+        }
+        return down;
     }
 
     @ParameterizedTest(name = "{0} hop, {1}")
     @CsvSource({"bundled, iptables", "bundled, nft", "dante, iptables", "dante, nft"})
     void lanUdpAndDnsGoThroughTheHopsUdpRelay(String peer, String backend) throws Exception {
-        Prerequisites.require("iptables", "ip6tables", "nft", "ss", "dig", "python3", "danted");
+        Prerequisites.require("iptables", "ip6tables", "nft", "ip", "ss", "dig", "python3", "danted");
         TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-" + peer + "-" + backend);
         try (GatewayTopology topology = GatewayTopology.create(workspace)) {
             ManagedProcess echo = UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
@@ -98,7 +106,6 @@ class UdpTproxyE2E {
                 hop = dante;
             }
             try (hop) {
-                topology.gw().execScript(tproxyRules(backend));
                 Path config = workspace.work().resolve("udp.toml");
                 Files.writeString(config, """
                         [[listener]]
@@ -109,7 +116,8 @@ class UdpTproxyE2E {
 
                         [chain.main]
                         hops = ["%s"]
-                        """.formatted(PORT, hopUri));
+                        """.formatted(PORT, hopUri) + FIREWALL);
+                String down = applyGeneratedRules(topology, config, backend);
                 Path control = workspace.work().resolve("c.sock");
                 try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
                         "--config", config.toString(), "--control-socket", control.toString())) {
@@ -158,6 +166,13 @@ class UdpTproxyE2E {
                     Command.Result after = ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(30),
                             "status", "--control-socket", control.toString());
                     assertThat(after.requireSuccess().stdout()).contains("flows: 0 active of max 1024, 4 started");
+
+                    // The printed removal leaves nothing behind, and lan's UDP then reaches wan directly.
+                    GeneratedRules.apply(topology.gw(), down);
+                    GeneratedRules.assertNothingInForce(topology.gw(), 100);
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V4, ECHO_PORT, "direct"))
+                            .startsWith("reply from " + WAN_V4 + ":" + ECHO_PORT + " echo " + LAN_V4 + ":")
+                            .endsWith(" direct");
                     assertThat(redirector.stop()).isZero();
                 }
             }
@@ -166,14 +181,13 @@ class UdpTproxyE2E {
 
     @Test
     void aFullTableEvictsTheLeastRecentFlowAndAClosedAssociationEndsItsFlow() throws Exception {
-        Prerequisites.require("iptables", "ip6tables", "ss", "python3");
+        Prerequisites.require("iptables", "ip6tables", "nft", "ip", "ss", "python3");
         TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-evict");
         try (GatewayTopology topology = GatewayTopology.create(workspace)) {
             UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
             try (BundledHop hop = BundledHop.start(topology.wan(), "hop", Endpoint.of(WAN_V4, 1080), null,
                     "--allow-from", "198.18.0.0/15")) {
                 hop.awaitListening();
-                topology.gw().execScript(tproxyRules("iptables"));
                 Path config = workspace.work().resolve("udp.toml");
                 Files.writeString(config, """
                         [[listener]]
@@ -187,7 +201,8 @@ class UdpTproxyE2E {
 
                         [chain.main]
                         hops = ["%s"]
-                        """.formatted(PORT, WAN_V4, hop.uri("socks5")));
+                        """.formatted(PORT, WAN_V4, hop.uri("socks5")) + FIREWALL);
+                applyGeneratedRules(topology, config, "iptables");
                 Path control = workspace.work().resolve("c.sock");
                 try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
                         "--config", config.toString(), "--control-socket", control.toString())) {
@@ -226,16 +241,15 @@ class UdpTproxyE2E {
 
     @Test
     void reloadKeepsAnUnchangedUdpListenerWithItsFlowsAndReplacesAChangedOne() throws Exception {
-        Prerequisites.require("iptables", "ip6tables", "ss", "python3");
+        Prerequisites.require("iptables", "ip6tables", "nft", "ip", "ss", "python3");
         TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-reload");
         try (GatewayTopology topology = GatewayTopology.create(workspace)) {
             UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
             try (BundledHop hop = BundledHop.start(topology.wan(), "hop", Endpoint.of(WAN_V4, 1080), null,
                     "--allow-from", "198.18.0.0/15")) {
                 hop.awaitListening();
-                topology.gw().execScript(tproxyRules("iptables"));
                 Path config = workspace.work().resolve("udp.toml");
-                String template = """
+                String template = FIREWALL + """
                         [[listener]]
                         protocol = "udp"
                         listen = "[::]:%d"
@@ -247,6 +261,7 @@ class UdpTproxyE2E {
                         %s
                         """;
                 Files.writeString(config, template.formatted(PORT, 10, hop.uri("socks5"), ""));
+                applyGeneratedRules(topology, config, "nft");
                 Path control = workspace.work().resolve("c.sock");
                 try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
                         "--config", config.toString(), "--control-socket", control.toString())) {

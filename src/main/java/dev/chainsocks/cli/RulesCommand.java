@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "rules", mixinStandardHelpOptions = true,
         description = {"Prints the shell script that installs (or with --down removes) the REDIRECT rules for the "
                 + "configured listeners: a dedicated CHAINSOCKS chain that skips exempt networks, every first-hop "
-                + "proxy and our own marked or owned traffic, then redirects the rest. In gateway mode, tproxy "
-                + "listeners get TPROXY rules (mangle, ip rule, local route) instead. Either backend's script also "
+                + "proxy and our own marked or owned traffic, then redirects the rest. tproxy and UDP listeners get "
+                + "TPROXY rules (mangle, ip rule, local route) instead; in local mode this host's own packets are "
+                + "marked in OUTPUT so that they loop back through PREROUTING. Either backend's script also "
                 + "removes the other backend's chainsocks rules (and only those), so switching --backend leaves one "
                 + "set.",
                 "Apply with: chainsocks rules --config FILE | sh -e   (or native-scripts/firewall up)"})

@@ -220,8 +220,9 @@ public final class RulesetGenerator {
             families.add(new FamilyRules(family, redirect, divert));
         }
         if (families.stream().allMatch(f -> f.redirect().isEmpty() && f.divert().isEmpty())) {
-            throw new IllegalArgumentException("no [[listener]] with lookup = \"netfilter\" or \"tproxy\", and no"
-                    + " [[listener]] with protocol = \"udp\"; REDIRECT or TPROXY rules need one");
+            throw new IllegalArgumentException("no [[listener]] with lookup = \"netfilter\" or \"tproxy\" (TCP or"
+                    + " UDP) receives traffic that rules could send; REDIRECT or TPROXY rules need one (a UDP listener"
+                    + " with lookup = \"fixed\" is addressed directly and needs no rule)");
         }
 
         List<String> distinct = warnings.stream().distinct().toList();
@@ -254,6 +255,9 @@ public final class RulesetGenerator {
             // A [[listener]] with protocol = "udp": always TPROXY. Numbered after the TCP listeners.
             List<UdpListenerConfig> udp = config.udpListeners();
             for (int i = 0; i < udp.size(); i++) {
+                if (udp.get(i).lookup() != LookupKind.TPROXY) {
+                    continue; // lookup = "fixed": datagrams sent to the listener itself, no rule needed
+                }
                 ListenerConfig shape = new ListenerConfig(udp.get(i).listen(), LookupKind.TPROXY,
                         udp.get(i).chains(), ChainPolicy.FAILOVER, ListenerConfig.DEFAULT_FAILOVER_BACKOFF);
                 boolean receives = family == Family.IPV6 ? config.acceptsIpv6(shape) : config.acceptsIpv4(shape);

@@ -38,7 +38,7 @@ import org.tinylog.Logger;
  * <ol>
  *   <li>a reply socket, {@code IP_TRANSPARENT} and bound (with {@code SO_REUSEADDR}, since several clients may talk
  *       to the same destination) to the original destination, so answers reach the client from the address it
- *       sent to;</li>
+ *       sent to; with {@code lookup = "fixed"} the client sent to the listener, whose own socket answers;</li>
  *   <li>a TCP connection to the hop (with {@code SO_MARK}), a UDP socket on the same local address, and the UDP
  *       ASSOCIATE handshake naming that socket; the relay's address is the granted one (the hop's own address when
  *       the relay answers with a wildcard). Datagrams arriving meanwhile wait in a short queue;</li>
@@ -67,6 +67,8 @@ final class UdpFlow {
     /** Why the chains tried so far did not give an association, in order. */
     private String failures = "no chain tried";
     private DatagramChannel reply;
+    /** Whether {@link #reply} is this flow's own socket (TPROXY), closed at the end, or the listener's (fixed). */
+    private boolean ownReply;
     private SocketChannel control;
     private DatagramChannel relay;
     private InetSocketAddress relayAddress;
@@ -93,7 +95,12 @@ final class UdpFlow {
     /** Opens the reply socket and asks the first chain for an association. */
     void start() {
         try {
-            reply = openReplySocket(key.destination());
+            if (listener.config().destination().isPresent()) {
+                reply = listener.channel();
+            } else {
+                reply = openReplySocket(key.destination());
+                ownReply = true;
+            }
         } catch (IOException | RuntimeException e) {
             failures = "cannot send replies from " + AddressSyntax.format(key.destination()) + ": " + e.getMessage();
             end(FlowEnd.FAILED, failures);
@@ -374,7 +381,9 @@ final class UdpFlow {
         }
         ChannelClose.quietly(control);
         ChannelClose.quietly(relay);
-        ChannelClose.quietly(reply);
+        if (ownReply) {
+            ChannelClose.quietly(reply);
+        }
         queued.clear();
         listener.ended(this);
         long elapsedMillis = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();

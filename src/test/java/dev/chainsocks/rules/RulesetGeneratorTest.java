@@ -528,6 +528,21 @@ class RulesetGeneratorTest {
     }
 
     @Test
+    void aFixedDestinationUdpListenerNeedsAndGetsNoRule() throws Exception {
+        String fixed = "[[listener]]\nprotocol = \"udp\"\nlisten = \"0.0.0.0:5300\"\nlookup = \"fixed\"\n"
+                + "destination = \"198.18.9.9:53\"\nchains = [\"v6\"]\n";
+        for (RedirectMode mode : RedirectMode.values()) {
+            assertThatThrownBy(() -> generate(tproxyConfig(fixed), FirewallBackend.NFT, mode, null, 0))
+                    .hasMessage("no [[listener]] with lookup = \"netfilter\" or \"tproxy\" (TCP or UDP) receives"
+                            + " traffic that rules could send; REDIRECT or TPROXY rules need one (a UDP listener with"
+                            + " lookup = \"fixed\" is addressed directly and needs no rule)");
+        }
+        String up = generate(tproxyConfig(TPROXY_TCP + fixed), FirewallBackend.IPTABLES, RedirectMode.GATEWAY,
+                "lan0", null).up();
+        assertThat(up).contains("-p tcp -j TPROXY --on-port 12400").doesNotContain("-p udp", "5300");
+    }
+
+    @Test
     void sameInputSameOutput() throws Exception {
         Ruleset a = generate(config(DUAL, MARK), FirewallBackend.IPTABLES, RedirectMode.LOCAL, null, null);
         Ruleset b = generate(config(DUAL, MARK), FirewallBackend.IPTABLES, RedirectMode.LOCAL, null, null);

@@ -118,6 +118,7 @@ final class StatusReport {
         for (UdpListenerStatus status : udpListeners) {
             ObjectNode node = udp.addObject();
             node.put("listen", AddressSyntax.format(status.listen()));
+            status.destination().ifPresent(to -> node.put("destination", AddressSyntax.format(to)));
             node.put("activeFlows", status.activeFlows());
             node.put("maxFlows", status.maxFlows());
             node.put("flowsStarted", status.flowsStarted());

@@ -753,9 +753,10 @@ final class ConfigValidator {
     }
 
     /**
-     * A SOCKS5 UDP relay is reached by the datagrams themselves, not through a tunnel: only a chain whose one and
-     * only hop is SOCKS5 can carry UDP. Each problem is placed at the offending hop (or the chain) and names the
-     * UDP listener that needs it.
+     * A SOCKS5 UDP relay is reached by the datagrams themselves, not through a tunnel: only a chain of SOCKS5 hops
+     * can carry UDP, each hop's relay passing the datagrams on to the next one's (hop 1's association is direct,
+     * each later hop's is asked for through a CONNECT tunnel over the hops before it). Each problem is placed at the
+     * offending hop (or the chain) and names the UDP listener that needs it.
      */
     private void checkUdpChains(int index, UdpListenerConfig listener, Map<String, ProxyChain> chains) {
         String user = "needed by UDP [[listener]] #" + (index + 1) + " (" + AddressSyntax.format(listener.listen())
@@ -770,16 +771,14 @@ final class ConfigValidator {
                         + "; UDP goes through a SOCKS5 UDP ASSOCIATE, so give the chain one socks5 hop");
                 continue;
             }
-            ProxyHop first = chain.hops().get(0);
-            if (first.protocol() != HopProtocol.SOCKS5 && first.protocol() != HopProtocol.SOCKS5H) {
-                problem(List.of("chain", name, "hops", "0"), "hop 1 " + first + " speaks " + first.protocol()
-                        + ", which cannot carry UDP, " + user + "; UDP needs a socks5 hop whose server supports"
-                        + " UDP ASSOCIATE");
-            }
-            for (int h = 1; h < chain.hops().size(); h++) {
-                problem(List.of("chain", name, "hops", String.valueOf(h)), "hop " + (h + 1) + " "
-                        + chain.hops().get(h) + " cannot carry UDP, " + user + ": datagrams go straight to the first"
-                        + " hop's SOCKS5 UDP relay, never through a tunnel, so a chain for UDP has exactly one hop");
+            for (int h = 0; h < chain.hops().size(); h++) {
+                ProxyHop hop = chain.hops().get(h);
+                if (hop.protocol() != HopProtocol.SOCKS5 && hop.protocol() != HopProtocol.SOCKS5H) {
+                    problem(List.of("chain", name, "hops", String.valueOf(h)), "hop " + (h + 1) + " " + hop
+                            + " speaks " + hop.protocol() + ", which cannot carry UDP, " + user + "; UDP needs"
+                            + (chain.hops().size() == 1 ? " a socks5 hop" : " socks5 hops (each relays the datagrams"
+                            + " of the next)") + " whose server supports UDP ASSOCIATE");
+                }
             }
         }
     }

@@ -11,13 +11,13 @@ import java.util.Optional;
 
 /**
  * One {@code [[listener]]} with {@code protocol = "udp"}: a UDP socket whose datagrams are carried, one flow per
- * client address and destination, through a SOCKS5 UDP ASSOCIATE on the single hop of one of its chains. The
+ * client address and destination, through a SOCKS5 UDP ASSOCIATE on each (SOCKS5) hop of one of its chains. The
  * destination is each datagram's original one, when the socket is transparent and TPROXY hands it datagrams
  * ({@code lookup = "tproxy"}), or one fixed {@code destination} for every datagram ({@code lookup = "fixed"}, as
  * redsocks' redudp with {@code dest_ip}/{@code dest_port}), answered from the listener's own address.
  *
  * @param listen      an IP literal and port; {@code [::]:P} also receives IPv4
- * @param chains      names of {@code [chain.NAME]} tables, each exactly one SOCKS5 hop; tried in order for a new flow
+ * @param chains      names of {@code [chain.NAME]} tables, each of SOCKS5 hops only; tried in order for a new flow
  * @param flowIdle    how long a flow lives without a datagram either way
  * @param maxFlows    how many flows may be open at once; a datagram that would start one more is dropped
  * @param destination lookup fixed: where every datagram goes; empty for tproxy

@@ -86,7 +86,7 @@ class UdpListenerConfigTest {
                 [[listener]]
                 protocol = "udp"
                 listen = "0.0.0.0:5300"
-                chains = ["web", "double", "direct", "ok"]
+                chains = ["web", "double", "direct", "ok", "two"]
 
                 [chain.web]
                 hops = ["http://198.18.1.2:3128"]
@@ -94,8 +94,11 @@ class UdpListenerConfigTest {
                 [chain.double]
                 hops = [
                   "socks5://198.18.1.2:1080",
-                  "socks5://198.18.1.3:1080",
+                  "http://198.18.1.3:3128",
                 ]
+
+                [chain.two]
+                hops = ["socks5://198.18.1.2:1080", "socks5h://proxy.example:1080"]
 
                 [chain.direct]
                 hops = []
@@ -107,10 +110,10 @@ class UdpListenerConfigTest {
         assertThat(errorOf(toml)).isEqualTo(String.join("\n",
                 FILE + ":7: [chain.web] hops[0]: hop 1 http://198.18.1.2:3128 speaks http, which cannot carry UDP, "
                         + needed + "; UDP needs a socks5 hop whose server supports UDP ASSOCIATE",
-                FILE + ":12: [chain.double] hops[1]: hop 2 socks5://198.18.1.3:1080 cannot carry UDP, " + needed
-                        + ": datagrams go straight to the first hop's SOCKS5 UDP relay, never through a tunnel, so a"
-                        + " chain for UDP has exactly one hop",
-                FILE + ":16: [chain.direct] hops: a direct chain (hops = []) cannot carry UDP, " + needed
+                FILE + ":12: [chain.double] hops[1]: hop 2 http://198.18.1.3:3128 speaks http, which cannot carry"
+                        + " UDP, " + needed + "; UDP needs socks5 hops (each relays the datagrams of the next) whose"
+                        + " server supports UDP ASSOCIATE",
+                FILE + ":19: [chain.direct] hops: a direct chain (hops = []) cannot carry UDP, " + needed
                         + "; UDP goes through a SOCKS5 UDP ASSOCIATE, so give the chain one socks5 hop"));
     }
 

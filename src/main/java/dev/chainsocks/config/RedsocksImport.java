@@ -13,7 +13,8 @@ import java.util.Optional;
  * {@code [[listener]]} with a one-hop {@code [chain.redudp-N]} (with {@code dest_ip}/{@code dest_port}: lookup
  * {@code fixed} to that destination; without: TPROXY), {@code base} becomes {@code [service]} and
  * {@code [timeouts]} keys, and every key or section with no equivalent (a {@code dnstc} section, {@code daemon},
- * {@code chroot}, ...) is named in a {@code # redsocks:} comment saying what to do instead. The text is meant for {@code chainsocks check} and then for use as it is.
+ * {@code chroot}, ...) is named in a {@code # redsocks:} comment saying what to do instead. The text is meant for
+ * {@code chainsocks check} and then for use as it is.
  */
 public final class RedsocksImport {
 

@@ -489,7 +489,10 @@ public final class RulesetGenerator {
         return "PREROUTING" + lanInterface.map(name -> " -i " + name).orElse("") + " -p tcp -j " + CHAIN;
     }
 
-    /** Deletes every jump to {@code chain} in {@code table} from OUTPUT and PREROUTING, except {@code keep} (null: all). */
+    /**
+     * Deletes every jump to {@code chain} in {@code table} from OUTPUT and PREROUTING, except {@code keep} (null:
+     * all).
+     */
     private static String removeJumps(String command, String table, String chain, String keep) {
         String t = command + " -w -t " + table + " ";
         String delete = t + "-D $rule || true";

@@ -294,7 +294,9 @@ class UdpTproxyE2E {
      * A chain of two bundled servers: hop 1 grants an association, a CONNECT through hop 1 carries hop 2's UDP
      * ASSOCIATE (over IPv6, so hop 2 sees hop 1 come from another address than chainsocks), and every datagram to
      * hop 1's relay carries two headers: the outer names hop 2's relay, the inner the destination. Answers come back
-     * wrapped twice and reach the LAN client from the address it asked.
+     * wrapped twice and reach the LAN client from the address it asked. A chain listed first whose hop 2 refuses the
+     * password fails at hop 2's association: both of its connections to hop 1 are closed and the flow goes through
+     * the next chain.
      */
     @Test
     void twoSocks5HopsCarryUdpWithOneHeaderEach() throws Exception {
@@ -314,10 +316,13 @@ class UdpTproxyE2E {
                         [[listener]]
                         protocol = "udp"
                         listen = "[::]:%d"
-                        chains = ["two"]
+                        chains = ["refused", "two"]
+
+                        [chain.refused]
+                        hops = ["%2$s", "socks5://two:wrong@[%3$s]:1081"]
 
                         [chain.two]
-                        hops = ["%s", "socks5://two:pw2@[%s]:1081"]
+                        hops = ["%2$s", "socks5://two:pw2@[%3$s]:1081"]
                         """.formatted(PORT, first.uri("socks5"), WAN_V6) + FIREWALL);
                 Command.Result check = ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(60),
                         "check", "--config", config.toString());
@@ -345,14 +350,18 @@ class UdpTproxyE2E {
 
                     List<String> starts = redirector.awaitLogLines(line -> line.contains("udp flow")
                             && line.contains(" start "), 3, LOG_WAIT);
-                    assertThat(starts).allSatisfy(line -> assertThat(line).contains("via=two[")
+                    assertThat(starts).allSatisfy(line -> assertThat(line).contains("via=two[",
+                                    "(after chain refused: hop 2 UDP ASSOCIATE: ")
                             .containsPattern("relay=" + WAN_V4.replace(".", "\\.") + ":\\d+>\\[" + WAN_V6
                                     + "\\]:\\d+"));
-                    // Hop 1: per flow, the association and the CONNECT to hop 2; hop 2: per flow, an association
-                    // asked for by hop 1, over IPv6.
-                    List<String> firstSessions = first.awaitNewSessions(0, 6);
+                    // Hop 1: per flow and chain, the association and the CONNECT to hop 2, the refused chain's two
+                    // closed again; hop 2: per flow, one association asked for by hop 1, over IPv6.
+                    List<String> firstSessions = first.awaitNewSessions(0, 12);
                     assertThat(firstSessions.stream().filter(l -> l.contains("dst=[" + WAN_V6 + "]:1081")))
-                            .hasSize(3);
+                            .hasSize(6);
+                    // The three good flows are still open (a minute's idle timeout): these ends are the refused ones.
+                    assertThat(first.process().awaitLogLines(AccessLogLines::isEnd, 6, LOG_WAIT))
+                            .hasSizeGreaterThanOrEqualTo(6);
                     assertThat(second.awaitNewSessions(0, 3)).hasSize(3)
                             .allSatisfy(line -> assertThat(line).contains("client=[" + WAN_V6 + "]:"));
                     assertThat(redirector.stop()).isZero();

@@ -16,9 +16,10 @@ import picocli.CommandLine.Spec;
 /** {@code chainsocks import-redsocks FILE}: an equivalent chainsocks configuration for a redsocks.conf. */
 @Command(name = "import-redsocks", mixinStandardHelpOptions = true,
         description = {"Reads a redsocks configuration file and prints an equivalent chainsocks configuration: a "
-                + "[[listener]] and a one-hop chain per redsocks { } section, [service]/[timeouts] keys from base "
-                + "{ }, and a '# redsocks:' comment for every section or key with no equivalent (redudp, dnstc, "
-                + "daemon, chroot, ...).",
+                + "[[listener]] and a one-hop chain per redsocks { } section, a UDP [[listener]] (lookup = fixed "
+                + "with redudp's dest_ip/dest_port) and a one-hop chain per redudp { } section, [service]/[timeouts] "
+                + "keys from base { }, and a '# redsocks:' comment for every section or key with no equivalent "
+                + "(dnstc, daemon, chroot, ...).",
                 "Save it and validate it: chainsocks import-redsocks /etc/redsocks.conf > chainsocks.toml && "
                         + "chainsocks check --config chainsocks.toml"})
 final class ImportRedsocksCommand implements Callable<Integer> {

@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
                 + "configured listeners: a dedicated CHAINSOCKS chain that skips exempt networks, every first-hop "
                 + "proxy and our own marked or owned traffic, then redirects the rest. With [dns], UDP and TCP port 53 "
                 + "go to its listen address (DNAT), whatever server a client asks, unless firewall.redirect-dns = "
-                + "false. In gateway mode, tproxy "
-                + "listeners get TPROXY rules (mangle, ip rule, local route) instead. Either backend's script also "
+                + "false. tproxy and UDP listeners get "
+                + "TPROXY rules (mangle, ip rule, local route) instead; in local mode this host's own packets are "
+                + "marked in OUTPUT so that they loop back through PREROUTING. Either backend's script also "
                 + "removes the other backend's chainsocks rules (and only those), so switching --backend leaves one "
                 + "set.",
                 "Apply with: chainsocks rules --config FILE | sh -e   (or native-scripts/firewall up)"})

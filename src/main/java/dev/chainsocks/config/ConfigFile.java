@@ -23,11 +23,11 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     /** One {@code [[listener]]}. */
     record Listener(String listen, String protocol, String lookup, List<String> chains, String policy,
                     String failoverBackoff, String flowIdleTimeout, Long maxFlows, String recoverName,
-                    String onProxyFail, String discloseSrc) {
+                    String onProxyFail, String discloseSrc, String destination) {
 
         /** A TCP listener, as {@code chainsocks run --listen} makes. */
         Listener(String listen, String lookup, List<String> chains, String policy, String failoverBackoff) {
-            this(listen, null, lookup, chains, policy, failoverBackoff, null, null, null, null, null);
+            this(listen, null, lookup, chains, policy, failoverBackoff, null, null, null, null, null, null);
         }
     }
 

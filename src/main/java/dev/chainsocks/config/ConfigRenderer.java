@@ -80,7 +80,8 @@ public final class ConfigRenderer {
             out.append("\n[[listener]]\n");
             key(out, "protocol", string(ListenerProtocol.UDP.configName()));
             key(out, "listen", string(AddressSyntax.format(listener.listen())));
-            key(out, "lookup", string(LookupKind.TPROXY.configName()));
+            key(out, "lookup", string(listener.lookup().configName()));
+            listener.destination().ifPresent(to -> key(out, "destination", string(AddressSyntax.format(to))));
             key(out, "chains", listener.chains().stream().map(ConfigRenderer::string)
                     .collect(Collectors.joining(", ", "[", "]")));
             key(out, "flow-idle-timeout", duration(listener.flowIdle()));

@@ -536,7 +536,11 @@ final class ConfigValidator {
         LookupKind lookup = ListenerConfig.DEFAULT_LOOKUP;
         if (raw.lookup() != null) {
             Optional<LookupKind> kind = LookupKind.fromConfigName(raw.lookup());
-            if (kind.isPresent()) {
+            if (kind.isPresent() && kind.get() == LookupKind.FIXED) {
+                problem(List.of("listener", i, "lookup"), "lookup = \"fixed\" is for UDP listeners (add protocol ="
+                        + " \"udp\"); a TCP listener uses netfilter or tproxy");
+                ok = false;
+            } else if (kind.isPresent()) {
                 lookup = kind.get();
             } else {
                 problem(List.of("listener", i, "lookup"), "unknown lookup \"" + raw.lookup()
@@ -662,6 +666,10 @@ final class ConfigValidator {
             problem(List.of("listener", i, "max-flows"), "applies to UDP listeners only (add protocol = \"udp\","
                     + " or use [service] max-connections for TCP)");
         }
+        if (raw.destination() != null) {
+            problem(List.of("listener", i, "destination"), "applies to UDP listeners with lookup = \"fixed\" only"
+                    + " (a TCP listener finds each connection's destination with netfilter or tproxy)");
+        }
     }
 
     private UdpListenerConfig udpListener(int index, ConfigFile.Listener raw, Set<String> definedChains) {
@@ -669,9 +677,23 @@ final class ConfigValidator {
         boolean ok = true;
         InetSocketAddress listen = listenAddress(i, raw);
         ok &= listen != null;
-        if (raw.lookup() != null && LookupKind.fromConfigName(raw.lookup()).orElse(null) != LookupKind.TPROXY) {
-            problem(List.of("listener", i, "lookup"), "a UDP listener always uses tproxy (netfilter REDIRECT keeps"
-                    + " no original destination for UDP); remove lookup or write lookup = \"tproxy\"");
+        LookupKind lookup = raw.lookup() == null ? LookupKind.TPROXY
+                : LookupKind.fromConfigName(raw.lookup()).orElse(null);
+        if (lookup == null || lookup == LookupKind.NETFILTER) {
+            problem(List.of("listener", i, "lookup"), (lookup == null ? "unknown lookup \"" + raw.lookup() + "\""
+                    : "netfilter REDIRECT keeps no original destination for UDP") + "; a UDP listener uses tproxy"
+                    + " (the default) or fixed (with destination = \"IP:PORT\")");
+        }
+        Optional<InetSocketAddress> destination = Optional.empty();
+        if (lookup == LookupKind.FIXED && raw.destination() == null) {
+            problem(List.of("listener", i, "lookup"), "lookup = \"fixed\" needs destination = \"IP:PORT\", where"
+                    + " every datagram goes (such as destination = \"192.0.2.53:53\")");
+        } else if (lookup == LookupKind.TPROXY && raw.destination() != null) {
+            problem(List.of("listener", i, "destination"), "applies to lookup = \"fixed\" only; add lookup ="
+                    + " \"fixed\" to send every datagram there, or remove destination to take each datagram's own"
+                    + " destination from TPROXY");
+        } else if (lookup == LookupKind.FIXED) {
+            destination = fixedDestination(i, raw.destination(), listen);
         }
         if (raw.policy() != null && ChainPolicy.fromConfigName(raw.policy()).filter(p -> p == ChainPolicy.FAILOVER
                 || p == ChainPolicy.STRICT).isEmpty()) {
@@ -705,13 +727,36 @@ final class ConfigValidator {
                 maxFlows = raw.maxFlows().intValue();
             }
         }
-        return ok ? new UdpListenerConfig(listen, chains, idle, maxFlows) : null;
+        return ok ? new UdpListenerConfig(listen, chains, idle, maxFlows, destination) : null;
+    }
+
+    /** A fixed destination: an IP literal (not a wildcard) and port, other than the listener's own address. */
+    private Optional<InetSocketAddress> fixedDestination(String i, String text, InetSocketAddress listen) {
+        List<String> at = List.of("listener", i, "destination");
+        InetSocketAddress to;
+        try {
+            to = ListenerConfig.parseAddress(text);
+        } catch (IllegalArgumentException e) {
+            problem(at, e.getMessage().replace("\"0.0.0.0:12345\", \"127.0.0.1:12345\" or \"[::]:12345\"",
+                    "\"192.0.2.53:53\" or \"[2001:db8::53]:53\""));
+            return Optional.empty();
+        }
+        if (to.getAddress().isAnyLocalAddress()) {
+            problem(at, "\"" + text + "\" is a wildcard address; name the one server every datagram goes to");
+            return Optional.empty();
+        }
+        if (to.equals(listen)) {
+            problem(at, "\"" + text + "\" is the listener's own address; datagrams would come back to it");
+            return Optional.empty();
+        }
+        return Optional.of(to);
     }
 
     /**
-     * A SOCKS5 UDP relay is reached by the datagrams themselves, not through a tunnel: only a chain whose one and
-     * only hop is SOCKS5 can carry UDP. Each problem is placed at the offending hop (or the chain) and names the
-     * UDP listener that needs it.
+     * A SOCKS5 UDP relay is reached by the datagrams themselves, not through a tunnel: only a chain of SOCKS5 hops
+     * can carry UDP, each hop's relay passing the datagrams on to the next one's (hop 1's association is direct,
+     * each later hop's is asked for through a CONNECT tunnel over the hops before it). Each problem is placed at the
+     * offending hop (or the chain) and names the UDP listener that needs it.
      */
     private void checkUdpChains(int index, UdpListenerConfig listener, Map<String, ProxyChain> chains) {
         String user = "needed by UDP [[listener]] #" + (index + 1) + " (" + AddressSyntax.format(listener.listen())
@@ -726,16 +771,14 @@ final class ConfigValidator {
                         + "; UDP goes through a SOCKS5 UDP ASSOCIATE, so give the chain one socks5 hop");
                 continue;
             }
-            ProxyHop first = chain.hops().get(0);
-            if (first.protocol() != HopProtocol.SOCKS5 && first.protocol() != HopProtocol.SOCKS5H) {
-                problem(List.of("chain", name, "hops", "0"), "hop 1 " + first + " speaks " + first.protocol()
-                        + ", which cannot carry UDP, " + user + "; UDP needs a socks5 hop whose server supports"
-                        + " UDP ASSOCIATE");
-            }
-            for (int h = 1; h < chain.hops().size(); h++) {
-                problem(List.of("chain", name, "hops", String.valueOf(h)), "hop " + (h + 1) + " "
-                        + chain.hops().get(h) + " cannot carry UDP, " + user + ": datagrams go straight to the first"
-                        + " hop's SOCKS5 UDP relay, never through a tunnel, so a chain for UDP has exactly one hop");
+            for (int h = 0; h < chain.hops().size(); h++) {
+                ProxyHop hop = chain.hops().get(h);
+                if (hop.protocol() != HopProtocol.SOCKS5 && hop.protocol() != HopProtocol.SOCKS5H) {
+                    problem(List.of("chain", name, "hops", String.valueOf(h)), "hop " + (h + 1) + " " + hop
+                            + " speaks " + hop.protocol() + ", which cannot carry UDP, " + user + "; UDP needs"
+                            + (chain.hops().size() == 1 ? " a socks5 hop" : " socks5 hops (each relays the datagrams"
+                            + " of the next)") + " whose server supports UDP ASSOCIATE");
+                }
             }
         }
     }

@@ -9,10 +9,12 @@ import java.util.Optional;
 
 /**
  * Turns a {@link RedsocksConf} into the text of an equivalent chainsocks configuration: each {@code redsocks}
- * section becomes a {@code [[listener]]} with a one-hop {@code [chain.redsocks-N]}, {@code base} becomes
- * {@code [service]} and {@code [timeouts]} keys, and every key or section with no equivalent (a {@code redudp} or
- * {@code dnstc} section, {@code daemon}, {@code chroot}, ...) is named in a {@code # redsocks:} comment saying what
- * to do instead. The text is meant for {@code chainsocks check} and then for use as it is.
+ * section becomes a {@code [[listener]]} with a one-hop {@code [chain.redsocks-N]}, each {@code redudp} section a UDP
+ * {@code [[listener]]} with a one-hop {@code [chain.redudp-N]} (with {@code dest_ip}/{@code dest_port}: lookup
+ * {@code fixed} to that destination; without: TPROXY), {@code base} becomes {@code [service]} and
+ * {@code [timeouts]} keys, and every key or section with no equivalent (a {@code dnstc} section, {@code daemon},
+ * {@code chroot}, ...) is named in a {@code # redsocks:} comment saying what to do instead. The text is meant for
+ * {@code chainsocks check} and then for use as it is.
  */
 public final class RedsocksImport {
 
@@ -39,6 +41,7 @@ public final class RedsocksImport {
         StringBuilder chains = new StringBuilder();
         StringBuilder rest = new StringBuilder();
         int redsocksCount = 0;
+        int redudpCount = 0;
         String source = conf.source().toString();
 
         for (RedsocksConf.Section section : conf.sections()) {
@@ -50,14 +53,8 @@ public final class RedsocksImport {
                     redsocks(section, redsocksCount, listeners, chains, problems, source);
                 }
                 case "redudp" -> {
-                    rest.append('\n').append(NOTE).append("redudp { } at ").append(where)
-                            .append(" is not imported: redudp sends every datagram to one fixed dest_ip:dest_port.")
-                            .append(" Its keys were:\n");
-                    entries(section, rest);
-                    rest.append(NOTE).append("chainsocks carries UDP to each datagram's own destination instead,")
-                            .append(" through TPROXY and a SOCKS5\n").append(NOTE)
-                            .append("UDP ASSOCIATE: a [[listener]] with protocol = \"udp\" whose chain is one")
-                            .append(" socks5:// hop (docs/configuration.md).\n");
+                    redudpCount++;
+                    redudp(section, redudpCount, listeners, chains, problems, source);
                 }
                 case "dnstc", "dnsu2t" -> {
                     rest.append('\n').append(NOTE).append(section.name()).append(" { } at ").append(where)
@@ -72,8 +69,8 @@ public final class RedsocksImport {
                         + "\" (redsocks knows base, redsocks, redudp, dnstc and dnsu2t)");
             }
         }
-        if (redsocksCount == 0) {
-            problems.add(source + ": no redsocks { } section: nothing to listen on");
+        if (redsocksCount == 0 && redudpCount == 0) {
+            problems.add(source + ": no redsocks { } or redudp { } section: nothing to listen on");
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -241,6 +238,86 @@ public final class RedsocksImport {
         }
         chains.append("\n[chain.").append(chain).append("]\n");
         chains.append("hops = [").append(string(scheme + "://" + userInfo + host + ":" + port.get())).append("]\n");
+    }
+
+    /**
+     * A redudp section: a UDP listener through a one-hop SOCKS5 chain. With {@code dest_ip} and {@code dest_port}
+     * every datagram goes there ({@code lookup = "fixed"}); without them redudp takes each datagram's destination
+     * from TPROXY, and so does the listener.
+     */
+    private static void redudp(RedsocksConf.Section section, int number, StringBuilder listeners,
+                               StringBuilder chains, List<String> problems, String source) {
+        String where = source + ":" + section.line();
+        String chain = "redudp-" + number;
+        String localIp = section.get("local_ip").orElse("127.0.0.1");
+        Optional<String> localPort = section.get("local_port");
+        Optional<String> ip = section.get("ip");
+        Optional<String> port = section.get("port");
+        if (localPort.isEmpty() || ip.isEmpty() || port.isEmpty()) {
+            List<String> missing = new ArrayList<>();
+            localPort.ifPresentOrElse(v -> { }, () -> missing.add("local_port"));
+            ip.ifPresentOrElse(v -> { }, () -> missing.add("ip"));
+            port.ifPresentOrElse(v -> { }, () -> missing.add("port"));
+            problems.add(where + ": redudp { } without " + String.join(", ", missing));
+            return;
+        }
+        Optional<String> destIp = section.get("dest_ip");
+        Optional<String> destPort = section.get("dest_port");
+        if (destIp.isPresent() != destPort.isPresent()) {
+            problems.add(source + ":" + entryLine(section, destIp.isPresent() ? "dest_ip" : "dest_port")
+                    + ": redudp { } has " + (destIp.isPresent() ? "dest_ip without dest_port" : "dest_port without"
+                    + " dest_ip") + "; give both (one fixed destination) or neither (TPROXY)");
+            return;
+        }
+        List<String> notes = new ArrayList<>();
+        Optional<Long> idle = Optional.empty();
+        for (RedsocksConf.Entry e : section.entries()) {
+            String at = e.key() + " = " + e.value() + " (line " + e.line() + ")";
+            switch (e.key()) {
+                case "local_ip", "local_port", "ip", "port", "login", "password", "dest_ip", "dest_port" -> { }
+                case "udp_timeout" -> idle = number(e, source, problems);
+                case "udp_timeout_stream" -> notes.add(at + ": chainsocks has one flow-idle-timeout for every"
+                        + " flow");
+                default -> problems.add(source + ":" + e.line() + ": unknown key \"" + e.key()
+                        + "\" in section redudp");
+            }
+        }
+        String userInfo = "";
+        Optional<String> login = section.get("login");
+        if (login.isPresent()) {
+            Optional<String> password = section.get("password");
+            if (password.isEmpty()) {
+                problems.add(source + ":" + entryLine(section, "login") + ": a socks5 login needs a password");
+                return;
+            }
+            userInfo = encode(login.get()) + ":" + encode(password.get()) + "@";
+        }
+        String host = bracketed(ip.get());
+        listeners.append("\n# redudp { } at ").append(where).append('\n');
+        listeners.append("[[listener]]\n");
+        listeners.append("protocol = \"udp\"\n");
+        listeners.append("listen = ").append(string(bracketed(localIp) + ":" + localPort.get())).append('\n');
+        if (destIp.isPresent()) {
+            listeners.append("lookup = \"fixed\"\n");
+            listeners.append("destination = ").append(string(bracketed(destIp.get()) + ":" + destPort.get()))
+                    .append('\n');
+        }
+        listeners.append("chains = [").append(string(chain)).append("]\n");
+        idle.ifPresent(seconds -> listeners.append("flow-idle-timeout = \"").append(seconds).append("s\"\n"));
+        if (destIp.isEmpty()) {
+            listeners.append(NOTE).append("no dest_ip: each datagram's own destination, from TPROXY; chainsocks")
+                    .append(" rules writes the TPROXY rules\n");
+        }
+        for (String note : notes) {
+            listeners.append(NOTE).append(note).append('\n');
+        }
+        chains.append("\n[chain.").append(chain).append("]\n");
+        chains.append("hops = [").append(string("socks5://" + userInfo + host + ":" + port.get())).append("]\n");
+    }
+
+    /** An IPv6 literal in brackets, anything else as it is. */
+    private static String bracketed(String host) {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     private static int entryLine(RedsocksConf.Section section, String key) {

@@ -47,9 +47,9 @@ import java.util.regex.Pattern;
  * {@code lookup = "netfilter"} that receives that family (an IPv4 address or a dual-stack {@code [::]} for
  * IPv4, an IPv6 address for IPv6).
  *
- * <p><b>TPROXY</b> (listeners with {@code lookup = "tproxy"}, gateway mode only: TPROXY acts on packets arriving
- * from other machines). Per IP family there is a chain {@code CHAINSOCKS} in table mangle (iptables), or chain
- * {@code divert} in the same nft tables, hooked from PREROUTING, optionally for one LAN interface. It lets the
+ * <p><b>TPROXY</b> (listeners with {@code lookup = "tproxy"} and UDP listeners). Per IP family there is a chain
+ * {@code CHAINSOCKS} in table mangle (iptables), or chain {@code divert} in the same nft tables, hooked from
+ * PREROUTING, in gateway mode optionally for one LAN interface, in local mode for {@code lo} only. It lets the
  * same destinations through and hands the rest of each transport to its listener with TPROXY, setting the
  * {@code firewall.tproxy-mark} bits. Policy routing makes marked packets local:
  * {@code ip rule add fwmark MARK/MARK lookup TABLE} and {@code ip route add local 0.0.0.0/0 dev lo table TABLE}
@@ -66,6 +66,13 @@ import java.util.regex.Pattern;
  * non-loopback listen address (packets from other machines cannot be sent to loopback), local mode takes a
  * loopback one first. The iptables jumps are inserted first, so TCP port 53 never reaches the {@code CHAINSOCKS}
  * jump; a TPROXY chain lets port 53 through to them.
+ *
+ * <p>TPROXY acts only on arriving packets, so in <b>local mode</b> this machine's own packets are made to arrive:
+ * chain {@value #MARK_CHAIN} in table mangle hooked from OUTPUT (nft: chain {@code reroute}, a route hook on
+ * output) sets the TPROXY mark on each TPROXY transport's packets, the policy routing entry sends them to
+ * {@code lo}, and they come back in through PREROUTING on {@code lo} to the TPROXY chain. chainsocks' own packets
+ * (by {@code service.mark} or the owner uid) and the same destinations as above are let through unmarked; the
+ * marking is added last, once diverting is in place.
  *
  * <p>A family no listener receives gets no rules, and {@code up} removes rules left in it by an earlier
  * configuration. Both backends' scripts also remove the other backend's rules, and only chainsocks' own: the
@@ -87,6 +94,12 @@ public final class RulesetGenerator {
     public static final int DNS_PORT = 53;
 
     /**
+     * The iptables chain in table mangle, hooked from OUTPUT in local mode, that marks this machine's own packets
+     * for TPROXY so that policy routing loops them back through PREROUTING; nft's is chain {@code reroute}.
+     */
+    public static final String MARK_CHAIN = "CHAINSOCKS_MARK";
+
+    /**
      * The routing protocol number ({@code ip rule ... protocol}, {@code ip route ... proto}) of the policy routing
      * entries for TPROXY, by which they are found again and removed; unassigned in iproute2's rt_protos.
      */
@@ -94,6 +107,9 @@ public final class RulesetGenerator {
 
     /** Every listener is TCP until listeners say otherwise. */
     private static final Function<ListenerConfig, Transport> LISTENER_TRANSPORT = listener -> Transport.TCP;
+
+    /** The interface marked packets come back on in local mode. */
+    private static final String LOOPBACK = "lo";
 
     private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.:-]{1,15}");
 
@@ -216,21 +232,9 @@ public final class RulesetGenerator {
             }
         }
 
-        List<ListenerConfig> listeners = config.listeners();
-        if (mode == RedirectMode.LOCAL) {
-            for (int i = 0; i < listeners.size(); i++) {
-                if (listeners.get(i).lookup() == LookupKind.TPROXY) {
-                    warnings.add("[[listener]] #" + (i + 1) + " " + AddressSyntax.format(listeners.get(i).listen())
-                            + " uses tproxy, which acts only on packets from other machines; its rules are made in"
-                            + " gateway mode (--mode gateway)");
-                }
-            }
-        }
-
         List<FamilyRules> families = new ArrayList<>();
         for (Family family : Family.values()) {
-            Optional<Divert> divert = mode == RedirectMode.GATEWAY
-                    ? divert(config, family, transportOf, warnings) : Optional.empty();
+            Optional<Divert> divert = divert(config, family, transportOf, warnings);
             Optional<Plan> redirect = plan(config, family, mode, transportOf, warnings);
             if (redirect.isPresent() && divert.isPresent()
                     && divert.get().targets().stream().anyMatch(t -> t.transport() == Transport.TCP)) {
@@ -244,9 +248,9 @@ public final class RulesetGenerator {
             families.add(new FamilyRules(family, redirect, divert, dnsRedirect(config, family, mode, warnings)));
         }
         if (families.stream().allMatch(f -> f.redirect().isEmpty() && f.divert().isEmpty())) {
-            throw new IllegalArgumentException(mode == RedirectMode.LOCAL
-                    ? "no [[listener]] with lookup = \"netfilter\"; REDIRECT rules need one"
-                    : "no [[listener]] with lookup = \"netfilter\" or \"tproxy\"; REDIRECT or TPROXY rules need one");
+            throw new IllegalArgumentException("no [[listener]] with lookup = \"netfilter\" or \"tproxy\" (TCP or"
+                    + " UDP) receives traffic that rules could send; REDIRECT or TPROXY rules need one (a UDP listener"
+                    + " with lookup = \"fixed\" is addressed directly and needs no rule)");
         }
 
         List<String> distinct = warnings.stream().distinct().toList();
@@ -307,6 +311,9 @@ public final class RulesetGenerator {
             // A [[listener]] with protocol = "udp": always TPROXY. Numbered after the TCP listeners.
             List<UdpListenerConfig> udp = config.udpListeners();
             for (int i = 0; i < udp.size(); i++) {
+                if (udp.get(i).lookup() != LookupKind.TPROXY) {
+                    continue; // lookup = "fixed": datagrams sent to the listener itself, no rule needed
+                }
                 ListenerConfig shape = new ListenerConfig(udp.get(i).listen(), LookupKind.TPROXY,
                         udp.get(i).chains(), ChainPolicy.FAILOVER, ListenerConfig.DEFAULT_FAILOVER_BACKOFF);
                 boolean receives = family == Family.IPV6 ? config.acceptsIpv6(shape) : config.acceptsIpv4(shape);
@@ -419,13 +426,20 @@ public final class RulesetGenerator {
         out.append(routing(config, families));
         for (FamilyRules rules : families) {
             Family family = rules.family();
-            rules.divert().ifPresentOrElse(divert -> iptablesDivert(out, config, lanInterface, divert,
-                            rules.dns().isPresent()),
-                    () -> {
-                        out.append("\n# ").append(family.label).append(": no TPROXY for ").append(family.label)
-                                .append("; remove rules an earlier configuration left\n");
-                        out.append(removeChain(family.iptables, "mangle", CHAIN));
-                    });
+            if (rules.divert().isEmpty()) {
+                out.append("\n# ").append(family.label).append(": no TPROXY for ").append(family.label)
+                        .append("; remove rules an earlier configuration left\n");
+                out.append(removeChain(family.iptables, "mangle", CHAIN));
+                out.append(removeChain(family.iptables, "mangle", MARK_CHAIN));
+            } else if (mode == RedirectMode.LOCAL) {
+                // Marked packets come back on lo: only those are diverted; marking starts once diverting is there.
+                iptablesDivert(out, config, Optional.of(LOOPBACK), rules.divert().get(), rules.dns().isPresent());
+                iptablesMark(out, config, ownerUid, rules.divert().get());
+            } else {
+                iptablesDivert(out, config, lanInterface, rules.divert().get(), rules.dns().isPresent());
+                out.append("# No marking of this machine's own packets in gateway mode.\n");
+                out.append(removeChain(family.iptables, "mangle", MARK_CHAIN));
+            }
         }
         return out.toString();
     }
@@ -440,14 +454,7 @@ public final class RulesetGenerator {
         out.append(nat).append("-N ").append(CHAIN).append(" 2>/dev/null || ").append(nat).append("-F ")
                 .append(CHAIN).append('\n');
         if (mode == RedirectMode.LOCAL) {
-            OptionalLong mark = config.service().mark();
-            if (mark.isPresent()) {
-                out.append(add).append("-m mark --mark ").append(ServiceConfig.hex(mark.getAsLong()))
-                        .append(" -j RETURN\n");
-            }
-            if (ownerUid.isPresent()) {
-                out.append(add).append("-m owner --uid-owner ").append(ownerUid.getAsInt()).append(" -j RETURN\n");
-            }
+            ownExemptions(out, add, config, ownerUid);
         }
         iptablesReturns(out, add, plan.exemptions());
         out.append(add).append("-p tcp -j REDIRECT --to-ports ").append(plan.listener().listen().getPort())
@@ -530,6 +537,46 @@ public final class RulesetGenerator {
                 .append(jump).append('\n');
     }
 
+    /**
+     * Local mode: marks this machine's own packets of each TPROXY transport in mangle OUTPUT, so that the policy
+     * routing entry for the mark sends them to lo and they come back through PREROUTING, where TPROXY hands them to
+     * the listener. chainsocks' own packets (its mark or owner) and the destinations let through stay unmarked.
+     */
+    private static void iptablesMark(StringBuilder out, ChainsocksConfig config, OptionalInt ownerUid,
+                                     Divert divert) {
+        Family family = divert.family();
+        String mangle = family.iptables + " -w -t mangle ";
+        String add = mangle + "-A " + MARK_CHAIN + " ";
+        String mark = ServiceConfig.hex(config.firewall().tproxyMark());
+        out.append("\n# ").append(family.label).append(": mark this machine's own ")
+                .append(String.join(" and ", divert.targets().stream().map(t -> t.transport().toString()).toList()))
+                .append(" with ").append(mark).append(", routed back through PREROUTING to TPROXY\n");
+        out.append(mangle).append("-N ").append(MARK_CHAIN).append(" 2>/dev/null || ").append(mangle).append("-F ")
+                .append(MARK_CHAIN).append('\n');
+        ownExemptions(out, add, config, ownerUid);
+        iptablesReturns(out, add, divert.exemptions());
+        for (Target target : divert.targets()) {
+            out.append(add).append("-p ").append(target.transport().ruleName()).append(" -j MARK --set-mark ")
+                    .append(mark).append('/').append(mark).append('\n');
+        }
+        String jump = "OUTPUT -j " + MARK_CHAIN;
+        out.append(removeJumps(family.iptables, "mangle", MARK_CHAIN, List.of(jump)));
+        out.append(mangle).append("-C ").append(jump).append(" 2>/dev/null || ").append(mangle).append("-A ")
+                .append(jump).append('\n');
+    }
+
+    /** Local mode: chainsocks' own packets, by {@code service.mark} and by the owner uid, pass unchanged. */
+    private static void ownExemptions(StringBuilder out, String add, ChainsocksConfig config, OptionalInt ownerUid) {
+        OptionalLong mark = config.service().mark();
+        if (mark.isPresent()) {
+            out.append(add).append("-m mark --mark ").append(ServiceConfig.hex(mark.getAsLong()))
+                    .append(" -j RETURN\n");
+        }
+        if (ownerUid.isPresent()) {
+            out.append(add).append("-m owner --uid-owner ").append(ownerUid.getAsInt()).append(" -j RETURN\n");
+        }
+    }
+
     /** Local destinations, exempt networks and first hops pass through unchanged. */
     private static void iptablesReturns(StringBuilder out, String add, List<Exemption> exemptions) {
         out.append(add).append("-m addrtype --dst-type LOCAL -j RETURN\n");
@@ -574,18 +621,22 @@ public final class RulesetGenerator {
                 + t + "-X " + chain + " 2>/dev/null || true\n";
     }
 
+    /** Every chain of ours in every table of a family: nat's and mangle's {@code CHAINSOCKS}, nat's DNS chain, mangle's mark chain. */
+    private static String removeChains(String command) {
+        return removeChain(command, "nat", CHAIN) + removeChain(command, "nat", DNS_CHAIN)
+                + removeChain(command, "mangle", CHAIN) + removeChain(command, "mangle", MARK_CHAIN);
+    }
+
     private static String iptablesDown() {
         StringBuilder out = new StringBuilder("#!/bin/sh\n");
         out.append("# chainsocks firewall rules, down: iptables\n");
         out.append("# Removes every jump to ").append(CHAIN).append(" and the ").append(CHAIN)
-                .append(" chains (nat and mangle) and ").append(DNS_CHAIN).append(", IPv4 and IPv6, whatever mode")
-                .append(" they\n")
+                .append(" chains (nat and mangle), ").append(DNS_CHAIN).append(" (nat) and ").append(MARK_CHAIN)
+                .append(" (mangle), IPv4 and IPv6, whatever mode they\n")
                 .append("# were added in, the TPROXY routing rules, and the nft backend's chainsocks tables; nothing")
                 .append(" else.\n");
         for (Family family : Family.values()) {
-            out.append("\n# ").append(family.label).append('\n').append(removeChain(family.iptables, "nat", CHAIN))
-                    .append(removeChain(family.iptables, "nat", DNS_CHAIN))
-                    .append(removeChain(family.iptables, "mangle", CHAIN));
+            out.append("\n# ").append(family.label).append('\n').append(removeChains(family.iptables));
         }
         out.append(removeRouting());
         return out.toString();
@@ -708,7 +759,7 @@ public final class RulesetGenerator {
                 String mark = ServiceConfig.hex(config.firewall().tproxyMark());
                 out.append("    chain divert {\n");
                 out.append("        type filter hook prerouting priority mangle; policy accept;\n");
-                lanInterface.ifPresent(name ->
+                (mode == RedirectMode.LOCAL ? Optional.of(LOOPBACK) : lanInterface).ifPresent(name ->
                         out.append("        iifname != \"").append(name).append("\" return\n"));
                 nftReturns(out, family, divert.exemptions());
                 if (rules.dns().isPresent()) {
@@ -723,6 +774,20 @@ public final class RulesetGenerator {
                             .append(':').append(target.listener().listen().getPort()).append(" accept\n");
                 }
                 out.append("    }\n");
+                if (mode == RedirectMode.LOCAL) {
+                    out.append("    # This machine's own packets, marked, are routed back through prerouting above.\n");
+                    out.append("    chain reroute {\n");
+                    out.append("        type route hook output priority mangle; policy accept;\n");
+                    config.service().mark().ifPresent(own ->
+                            out.append("        meta mark ").append(ServiceConfig.hex(own)).append(" return\n"));
+                    ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
+                    nftReturns(out, family, divert.exemptions());
+                    for (Target target : divert.targets()) {
+                        out.append("        meta l4proto ").append(target.transport().ruleName())
+                                .append(" meta mark set meta mark | ").append(mark).append('\n');
+                    }
+                    out.append("    }\n");
+                }
             });
             out.append("}\n");
         }
@@ -786,8 +851,7 @@ public final class RulesetGenerator {
                 .append("# or nothing is there.\n");
         for (Family family : Family.values()) {
             out.append("if command -v ").append(family.iptables).append(" >/dev/null 2>&1; then\n");
-            (removeChain(family.iptables, "nat", CHAIN) + removeChain(family.iptables, "nat", DNS_CHAIN)
-                    + removeChain(family.iptables, "mangle", CHAIN)).lines()
+            removeChains(family.iptables).lines()
                     .forEach(line -> out.append("    ").append(line).append('\n'));
             out.append("fi\n");
         }

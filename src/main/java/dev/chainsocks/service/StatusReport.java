@@ -90,7 +90,9 @@ final class StatusReport {
     static String udpText(List<UdpListenerStatus> udpListeners) {
         StringBuilder out = new StringBuilder();
         for (UdpListenerStatus udp : udpListeners) {
-            out.append("udp listener ").append(AddressSyntax.format(udp.listen())).append(" tproxy\n")
+            out.append("udp listener ").append(AddressSyntax.format(udp.listen()))
+                    .append(udp.destination().map(to -> " fixed to " + AddressSyntax.format(to)).orElse(" tproxy"))
+                    .append('\n')
                     .append("  flows: ").append(udp.activeFlows()).append(" active of max ").append(udp.maxFlows())
                     .append(", ").append(udp.flowsStarted()).append(" started, ").append(udp.flowsFailed())
                     .append(" failed, ").append(udp.flowsEvicted()).append(" evicted\n")
@@ -116,6 +118,7 @@ final class StatusReport {
         for (UdpListenerStatus status : udpListeners) {
             ObjectNode node = udp.addObject();
             node.put("listen", AddressSyntax.format(status.listen()));
+            status.destination().ifPresent(to -> node.put("destination", AddressSyntax.format(to)));
             node.put("activeFlows", status.activeFlows());
             node.put("maxFlows", status.maxFlows());
             node.put("flowsStarted", status.flowsStarted());

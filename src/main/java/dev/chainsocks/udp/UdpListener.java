@@ -29,10 +29,12 @@ import java.util.function.LongSupplier;
 import org.tinylog.Logger;
 
 /**
- * One UDP listener: a transparent socket that TPROXY hands LAN datagrams to, and its table of flows.
+ * One UDP listener: a transparent socket that TPROXY hands LAN datagrams to, or with {@code lookup = "fixed"} a plain
+ * socket that clients address directly, and its table of flows.
  *
- * <p>Each datagram comes with its sender and original destination ({@link OriginalDestinationReceiver}); the pair is
- * a flow, and the flow carries it through its own SOCKS5 UDP association ({@link UdpFlow}). The listener and all its
+ * <p>Each datagram comes with its sender and original destination ({@link OriginalDestinationReceiver}), or, fixed,
+ * the configured destination stands in for the original one; the pair is a flow, and the flow carries it through its
+ * own SOCKS5 UDP association ({@link UdpFlow}). The listener and all its
  * flows live on one event loop, so the table needs no lock; only the counters are read from other threads.
  *
  * <p>The table is bounded by {@code max-flows}. When it is full, a datagram for a new flow closes the least
@@ -99,10 +101,12 @@ final class UdpListener {
             if (config.isIpv6() && config.listen().getAddress().isAnyLocalAddress()) {
                 linux.setIpv6Only(channel, false);
             }
-            linux.setTransparent(channel);
-            // The flows' reply sockets bind (with SO_REUSEADDR) to original destinations, which may share this
-            // port; the kernel allows that only when every socket on the port has it.
-            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (config.destination().isEmpty()) {
+                linux.setTransparent(channel);
+                // The flows' reply sockets bind (with SO_REUSEADDR) to original destinations, which may share this
+                // port; the kernel allows that only when every socket on the port has it.
+                channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            }
             channel.configureBlocking(false);
             try {
                 channel.bind(config.listen());
@@ -147,6 +151,11 @@ final class UdpListener {
         return mark;
     }
 
+    /** With {@code lookup = "fixed"}, flows answer from this socket: the address the client sent to. */
+    DatagramChannel channel() {
+        return channel;
+    }
+
     List<ProxyChain> chains() {
         return chains;
     }
@@ -157,7 +166,7 @@ final class UdpListener {
 
     UdpListenerStatus status() {
         return new UdpListenerStatus(config.listen(), active.get(), config.maxFlows(), started.get(), failed.get(),
-                evicted.get(), datagramsUp.get(), datagramsDown.get(), dropped.get());
+                evicted.get(), datagramsUp.get(), datagramsDown.get(), dropped.get(), config.destination());
     }
 
     int activeFlows() {
@@ -177,6 +186,12 @@ final class UdpListener {
                 packet.flip();
                 if (datagram.truncated()) {
                     dropped.incrementAndGet();
+                    continue;
+                }
+                if (config.destination().isPresent()) {
+                    FlowKey flowKey = new FlowKey(datagram.source(), config.destination().get());
+                    UdpFlow flow = flows.get(flowKey);
+                    (flow == null ? newFlow(flowKey) : flow).fromClient(packet);
                     continue;
                 }
                 if (datagram.originalDestination().equals(config.listen())

@@ -82,8 +82,10 @@ public final class UdpRedirector implements AutoCloseable {
                 UdpListener listener = UdpListener.open(wanted, config.chainsOf(wanted), timeoutsOf(config, wanted),
                         mark, loop(), group.blocking(), flowIds::incrementAndGet);
                 now.add(listener);
-                Logger.info("listening for UDP on {} (tproxy) -> chains {}, flow-idle {}, max-flows {}",
-                        AddressSyntax.format(wanted.listen()), wanted.chains(),
+                Logger.info("listening for UDP on {} ({}) -> chains {}, flow-idle {}, max-flows {}",
+                        AddressSyntax.format(wanted.listen()), wanted.destination()
+                                .map(to -> "every datagram to " + AddressSyntax.format(to)).orElse("tproxy"),
+                        wanted.chains(),
                         DurationSyntax.format(wanted.flowIdle()), wanted.maxFlows());
             }
         } finally {

@@ -195,7 +195,7 @@ class ConfigLoaderTest {
                 interface = "eth0"
                 """ + CHAIN;
         assertThat(errorOf(toml)).startsWith(FILE + ":8: [[listener]] #2: unknown key \"interface\" (known keys:"
-                + " chains, disclose-src, failover-backoff, flow-idle-timeout, listen, lookup, max-flows,"
+                + " chains, destination, disclose-src, failover-backoff, flow-idle-timeout, listen, lookup, max-flows,"
                 + " on-proxy-fail, policy, protocol, recover-name)");
     }
 

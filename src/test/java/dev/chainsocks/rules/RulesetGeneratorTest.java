@@ -127,6 +127,7 @@ class RulesetGeneratorTest {
                 iptables -w -t nat -X CHAINSOCKS 2>/dev/null || true
                 """, "ip6tables -w -t nat -X CHAINSOCKS 2>/dev/null || true\n");
         assertThat(down).doesNotContain("-F OUTPUT", "-F PREROUTING", "-F\n");
+        assertThat(down).contains("ip6tables -w -t mangle -X CHAINSOCKS_MARK 2>/dev/null || true\n");
         assertThat(down).contains("# were added in, the TPROXY routing rules, and the nft backend's chainsocks tables;"
                 + " nothing else.\n", "ip6tables -w -t mangle -X CHAINSOCKS 2>/dev/null || true\n", REMOVE_ROUTING);
     }
@@ -207,6 +208,12 @@ class RulesetGeneratorTest {
                 done
                 iptables -w -t mangle -F CHAINSOCKS 2>/dev/null || true
                 iptables -w -t mangle -X CHAINSOCKS 2>/dev/null || true
+                for hook in OUTPUT PREROUTING; do
+                    iptables -w -t mangle -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS_MARK\\)$/\\1/p' |
+                        while read -r rule; do iptables -w -t mangle -D $rule || true; done
+                done
+                iptables -w -t mangle -F CHAINSOCKS_MARK 2>/dev/null || true
+                iptables -w -t mangle -X CHAINSOCKS_MARK 2>/dev/null || true
             fi
             if command -v ip6tables >/dev/null 2>&1; then
                 for hook in OUTPUT PREROUTING; do
@@ -227,6 +234,12 @@ class RulesetGeneratorTest {
                 done
                 ip6tables -w -t mangle -F CHAINSOCKS 2>/dev/null || true
                 ip6tables -w -t mangle -X CHAINSOCKS 2>/dev/null || true
+                for hook in OUTPUT PREROUTING; do
+                    ip6tables -w -t mangle -S "$hook" 2>/dev/null | sed -n 's/^-A \\(.* -j CHAINSOCKS_MARK\\)$/\\1/p' |
+                        while read -r rule; do ip6tables -w -t mangle -D $rule || true; done
+                done
+                ip6tables -w -t mangle -F CHAINSOCKS_MARK 2>/dev/null || true
+                ip6tables -w -t mangle -X CHAINSOCKS_MARK 2>/dev/null || true
             fi
             """;
 
@@ -289,13 +302,12 @@ class RulesetGeneratorTest {
     }
 
     @Test
-    void refusesBadInterfacesAndTproxyOnlyConfigs() throws Exception {
+    void refusesBadInterfacesAndGivesTproxyOnlyConfigsLocalRules() throws Exception {
         assertThatThrownBy(() -> generate(config(V4, ""), FirewallBackend.IPTABLES, RedirectMode.GATEWAY,
                 "eth0; reboot", null)).hasMessageContaining("invalid interface name");
         ChainsocksConfig tproxy = config("[[listener]]\nlisten = \"0.0.0.0:1\"\nlookup = \"tproxy\"\n"
                 + "chains = [\"main\", \"named\", \"v6\", \"lan\"]\n", "");
-        assertThatThrownBy(() -> generate(tproxy, FirewallBackend.NFT, RedirectMode.LOCAL, "lan0", 0))
-                .hasMessageContaining("no [[listener]] with lookup = \"netfilter\"");
+        assertThat(generate(tproxy, FirewallBackend.NFT, RedirectMode.LOCAL, null, 0).up()).contains("chain reroute");
     }
 
     @Test
@@ -434,11 +446,112 @@ class RulesetGeneratorTest {
     }
 
     @Test
-    void localModeLeavesTproxyListenersOutAndSaysSo() throws Exception {
-        Ruleset r = generate(tproxyConfig(V4 + TPROXY_TCP), FirewallBackend.IPTABLES, RedirectMode.LOCAL, null, null);
-        assertThat(r.warnings()).contains("[[listener]] #2 0.0.0.0:12400 uses tproxy, which acts only on packets from"
-                + " other machines; its rules are made in gateway mode (--mode gateway)");
-        assertThat(r.up()).contains("-j REDIRECT --to-ports 12345").doesNotContain("-j TPROXY", "rule add");
+    void iptablesLocalTproxyMarksOwnPacketsInOutputAndDivertsThemOnLo() throws Exception {
+        ChainsocksConfig config = tproxyConfig(TPROXY_TCP + "[[listener]]\nprotocol = \"udp\"\n"
+                + "listen = \"0.0.0.0:12401\"\nchains = [\"v6\"]\n");
+        Ruleset r = generate(config, FirewallBackend.IPTABLES, RedirectMode.LOCAL, "lan0", 995);
+        assertThat(r.warnings()).containsExactly("the LAN interface lan0 is ignored in local mode",
+                "the first hop first.example:1080 of chain named is a name, which the rules do not resolve; add its"
+                        + " addresses to firewall.exempt if connections to it must not be redirected");
+        String up = r.up();
+        assertThat(up).contains("""
+                # IPv4: TPROXY TCP to [[listener]] #1 0.0.0.0:12400, UDP to [[listener]] #2 0.0.0.0:12401, marked 0x100
+                iptables -w -t mangle -N CHAINSOCKS 2>/dev/null || iptables -w -t mangle -F CHAINSOCKS
+                iptables -w -t mangle -A CHAINSOCKS -m addrtype --dst-type LOCAL -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS -d 10.0.0.0/8 -j RETURN
+                # first hop of chain main
+                iptables -w -t mangle -A CHAINSOCKS -d 198.18.1.2/32 -p tcp --dport 1080 -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS -p tcp -j TPROXY --on-port 12400 --on-ip 0.0.0.0 \
+                --tproxy-mark 0x100/0x100
+                iptables -w -t mangle -A CHAINSOCKS -p udp -j TPROXY --on-port 12401 --on-ip 0.0.0.0 \
+                --tproxy-mark 0x100/0x100
+                """, """
+                iptables -w -t mangle -C PREROUTING -i lo -j CHAINSOCKS 2>/dev/null \
+                || iptables -w -t mangle -A PREROUTING -i lo -j CHAINSOCKS
+
+                # IPv4: mark this machine's own TCP and UDP with 0x100, routed back through PREROUTING to TPROXY
+                iptables -w -t mangle -N CHAINSOCKS_MARK 2>/dev/null || iptables -w -t mangle -F CHAINSOCKS_MARK
+                iptables -w -t mangle -A CHAINSOCKS_MARK -m mark --mark 0x2a -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS_MARK -m owner --uid-owner 995 -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS_MARK -m addrtype --dst-type LOCAL -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS_MARK -d 10.0.0.0/8 -j RETURN
+                # first hop of chain main
+                iptables -w -t mangle -A CHAINSOCKS_MARK -d 198.18.1.2/32 -p tcp --dport 1080 -j RETURN
+                iptables -w -t mangle -A CHAINSOCKS_MARK -p tcp -j MARK --set-mark 0x100/0x100
+                iptables -w -t mangle -A CHAINSOCKS_MARK -p udp -j MARK --set-mark 0x100/0x100
+                """, """
+                iptables -w -t mangle -C OUTPUT -j CHAINSOCKS_MARK 2>/dev/null \
+                || iptables -w -t mangle -A OUTPUT -j CHAINSOCKS_MARK
+                """, "ip -4 rule add fwmark 0x100/0x100 lookup 7 protocol 67\n",
+                "[ \"$rule\" = \"OUTPUT -j CHAINSOCKS_MARK\" ] || iptables -w -t mangle -D $rule || true");
+        // Routing, then diverting on lo, then marking: no packet is marked before it can be delivered and diverted.
+        assertThat(up.indexOf("ip -4 rule add")).isLessThan(up.indexOf("-j TPROXY"));
+        assertThat(up.indexOf("-j TPROXY")).isLessThan(up.indexOf("-j MARK"));
+        assertThat(up).doesNotContain("-i lan0", "-j REDIRECT");
+        // The same configuration in gateway mode removes a mark chain left by local mode.
+        assertThat(generate(config, FirewallBackend.IPTABLES, RedirectMode.GATEWAY, "lan0", null).up())
+                .contains("iptables -w -t mangle -X CHAINSOCKS_MARK 2>/dev/null || true\n")
+                .doesNotContain("-j MARK", "-A OUTPUT");
+        assertThat(r.down()).contains("iptables -w -t mangle -X CHAINSOCKS_MARK 2>/dev/null || true\n",
+                "iptables -w -t mangle -X CHAINSOCKS 2>/dev/null || true\n", "ip -4 rule del protocol 67");
+    }
+
+    @Test
+    void nftLocalTproxyReroutesOwnPacketsAndDivertsThemOnLo() throws Exception {
+        ChainsocksConfig config = tproxyConfig(V4 + "[[listener]]\nprotocol = \"udp\"\n"
+                + "listen = \"0.0.0.0:12401\"\nchains = [\"v6\"]\n");
+        Ruleset r = generate(config, FirewallBackend.NFT, RedirectMode.LOCAL, null, null);
+        assertThat(r.up()).contains("""
+                # IPv4: redirect TCP to [[listener]] #1 0.0.0.0:12345
+                # IPv4: TPROXY UDP to [[listener]] #2 0.0.0.0:12401, marked 0x100
+                table ip chainsocks
+                delete table ip chainsocks
+                table ip chainsocks {
+                    chain output {
+                        type nat hook output priority -100; policy accept;
+                        meta l4proto != tcp return
+                        meta mark 0x2a return
+                """, """
+                        meta l4proto tcp redirect to :12345
+                    }
+                    chain divert {
+                        type filter hook prerouting priority mangle; policy accept;
+                        iifname != "lo" return
+                        fib daddr type local return
+                        ip daddr 10.0.0.0/8 return
+                        # first hop of chain main
+                        ip daddr 198.18.1.2 tcp dport 1080 return
+                        meta l4proto udp meta mark set meta mark | 0x100 tproxy to :12401 accept
+                    }
+                    # This machine's own packets, marked, are routed back through prerouting above.
+                    chain reroute {
+                        type route hook output priority mangle; policy accept;
+                        meta mark 0x2a return
+                        fib daddr type local return
+                        ip daddr 10.0.0.0/8 return
+                        # first hop of chain main
+                        ip daddr 198.18.1.2 tcp dport 1080 return
+                        meta l4proto udp meta mark set meta mark | 0x100
+                    }
+                }
+                """, "ip -4 rule add fwmark 0x100/0x100 lookup 7 protocol 67\n");
+        assertThat(r.up()).doesNotContain("meta l4proto tcp meta mark set", "skuid");
+        assertThat(r.warnings()).noneMatch(w -> w.contains("tproxy"));
+    }
+
+    @Test
+    void aFixedDestinationUdpListenerNeedsAndGetsNoRule() throws Exception {
+        String fixed = "[[listener]]\nprotocol = \"udp\"\nlisten = \"0.0.0.0:5300\"\nlookup = \"fixed\"\n"
+                + "destination = \"198.18.9.9:53\"\nchains = [\"v6\"]\n";
+        for (RedirectMode mode : RedirectMode.values()) {
+            assertThatThrownBy(() -> generate(tproxyConfig(fixed), FirewallBackend.NFT, mode, null, 0))
+                    .hasMessage("no [[listener]] with lookup = \"netfilter\" or \"tproxy\" (TCP or UDP) receives"
+                            + " traffic that rules could send; REDIRECT or TPROXY rules need one (a UDP listener with"
+                            + " lookup = \"fixed\" is addressed directly and needs no rule)");
+        }
+        String up = generate(tproxyConfig(TPROXY_TCP + fixed), FirewallBackend.IPTABLES, RedirectMode.GATEWAY,
+                "lan0", null).up();
+        assertThat(up).contains("-p tcp -j TPROXY --on-port 12400").doesNotContain("-p udp", "5300");
     }
 
     @Test

@@ -30,6 +30,10 @@ class UdpStatusTest {
                 "  flows: 0 active of max 8, 0 started, 0 failed, 0 evicted",
                 "  datagrams: up 0, down 0, dropped 0");
         assertThat(StatusReport.udpText(List.of())).isEmpty();
+        UdpListenerStatus fixed = new UdpListenerStatus(new InetSocketAddress("198.18.1.1", 53), 1, 8, 1, 0, 0, 2, 2,
+                0, java.util.Optional.of(new InetSocketAddress("198.19.2.2", 5353)));
+        assertThat(StatusReport.udpText(List.of(fixed)).lines().findFirst())
+                .contains("udp listener 198.18.1.1:53 fixed to 198.19.2.2:5353");
     }
 
     @Test
@@ -55,6 +59,7 @@ class UdpStatusTest {
             assertThat(root.get("listeners")).hasSize(1);
             JsonNode udp = root.get("udpListeners").get(0);
             assertThat(udp.get("listen").asText()).isEqualTo("[::]:12500");
+            assertThat(udp.has("destination")).isFalse();
             assertThat(udp.get("activeFlows").asInt()).isEqualTo(3);
             assertThat(udp.get("maxFlows").asInt()).isEqualTo(1024);
             assertThat(udp.get("flowsEvicted").asLong()).isEqualTo(1);

@@ -1,6 +1,8 @@
 package dev.chainsocks.e2e.redirect;
 
 import static dev.chainsocks.e2e.GatewayTopology.GW_LAN_IF;
+import static dev.chainsocks.e2e.GatewayTopology.GW_LAN_V4;
+import static dev.chainsocks.e2e.GatewayTopology.GW_WAN_V4;
 import static dev.chainsocks.e2e.GatewayTopology.WAN_V4;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,6 +13,7 @@ import dev.chainsocks.e2e.Endpoint;
 import dev.chainsocks.e2e.GatewayTopology;
 import dev.chainsocks.e2e.HttpFileServer;
 import dev.chainsocks.e2e.LocalTopology;
+import dev.chainsocks.e2e.ManagedProcess;
 import dev.chainsocks.e2e.Netns;
 import dev.chainsocks.e2e.Prerequisites;
 import dev.chainsocks.e2e.TestWorkspace;
@@ -77,16 +80,19 @@ class ImportRedsocksE2E {
     }
 
     /**
-     * Two redsocks sections (SOCKS5 with a login, HTTP CONNECT) on a gateway, plus redudp and dnstc sections that
-     * become comments: lan's connections redirected to each listener go through its proxy.
+     * Two redsocks sections (SOCKS5 with a login, HTTP CONNECT) on a gateway, a redudp section with a fixed
+     * destination (a DNS forwarder for the LAN) and a dnstc section that becomes a comment: lan's connections
+     * redirected to each listener go through its proxy, and dig asking the redudp listener gets the answer of the DNS
+     * responder behind the proxy, which saw the query come from the proxy's UDP relay.
      */
     @Test
     void aMultiSectionGatewayFileWorksAsImported() throws Exception {
-        Prerequisites.require("iptables", "ss", "curl", "python3", "tinyproxy");
+        Prerequisites.require("iptables", "ss", "curl", "python3", "tinyproxy", "dig");
         TestWorkspace workspace = TestWorkspace.forTest("ImportRedsocksE2E-multi");
         try (GatewayTopology topology = GatewayTopology.create(workspace);
                 HttpFileServer web = HttpFileServer.start(topology.wan(), 8080, 1 << 16);
                 Tinyproxy tinyproxy = Tinyproxy.start(topology.wan(), Endpoint.of(WAN_V4, 3128), null)) {
+            ManagedProcess dns = UdpPeers.dns(topology.wan(), 5353, "198.18.7.7", WAN_V4);
             BundledHop socks = BundledHop.start(topology.wan(), "socks", Endpoint.of(WAN_V4, 1080), null,
                     "--user", "lan user:pa;ss");
             Path conf = workspace.writeFile(workspace.newDirectory("redsocks"), "redsocks.conf", """
@@ -114,21 +120,25 @@ class ImportRedsocksE2E {
                     	on_proxy_fail = close;
                     }
                     redudp {
-                    	local_ip = 127.0.0.1;
+                    	local_ip = %s;
                     	local_port = 10053;
                     	ip = %s;
                     	port = 1080;
-                    	dest_ip = 192.0.2.2;
-                    	dest_port = 53;
+                    	login = "lan user";
+                    	password = "pa;ss";
+                    	dest_ip = %s;
+                    	dest_port = 5353;
+                    	udp_timeout = 20;
                     }
                     dnstc {
                     	local_ip = 127.0.0.1;
                     	local_port = 5300;
                     }
-                    """.formatted(WAN_V4, WAN_V4, WAN_V4));
+                    """.formatted(WAN_V4, WAN_V4, GW_LAN_V4, WAN_V4, WAN_V4));
             Path toml = importAndCheck(topology.gw(), workspace, conf);
+            Path control = workspace.work().resolve("c.sock");
             try (socks; ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
-                    "--config", toml.toString())) {
+                    "--config", toml.toString(), "--control-socket", control.toString())) {
                 socks.awaitListening();
                 redirector.waitForPort("0.0.0.0", 12345);
                 redirector.waitForPort("0.0.0.0", 12346);
@@ -148,6 +158,24 @@ class ImportRedsocksE2E {
                 assertThat(lines.get(1)).contains("via=redsocks-2[http://" + WAN_V4 + ":3128]", "outcome=ok");
                 assertThat(socks.sessionCount()).isEqualTo(1);
                 assertThat(tinyproxy.connectCount()).isEqualTo(1);
+
+                // redudp: lan asks the listener on gw's LAN address, with no firewall rule at all.
+                redirector.awaitLogLines(line -> line.contains("listening for UDP on " + GW_LAN_V4 + ":10053"
+                        + " (every datagram to " + WAN_V4 + ":5353)"), 1, WAIT);
+                Command.Result dig = topology.lan().run(Duration.ofSeconds(20), "dig", "@" + GW_LAN_V4, "-p",
+                        "10053", "+short", "+tries=1", "+time=5", "web.example", "A");
+                assertThat(dig.requireSuccess().stdout().strip()).isEqualTo("198.18.7.7");
+                assertThat(dns.awaitLogLine("query web.example type 1 from " + WAN_V4, WAIT))
+                        .as("the responder saw the proxy's relay, not gw or lan").isNotNull();
+                assertThat(dns.logText()).doesNotContain("from " + GW_LAN_V4, "from 198.18.1.2");
+                assertThat(redirector.awaitLogLines(line -> line.contains("udp flow") && line.contains(" start "), 1,
+                        WAIT).get(0)).contains("client=198.18.1.2:", "dst=" + WAN_V4 + ":5353",
+                        "via=redudp-1[socks5://lan%20user:***@" + WAN_V4 + ":1080]");
+                assertThat(socks.awaitOneNewSession(1)).as("the association").contains("client=" + GW_WAN_V4 + ":");
+                Command.Result status = ChainsocksProcess.runToCompletion(topology.gw(), WAIT, "status",
+                        "--control-socket", control.toString()).requireSuccess();
+                assertThat(status.stdout()).contains("udp listener " + GW_LAN_V4 + ":10053 fixed to " + WAN_V4
+                        + ":5353").contains("datagrams: up 1, down 1");
             }
         }
     }

@@ -95,7 +95,7 @@ class TproxyE2E {
                 } finally {
                     apply(topology, down);
                 }
-                assertNothingInForce(topology);
+                GeneratedRules.assertNothingInForce(topology.gw(), 123);
                 int requests = web.requestLines().size();
                 assertThat(Curl.get(topology.lan(), web.url(WAN_V4, HttpFileServer.PAGE_PATH)))
                         .isEqualTo(web.page());
@@ -128,27 +128,11 @@ class TproxyE2E {
         }
     }
 
-    private static void assertNothingInForce(GatewayTopology topology) {
-        for (String ip : List.of("-4", "-6")) {
-            assertThat(topology.gw().exec("ip", ip, "rule", "list")).doesNotContain("proto 67", "lookup 123");
-            assertThat(topology.gw().exec("ip", ip, "route", "show", "table", "all")).doesNotContain("proto 67");
-        }
-        assertThat(topology.gw().exec("iptables-save", "-t", "mangle") + topology.gw().exec("ip6tables-save", "-t",
-                "mangle") + topology.gw().exec("nft", "list", "ruleset")).doesNotContainIgnoringCase("chainsocks");
-    }
-
     private static String rules(GatewayTopology topology, Path config, String backend, String... options) {
-        List<String> args = new java.util.ArrayList<>(List.of("rules", "--config", config.toString(),
-                "--backend", backend));
-        args.addAll(List.of(options));
-        Command.Result result = ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(60),
-                args.toArray(String[]::new)).requireSuccess();
-        assertThat(result.stderr()).as("rules warnings").doesNotContain("warning");
-        return result.stdout();
+        return GeneratedRules.print(topology.gw(), config, backend, options);
     }
 
     private static void apply(GatewayTopology topology, String script) {
-        Path file = topology.workspace().writeFile(topology.workspace().newDirectory("rules"), "rules", script);
-        topology.gw().execScript("sh -e " + file);
+        GeneratedRules.apply(topology.gw(), script);
     }
 }

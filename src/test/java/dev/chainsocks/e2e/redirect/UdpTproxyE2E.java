@@ -34,6 +34,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>What proves the path: the echo server answers with the address it saw the datagram come from, which is the
  * proxy's relay and not the LAN client; the client sees the answer come from the address it sent to; chainsocks
  * logs a start and an end line per flow, and the end comes from the idle timeout, observed in the log.
+ *
+ * <p>No rule is written by hand: {@code gw} applies exactly what {@code chainsocks rules --mode gateway --lan-iface
+ * gw-lan} prints for the configuration (twice, leaving one copy), and the printed removal leaves nothing behind.
  */
 @Tag("e2e")
 class UdpTproxyE2E {
@@ -44,42 +47,47 @@ class UdpTproxyE2E {
     private static final String DNS_ANSWER = "198.18.7.7";
     private static final Duration LOG_WAIT = Duration.ofSeconds(30);
 
+    /** Keeps the fd00::/8 and 198.18.0.0/15 test networks out of the default exemptions. */
+    private static final String FIREWALL = """
+
+            [firewall]
+            exempt = ["10.0.0.0/8"]
+            """;
+
     /**
-     * The TPROXY rules for UDP, written by hand here (the {@code rules} generator is to print the same): marked
-     * packets are delivered locally, and lan's UDP is marked and handed to the listener.
+     * Prints the rules for {@code config} with {@code chainsocks rules --mode gateway --lan-iface gw-lan}, applies
+     * them twice (the second run must replace, not add), and returns the printed removal script.
      */
-    private static String tproxyRules(String backend) {
-        String routes = """
-                ip rule add fwmark 0x1 lookup 100
-                ip route add local 0.0.0.0/0 dev lo table 100
-                ip -6 rule add fwmark 0x1 lookup 100
-                ip -6 route add local ::/0 dev lo table 100
-                """;
-        if (backend.equals("nft")) {
-            return routes + """
-                    nft -f - <<'EOF'
-                    table inet chainsocks_udp {
-                      chain prerouting {
-                        type filter hook prerouting priority mangle; policy accept;
-                        iifname "%1$s" meta nfproto ipv4 meta l4proto udp meta mark set 0x1 tproxy ip to :%2$d accept
-                        iifname "%1$s" meta nfproto ipv6 meta l4proto udp meta mark set 0x1 tproxy ip6 to :%2$d accept
-                      }
-                    }
-                    EOF
-                    """.formatted(GW_LAN_IF, PORT);
+    private static String applyGeneratedRules(GatewayTopology topology, Path config, String backend) {
+        String up = GeneratedRules.print(topology.gw(), config, backend, "--mode", "gateway", "--lan-iface",
+                GW_LAN_IF);
+        String down = GeneratedRules.print(topology.gw(), config, backend, "--mode", "gateway", "--lan-iface",
+                GW_LAN_IF, "--down");
+        GeneratedRules.apply(topology.gw(), up);
+        GeneratedRules.apply(topology.gw(), up);
+        for (String ip : List.of("-4", "-6")) {
+            assertThat(topology.gw().exec("ip", ip, "rule", "list").lines()
+                    .filter(l -> l.contains("fwmark 0x1/0x1 lookup 100 proto 67"))).hasSize(1);
         }
-        return routes + """
-                iptables -t mangle -A PREROUTING -i %1$s -p udp -j TPROXY --on-port %2$d --on-ip 0.0.0.0 \
-                  --tproxy-mark 0x1/0x1
-                ip6tables -t mangle -A PREROUTING -i %1$s -p udp -j TPROXY --on-port %2$d --on-ip :: \
-                  --tproxy-mark 0x1/0x1
-                """.formatted(GW_LAN_IF, PORT);
+        if (backend.equals("iptables")) {
+            for (String save : List.of("iptables-save", "ip6tables-save")) {
+                String mangle = topology.gw().exec(save, "-t", "mangle");
+                assertThat(mangle.lines().filter(l -> l.equals("-A PREROUTING -i " + GW_LAN_IF + " -j CHAINSOCKS")))
+                        .hasSize(1);
+                assertThat(mangle.lines().filter(l -> l.contains("-p udp") && l.contains("-j TPROXY")
+                        && l.contains("--on-port " + PORT))).hasSize(1);
+            }
+        } else {
+            assertThat(topology.gw().exec("nft", "list", "ruleset").lines()
+                    .filter(l -> l.contains("udp") && l.contains("tproxy") && l.contains(":" + PORT))).hasSize(2);
+        }
+        return down;
     }
 
     @ParameterizedTest(name = "{0} hop, {1}")
     @CsvSource({"bundled, iptables", "bundled, nft", "dante, iptables", "dante, nft"})
     void lanUdpAndDnsGoThroughTheHopsUdpRelay(String peer, String backend) throws Exception {
-        Prerequisites.require("iptables", "ip6tables", "nft", "ss", "dig", "python3", "danted");
+        Prerequisites.require("iptables", "ip6tables", "nft", "ip", "ss", "dig", "python3", "danted");
         TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-" + peer + "-" + backend);
         try (GatewayTopology topology = GatewayTopology.create(workspace)) {
             ManagedProcess echo = UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
@@ -98,7 +106,6 @@ class UdpTproxyE2E {
                 hop = dante;
             }
             try (hop) {
-                topology.gw().execScript(tproxyRules(backend));
                 Path config = workspace.work().resolve("udp.toml");
                 Files.writeString(config, """
                         [[listener]]
@@ -109,7 +116,8 @@ class UdpTproxyE2E {
 
                         [chain.main]
                         hops = ["%s"]
-                        """.formatted(PORT, hopUri));
+                        """.formatted(PORT, hopUri) + FIREWALL);
+                String down = applyGeneratedRules(topology, config, backend);
                 Path control = workspace.work().resolve("c.sock");
                 try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
                         "--config", config.toString(), "--control-socket", control.toString())) {
@@ -158,6 +166,13 @@ class UdpTproxyE2E {
                     Command.Result after = ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(30),
                             "status", "--control-socket", control.toString());
                     assertThat(after.requireSuccess().stdout()).contains("flows: 0 active of max 1024, 4 started");
+
+                    // The printed removal leaves nothing behind, and lan's UDP then reaches wan directly.
+                    GeneratedRules.apply(topology.gw(), down);
+                    GeneratedRules.assertNothingInForce(topology.gw(), 100);
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V4, ECHO_PORT, "direct"))
+                            .startsWith("reply from " + WAN_V4 + ":" + ECHO_PORT + " echo " + LAN_V4 + ":")
+                            .endsWith(" direct");
                     assertThat(redirector.stop()).isZero();
                 }
             }
@@ -166,14 +181,13 @@ class UdpTproxyE2E {
 
     @Test
     void aFullTableEvictsTheLeastRecentFlowAndAClosedAssociationEndsItsFlow() throws Exception {
-        Prerequisites.require("iptables", "ip6tables", "ss", "python3");
+        Prerequisites.require("iptables", "ip6tables", "nft", "ip", "ss", "python3");
         TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-evict");
         try (GatewayTopology topology = GatewayTopology.create(workspace)) {
             UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
             try (BundledHop hop = BundledHop.start(topology.wan(), "hop", Endpoint.of(WAN_V4, 1080), null,
                     "--allow-from", "198.18.0.0/15")) {
                 hop.awaitListening();
-                topology.gw().execScript(tproxyRules("iptables"));
                 Path config = workspace.work().resolve("udp.toml");
                 Files.writeString(config, """
                         [[listener]]
@@ -187,7 +201,8 @@ class UdpTproxyE2E {
 
                         [chain.main]
                         hops = ["%s"]
-                        """.formatted(PORT, WAN_V4, hop.uri("socks5")));
+                        """.formatted(PORT, WAN_V4, hop.uri("socks5")) + FIREWALL);
+                applyGeneratedRules(topology, config, "iptables");
                 Path control = workspace.work().resolve("c.sock");
                 try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
                         "--config", config.toString(), "--control-socket", control.toString())) {
@@ -226,16 +241,15 @@ class UdpTproxyE2E {
 
     @Test
     void reloadKeepsAnUnchangedUdpListenerWithItsFlowsAndReplacesAChangedOne() throws Exception {
-        Prerequisites.require("iptables", "ip6tables", "ss", "python3");
+        Prerequisites.require("iptables", "ip6tables", "nft", "ip", "ss", "python3");
         TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-reload");
         try (GatewayTopology topology = GatewayTopology.create(workspace)) {
             UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
             try (BundledHop hop = BundledHop.start(topology.wan(), "hop", Endpoint.of(WAN_V4, 1080), null,
                     "--allow-from", "198.18.0.0/15")) {
                 hop.awaitListening();
-                topology.gw().execScript(tproxyRules("iptables"));
                 Path config = workspace.work().resolve("udp.toml");
-                String template = """
+                String template = FIREWALL + """
                         [[listener]]
                         protocol = "udp"
                         listen = "[::]:%d"
@@ -247,6 +261,7 @@ class UdpTproxyE2E {
                         %s
                         """;
                 Files.writeString(config, template.formatted(PORT, 10, hop.uri("socks5"), ""));
+                applyGeneratedRules(topology, config, "nft");
                 Path control = workspace.work().resolve("c.sock");
                 try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
                         "--config", config.toString(), "--control-socket", control.toString())) {
@@ -271,6 +286,88 @@ class UdpTproxyE2E {
                     assertThat(status(topology, control)).contains("flows: 1 active of max 20, 1 started");
                     assertThat(redirector.stop()).isZero();
                 }
+            }
+        }
+    }
+
+    /**
+     * A chain of two bundled servers: hop 1 grants an association, a CONNECT through hop 1 carries hop 2's UDP
+     * ASSOCIATE (over IPv6, so hop 2 sees hop 1 come from another address than chainsocks), and every datagram to
+     * hop 1's relay carries two headers: the outer names hop 2's relay, the inner the destination. Answers come back
+     * wrapped twice and reach the LAN client from the address it asked. A chain listed first whose hop 2 refuses the
+     * password fails at hop 2's association: both of its connections to hop 1 are closed and the flow goes through
+     * the next chain.
+     */
+    @Test
+    void twoSocks5HopsCarryUdpWithOneHeaderEach() throws Exception {
+        Prerequisites.require("iptables", "ip6tables", "nft", "ip", "ss", "dig", "python3");
+        TestWorkspace workspace = TestWorkspace.forTest("UdpTproxyE2E-two-hops");
+        try (GatewayTopology topology = GatewayTopology.create(workspace)) {
+            UdpPeers.echo(topology.wan(), ECHO_PORT, WAN_V4, WAN_V6);
+            UdpPeers.dns(topology.wan(), DNS_PORT, DNS_ANSWER, WAN_V4, WAN_V6);
+            try (BundledHop first = BundledHop.start(topology.wan(), "hop1", Endpoint.of(WAN_V4, 1080), null,
+                    "--allow-from", "198.18.0.0/15");
+                    BundledHop second = BundledHop.start(topology.wan(), "hop2", Endpoint.of(WAN_V4, 1081),
+                            Endpoint.of(WAN_V6, 1081), "--user", "two:pw2", "--allow-from", "fd00::/8")) {
+                first.awaitListening();
+                second.awaitListening();
+                Path config = workspace.work().resolve("udp.toml");
+                Files.writeString(config, """
+                        [[listener]]
+                        protocol = "udp"
+                        listen = "[::]:%d"
+                        chains = ["refused", "two"]
+
+                        [chain.refused]
+                        hops = ["%2$s", "socks5://two:wrong@[%3$s]:1081"]
+
+                        [chain.two]
+                        hops = ["%2$s", "socks5://two:pw2@[%3$s]:1081"]
+                        """.formatted(PORT, first.uri("socks5"), WAN_V6) + FIREWALL);
+                Command.Result check = ChainsocksProcess.runToCompletion(topology.gw(), Duration.ofSeconds(60),
+                        "check", "--config", config.toString());
+                assertThat(check.exitCode()).as(check.toString()).isZero();
+                String down = applyGeneratedRules(topology, config, "nft");
+                try (ChainsocksProcess redirector = ChainsocksProcess.start(topology.gw(), "run", "run",
+                        "--config", config.toString(), "--control-socket",
+                        workspace.work().resolve("c.sock").toString())) {
+                    redirector.awaitLogLines(line -> line.contains("listening for UDP on [::]:" + PORT), 1,
+                            LOG_WAIT);
+                    try {
+                        assertThat(UdpPeers.ask(topology.lan(), WAN_V4, ECHO_PORT, "ping4"))
+                                .startsWith("reply from " + WAN_V4 + ":" + ECHO_PORT + " echo ").endsWith(" ping4");
+                    } catch (RuntimeException | AssertionError e) {
+                        throw new AssertionError("no answer through two hops; chainsocks:\n"
+                                + String.join("\n", redirector.logLines()) + "\nhop 1:\n"
+                                + String.join("\n", first.process().logLines()) + "\nhop 2:\n"
+                                + String.join("\n", second.process().logLines()), e);
+                    }
+                    assertThat(UdpPeers.ask(topology.lan(), WAN_V6, ECHO_PORT, "ping6"))
+                            .startsWith("reply from " + WAN_V6 + ":" + ECHO_PORT + " echo ").endsWith(" ping6");
+                    Command.Result answer = topology.lan().run(Duration.ofSeconds(20), "dig", "@" + WAN_V4, "-p",
+                            String.valueOf(DNS_PORT), "+short", "+tries=1", "+time=5", "web.example", "A");
+                    assertThat(answer.requireSuccess().stdout().strip()).isEqualTo(DNS_ANSWER);
+
+                    List<String> starts = redirector.awaitLogLines(line -> line.contains("udp flow")
+                            && line.contains(" start "), 3, LOG_WAIT);
+                    assertThat(starts).allSatisfy(line -> assertThat(line).contains("via=two[",
+                                    "(after chain refused: hop 2 UDP ASSOCIATE: ")
+                            .containsPattern("relay=" + WAN_V4.replace(".", "\\.") + ":\\d+>\\[" + WAN_V6
+                                    + "\\]:\\d+"));
+                    // Hop 1: per flow and chain, the association and the CONNECT to hop 2, the refused chain's two
+                    // closed again; hop 2: per flow, one association asked for by hop 1, over IPv6.
+                    List<String> firstSessions = first.awaitNewSessions(0, 12);
+                    assertThat(firstSessions.stream().filter(l -> l.contains("dst=[" + WAN_V6 + "]:1081")))
+                            .hasSize(6);
+                    // The three good flows are still open (a minute's idle timeout): these ends are the refused ones.
+                    assertThat(first.process().awaitLogLines(AccessLogLines::isEnd, 6, LOG_WAIT))
+                            .hasSizeGreaterThanOrEqualTo(6);
+                    assertThat(second.awaitNewSessions(0, 3)).hasSize(3)
+                            .allSatisfy(line -> assertThat(line).contains("client=[" + WAN_V6 + "]:"));
+                    assertThat(redirector.stop()).isZero();
+                }
+                GeneratedRules.apply(topology.gw(), down);
+                GeneratedRules.assertNothingInForce(topology.gw(), 100);
             }
         }
     }
@@ -303,8 +400,8 @@ class UdpTproxyE2E {
             assertThat(check.exitCode()).as(check.toString()).isEqualTo(2);
             assertThat(check.stderr()).contains(config + ":7: [chain.web] hops[0]: hop 1 http://198.19.2.2:3128"
                     + " speaks http, which cannot carry UDP, needed by UDP [[listener]] #1 (0.0.0.0:" + PORT + ")");
-            assertThat(check.stderr()).contains(config + ":7: [chain.web] hops[1]: hop 2 socks5://198.19.2.2:1080"
-                    + " cannot carry UDP");
+            // A socks5 hop after it could carry UDP: only the http hop is refused.
+            assertThat(check.stderr()).doesNotContain("hops[1]");
         }
     }
 }

@@ -30,6 +30,10 @@ public final class FullScreen {
     private final Sampler sampler = new Sampler();
     private final AtomicBoolean quit = new AtomicBoolean();
     private final AtomicBoolean resized = new AtomicBoolean();
+    /** Held while a frame is written or the terminal given back, so a frame never lands after the restore. */
+    private final Object drawing = new Object();
+    /** Guarded by {@link #drawing}. */
+    private boolean restored;
     private SortColumn sort;
     private Frame frame;
     private String problem;
@@ -44,7 +48,11 @@ public final class FullScreen {
         this.frame = sampler.next(first);
     }
 
-    /** Runs until {@code q}, Ctrl-C or the end of input. */
+    /**
+     * Runs until {@code q}, Ctrl-C or the end of input. A SIGTERM or SIGHUP ends it too: a shutdown hook gives the
+     * terminal back (main screen, cursor, line mode and echo), since the JVM stops without running this method's
+     * own clean-up.
+     */
     public void run() throws IOException {
         Attributes saved = terminal.enterRawMode();
         Terminal.SignalHandler previousInt = terminal.handle(Terminal.Signal.INT, signal -> quit.set(true));
@@ -52,15 +60,34 @@ public final class FullScreen {
         terminal.puts(Capability.enter_ca_mode);
         terminal.puts(Capability.cursor_invisible);
         terminal.flush();
+        Thread hook = new Thread(() -> restore(saved), "top-terminal-restore");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             loop();
         } finally {
+            restore(saved);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook runs, or has run, and finds the terminal given back.
+            }
+            terminal.handle(Terminal.Signal.INT, previousInt);
+            terminal.handle(Terminal.Signal.WINCH, previousWinch);
+        }
+    }
+
+    /** Gives the terminal back as it was before {@link #run()}; once, from whichever thread comes first. */
+    private void restore(Attributes saved) {
+        synchronized (drawing) {
+            if (restored) {
+                return;
+            }
+            restored = true;
+            quit.set(true);
             terminal.puts(Capability.cursor_visible);
             terminal.puts(Capability.exit_ca_mode);
             terminal.flush();
             terminal.setAttributes(saved);
-            terminal.handle(Terminal.Signal.INT, previousInt);
-            terminal.handle(Terminal.Signal.WINCH, previousWinch);
         }
     }
 
@@ -79,8 +106,13 @@ public final class FullScreen {
                 display.clear();
                 display.resize(terminal.getHeight(), terminal.getWidth());
             }
-            display.update(screen(display.getColumns(), display.getRows()), 0);
-            terminal.flush();
+            synchronized (drawing) {
+                if (restored) {
+                    return;
+                }
+                display.update(screen(display.getColumns(), display.getRows()), 0);
+                terminal.flush();
+            }
             long wait = Math.max(1, (nextSample - System.nanoTime()) / 1_000_000);
             int key = reader.read(wait);
             if (key == NonBlockingReader.EOF) {

@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -167,6 +168,37 @@ class TopE2E {
             assertThat(dead).isEqualTo("1");
             assertThat(tmux("capture-pane", "-p", "-t", "top")).doesNotContain("chainsocks top: up");
             assertThat(service.process().isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void sigtermGivesTheTerminalBack() throws Exception {
+        try (ChainsocksProcess service = startService()) {
+            List<String> top = new ArrayList<>(ChainsocksProcess.command(topology.workspace(), "top",
+                    "--control-socket", controlSocket.toString()));
+            // sh writes its PID and becomes top (exec), so that PID is top's own. Once top has ended, the pane's
+            // shell records the terminal's modes.
+            Path pidFile = controlDirectory.resolve("top-pid");
+            Path modes = controlDirectory.resolve("stty-after-top");
+            String shellCommand = "sh -c " + shellQuote("echo $$ > " + shellQuote(pidFile.toString()) + "; exec "
+                    + top.stream().map(TopE2E::shellQuote).collect(Collectors.joining(" ")))
+                    + "; stty -a > " + shellQuote(modes.toString());
+            tmux("new-session", "-d", "-s", "top", "-x", "160", "-y", "40", shellCommand, ";",
+                    "set-option", "-t", "top", "remain-on-exit", "on");
+            awaitScreen("top's first frame", text -> text.contains("chainsocks top: up "));
+            assertThat(tmux("display-message", "-p", "-t", "top", "#{alternate_on}").strip()).isEqualTo("1");
+
+            long pid = Long.parseLong(readIfExists(pidFile).strip());
+            ProcessHandle topProcess = ProcessHandle.of(pid).orElseThrow();
+            Command.run(List.of("kill", "-TERM", Long.toString(pid)), Duration.ofSeconds(10));
+            assertThat(topProcess.onExit().get(SCREEN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).isAlive())
+                    .isFalse();
+            String stty = await("the terminal's modes after top", () -> readIfExists(modes),
+                    text -> text.contains("speed"));
+            // Line mode and echo are back (raw mode would print -icanon -echo).
+            assertThat(stty).containsPattern("(?<![-\\w])icanon\\b").containsPattern("(?<![-\\w])echo\\b");
+            assertThat(tmux("display-message", "-p", "-t", "top", "#{alternate_on}").strip()).isEqualTo("0");
+            assertThat(tmux("capture-pane", "-p", "-t", "top")).doesNotContain("chainsocks top: up");
         }
     }
 

@@ -361,13 +361,51 @@ public final class Relay {
     private abstract class Flow {
         final Side from;
         final Side to;
+        final Consumer<ByteBuffer> grant = this::granted;
         boolean done;
+        boolean waitingForBuffer;
         volatile long bytes;
 
         Flow(Side from, Side to) {
             this.from = from;
             this.to = to;
         }
+
+        /** No buffer to be had now: wait for the pool to hand one over; {@link #resume} goes on with it. */
+        void awaitBuffer() {
+            waitingForBuffer = true;
+            pool.await(grant);
+        }
+
+        /** Stops waiting for a buffer, if it was. */
+        void cancelBufferWait() {
+            if (waitingForBuffer) {
+                pool.cancel(grant);
+                waitingForBuffer = false;
+            }
+        }
+
+        /** The pool handed over a released buffer (on a later loop turn). */
+        private void granted(ByteBuffer buffer) {
+            waitingForBuffer = false;
+            if (ended) {
+                pool.release(buffer);
+                return;
+            }
+            try {
+                resume(buffer);
+            } catch (IOException e) {
+                from.failed(e);
+                return;
+            }
+            if (!ended) {
+                from.updateInterest();
+                to.updateInterest();
+            }
+        }
+
+        /** Goes on reading with {@code buffer}, which the pool handed over after {@link #awaitBuffer}. */
+        abstract void resume(ByteBuffer buffer) throws IOException;
 
         /** Bytes to deliver before reading: plaintext read during the handshakes, and unread protected bytes. */
         abstract void preload(ByteBuffer plaintext, ByteBuffer wire);
@@ -397,8 +435,6 @@ public final class Relay {
         Pipe pipe;
         long inPipe;
         boolean destinationFull;
-        boolean waitingForBuffer;
-        final Consumer<ByteBuffer> grant = this::granted;
         boolean eof;
 
         Direction(Side from, Side to) {
@@ -506,8 +542,7 @@ public final class Relay {
         private boolean moveUnbuffered() throws IOException {
             UnbufferedCopy copier = pool.unbuffered();
             if (copier == null) {
-                waitingForBuffer = true;
-                pool.await(grant);
+                awaitBuffer();
                 return false;
             }
             long n = copier.move(from.channel, to.channel);
@@ -530,24 +565,10 @@ public final class Relay {
             return n == pool.bufferSize();
         }
 
-        /** The pool handed over a released buffer (on a later loop turn). */
-        private void granted(ByteBuffer buffer) {
-            waitingForBuffer = false;
-            if (ended) {
-                pool.release(buffer);
-                return;
-            }
-            try {
-                if (copy(buffer)) {
-                    read();
-                }
-            } catch (IOException e) {
-                from.failed(e);
-                return;
-            }
-            if (!ended) {
-                from.updateInterest();
-                to.updateInterest();
+        @Override
+        void resume(ByteBuffer buffer) throws IOException {
+            if (copy(buffer)) {
+                read();
             }
         }
 
@@ -616,10 +637,7 @@ public final class Relay {
                 pipe = null;
                 inPipe = 0;
             }
-            if (waitingForBuffer) {
-                pool.cancel(grant);
-                waitingForBuffer = false;
-            }
+            cancelBufferWait();
         }
     }
 
@@ -640,13 +658,11 @@ public final class Relay {
     private final class ProtectedDirection extends Flow {
         final boolean protecting;
         final StreamProtection codec;
-        final Consumer<ByteBuffer> grant = this::granted;
         ByteBuffer source;
         ByteBuffer out;
         /** Plaintext bytes {@code out} stands for, counted once it is written. */
         int outPlaintext;
         boolean eof;
-        boolean waitingForBuffer;
 
         ProtectedDirection(Side from, Side to, boolean protecting) {
             super(from, to);
@@ -722,8 +738,7 @@ public final class Relay {
             }
             ByteBuffer taken = pool.tryTake();
             if (taken == null) {
-                waitingForBuffer = true;
-                pool.await(grant);
+                awaitBuffer();
                 return false;
             }
             adopt(taken);
@@ -738,23 +753,10 @@ public final class Relay {
             source = buffer.flip();
         }
 
-        private void granted(ByteBuffer buffer) {
-            waitingForBuffer = false;
-            if (ended) {
-                pool.release(buffer);
-                return;
-            }
+        @Override
+        void resume(ByteBuffer buffer) throws IOException {
             adopt(buffer);
-            try {
-                read();
-            } catch (IOException e) {
-                from.failed(e);
-                return;
-            }
-            if (!ended) {
-                from.updateInterest();
-                to.updateInterest();
-            }
+            read();
         }
 
         @Override
@@ -846,10 +848,7 @@ public final class Relay {
                 source = null;
             }
             out = null;
-            if (waitingForBuffer) {
-                pool.cancel(grant);
-                waitingForBuffer = false;
-            }
+            cancelBufferWait();
         }
     }
 }

@@ -724,14 +724,7 @@ public final class RulesetGenerator {
                 out.append("    chain ").append(hook).append(" {\n");
                 out.append("        type nat hook ").append(hook).append(" priority -100; policy accept;\n");
                 out.append("        meta l4proto != tcp return\n");
-                if (mode == RedirectMode.LOCAL) {
-                    config.service().mark().ifPresent(mark ->
-                            out.append("        meta mark ").append(ServiceConfig.hex(mark)).append(" return\n"));
-                    ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
-                } else {
-                    lanInterface.ifPresent(name ->
-                            out.append("        iifname != \"").append(name).append("\" return\n"));
-                }
+                nftSourceReturns(out, config, mode, ownerUid, lanInterface);
                 nftReturns(out, family, plan.exemptions());
                 out.append("        meta l4proto tcp redirect to :").append(plan.listener().listen().getPort())
                         .append('\n');
@@ -743,14 +736,7 @@ public final class RulesetGenerator {
                 out.append("        type nat hook ").append(hook).append(" priority -101; policy accept;\n");
                 out.append("        meta l4proto != { tcp, udp } return\n");
                 out.append("        th dport != ").append(DNS_PORT).append(" return\n");
-                if (mode == RedirectMode.LOCAL) {
-                    config.service().mark().ifPresent(mark ->
-                            out.append("        meta mark ").append(ServiceConfig.hex(mark)).append(" return\n"));
-                    ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
-                } else {
-                    lanInterface.ifPresent(name ->
-                            out.append("        iifname != \"").append(name).append("\" return\n"));
-                }
+                nftSourceReturns(out, config, mode, ownerUid, lanInterface);
                 nftReturns(out, family, dns.exemptions());
                 out.append("        meta l4proto { tcp, udp } dnat to ").append(dns.target()).append('\n');
                 out.append("    }\n");
@@ -778,9 +764,7 @@ public final class RulesetGenerator {
                     out.append("    # This machine's own packets, marked, are routed back through prerouting above.\n");
                     out.append("    chain reroute {\n");
                     out.append("        type route hook output priority mangle; policy accept;\n");
-                    config.service().mark().ifPresent(own ->
-                            out.append("        meta mark ").append(ServiceConfig.hex(own)).append(" return\n"));
-                    ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
+                    nftOwnReturns(out, config, ownerUid);
                     nftReturns(out, family, divert.exemptions());
                     for (Target target : divert.targets()) {
                         out.append("        meta l4proto ").append(target.transport().ruleName())
@@ -792,6 +776,26 @@ public final class RulesetGenerator {
             out.append("}\n");
         }
         return out.toString();
+    }
+
+    /**
+     * What a nat chain lets through by where it comes from: in local mode chainsocks' own packets, in gateway mode
+     * whatever did not arrive on the LAN interface (when one is given).
+     */
+    private static void nftSourceReturns(StringBuilder out, ChainsocksConfig config, RedirectMode mode,
+                                         OptionalInt ownerUid, Optional<String> lanInterface) {
+        if (mode == RedirectMode.LOCAL) {
+            nftOwnReturns(out, config, ownerUid);
+        } else {
+            lanInterface.ifPresent(name -> out.append("        iifname != \"").append(name).append("\" return\n"));
+        }
+    }
+
+    /** chainsocks' own packets, by {@code service.mark} and the owner uid: the nft form of {@link #ownExemptions}. */
+    private static void nftOwnReturns(StringBuilder out, ChainsocksConfig config, OptionalInt ownerUid) {
+        config.service().mark().ifPresent(mark ->
+                out.append("        meta mark ").append(ServiceConfig.hex(mark)).append(" return\n"));
+        ownerUid.ifPresent(uid -> out.append("        meta skuid ").append(uid).append(" return\n"));
     }
 
     private static void nftReturns(StringBuilder out, Family family, List<Exemption> exemptions) {

@@ -251,9 +251,11 @@ class GssapiE2E {
 
         static Capture start(String name, int port) {
             Path file = network.topology().workspace().newDirectory("capture-" + name).resolve("wan.pcap");
+            // A 16 MiB kernel buffer (-B, in KiB): the transfers are a few MiB, and a packet the kernel drops for
+            // want of room would leave the capture short of what was sent.
             ManagedProcess process = network.topology().gw().spawn("tcpdump-" + name, "tcpdump", "-i",
-                    GatewayTopology.GW_WAN_IF, "-n", "--immediate-mode", "-U", "-s", "0", "-w", file.toString(),
-                    "tcp port " + port);
+                    GatewayTopology.GW_WAN_IF, "-n", "--immediate-mode", "-U", "-B", "16384", "-s", "0", "-w",
+                    file.toString(), "tcp port " + port);
             process.awaitLogLine("listening on " + GatewayTopology.GW_WAN_IF, LOG_WAIT);
             return new Capture(process, file);
         }
@@ -272,6 +274,14 @@ class GssapiE2E {
             long deadline = System.nanoTime() + LOG_WAIT.toNanos();
             while (!(Files.exists(file) && condition.holds())) {
                 assertThat(System.nanoTime()).as(what + "; " + process.tail()).isLessThan(deadline);
+                // tcpdump writes the file as packets come; checking it without a pause would take the CPU
+                // tcpdump needs to keep up.
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting: " + what, e);
+                }
             }
             process.stop();
             return file;

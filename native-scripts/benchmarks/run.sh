@@ -25,7 +25,9 @@
 # RELAY_CPS_COUNT=2000, RELAY_WARMUP_CONNECTIONS=6000, SYSCALL_CONNECTIONS=1000 (connections counted under strace),
 # SMALL_JVM_FLAGS (the small-footprint JVM variant, default below), RELAY_JVM_FLAGS (chainsocks' JVM flags in the
 # relay section; default: the systemd unit's), NO_DOC=1 to print results without
-# updating docs/benchmarks.md, KEEP_WORK=1 to keep the logs and configurations of the run.
+# updating docs/benchmarks.md, KEEP_WORK=1 to keep the logs and configurations of the run, PROFILE_CONNECTIONS=N
+# (relay section) to record each redirector with `perf record -g` over N short connections after the runs and print
+# where its CPU went (kernel, JVM, compiled Java), per symbol; needs perf (Debian: linux-perf).
 #
 # Needs: iproute2 (ip, ss), iptables, /usr/bin/python3, java 17, danted (dante-server), redsocks; socat and ncat
 # for the `clients` section only; gcc and strace for the `relay` section. Nothing beyond Debian's packages of these is downloaded or installed.
@@ -53,6 +55,7 @@ RELAY_STREAM_SECONDS="${RELAY_STREAM_SECONDS:-2}"
 RELAY_CPS_COUNT="${RELAY_CPS_COUNT:-2000}"
 RELAY_WARMUP_CONNECTIONS="${RELAY_WARMUP_CONNECTIONS:-6000}"
 SYSCALL_CONNECTIONS="${SYSCALL_CONNECTIONS:-1000}"
+PROFILE_CONNECTIONS="${PROFILE_CONNECTIONS:-0}"
 SMALL_JVM_FLAGS="${SMALL_JVM_FLAGS:--XX:+UseSerialGC -Xmx64m -Xmn4m -Xss256k -XX:TieredStopAtLevel=1}"
 # The relay section runs chainsocks as it is installed: with the JVM flags of the systemd unit's ExecStart= line,
 # which the /usr/bin/chainsocks launcher uses too (RELAY_JVM_FLAGS overrides them; "" means `java -jar` defaults).
@@ -735,8 +738,28 @@ print("%.1f %s" % (total / n, ", ".join("%s %.1f" % (k, v / n) for k, v in top))
 PYEOF
 }
 
+# Where a redirector's CPU goes over PROFILE_CONNECTIONS short connections: perf record of its process, JIT-compiled
+# Java named through the JVM's perf map (jcmd Compiler.perfmap). Prints the top symbols and the shares of the kernel,
+# the JVM itself (libjvm: interpreter, compilers, GC) and compiled Java; keeps the report in WORK.
+relay_profile() { # variant pid
+    local variant=$1 pid=$2 data="$WORK/perf-$1.data" report="$WORK/perf-$1.txt" recorder
+    perf record -q -F 1999 -g -p "$pid" -o "$data" 2>/dev/null &
+    recorder=$!
+    sleep 1
+    in_ns "$LAN" "$LOADGEN" cps 198.19.2.2:9100 "$PROFILE_CONNECTIONS" "$CPS_CONCURRENCY" 120 >/dev/null
+    kill -INT "$recorder"
+    wait "$recorder" 2>/dev/null || true
+    if [[ $variant != redsocks ]]; then jcmd "$pid" Compiler.perfmap >/dev/null 2>&1 || true; fi
+    perf report -i "$data" --stdio --no-children --sort dso,sym 2>/dev/null | grep -v '^$' >"$report" || true
+    log "  profile of $variant over $PROFILE_CONNECTIONS connections ($report):"
+    perf report -i "$data" --stdio --no-children --sort dso -g none 2>/dev/null | grep '%' | head -8 | sed 's/^/      /' >&2 || true
+    grep -E '^ +[0-9.]+%' "$report" | head -25 | sed 's/^/      /' >&2 || true
+    rm -f "/tmp/perf-$pid.map"
+}
+
 section_relay() {
     require gcc strace
+    if (( PROFILE_CONNECTIONS > 0 )); then require perf; KEEP_WORK=1; fi
     log "D: lan -> gw -> wan, C load generator: chainsocks splice / copy vs redsocks," \
         "${RELAY_STREAM_SECONDS}s streams x $RUNS rounds"
     RELAY_LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -790,6 +813,12 @@ section_relay() {
         syscalls[$variant]=$(relay_syscalls "${REDIRECTOR_PID[$variant]}")
         log "  system calls per connection, $variant: ${syscalls[$variant]}"
     done
+    if (( PROFILE_CONNECTIONS > 0 )); then
+        for variant in splice copy redsocks; do
+            redirect_to "${port[$variant]}"
+            relay_profile "$variant" "${REDIRECTOR_PID[$variant]}"
+        done
+    fi
     redirect_to none
     local -A rss=()
     for variant in splice copy redsocks; do

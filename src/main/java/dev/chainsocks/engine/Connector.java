@@ -21,11 +21,27 @@ public final class Connector {
         void failed(IOException cause);
     }
 
-    /** Applied to the new socket before it connects (for example SO_MARK so firewall rules can exempt it). */
+    /**
+     * Applied to the new socket before it connects (for example SO_MARK so firewall rules can exempt it), and told
+     * when its {@code connect()} is about to be made and has been made, on the loop thread, with nothing in between
+     * but the call. The kernel chooses the local port inside {@code connect()}, so {@link #afterConnect} is the
+     * first moment it can be known; the bracket lets a caller make other threads wait for that moment.
+     */
     public interface SocketSetup {
         SocketSetup NONE = channel -> { };
 
         void apply(SocketChannel channel) throws IOException;
+
+        /** Right before {@code connect()}; always followed by {@link #afterConnect}. */
+        default void beforeConnect(SocketChannel channel) {
+        }
+
+        /**
+         * Right after {@code connect()} returned ({@code issued}: the connection is established or on its way) or
+         * threw ({@code !issued}). Throwing fails the connection.
+         */
+        default void afterConnect(SocketChannel channel, boolean issued) throws IOException {
+        }
     }
 
     private Connector() {
@@ -41,7 +57,7 @@ public final class Connector {
         boolean handedOff = false;
         try {
             channel = open(target, setup);
-            if (channel.connect(target)) {
+            if (connect(channel, target, setup)) {
                 loop.register(channel, 0, new Pending(channel, callback, null));
                 handedOff = true;
                 callback.connected(channel);
@@ -61,6 +77,25 @@ public final class Connector {
                 ChannelClose.quietly(channel);
             }
         }
+    }
+
+    /**
+     * {@code connect()} without binding first: the kernel picks a local port that is free for this destination.
+     * (A {@code bind()} to port 0 beforehand would take a port no socket of any destination uses, a search that
+     * grows slow, and then fails, once tens of thousands of recent connections wait in TIME_WAIT.)
+     */
+    private static boolean connect(SocketChannel channel, InetSocketAddress target, SocketSetup setup)
+            throws IOException {
+        setup.beforeConnect(channel);
+        boolean issued = false;
+        boolean connected;
+        try {
+            connected = channel.connect(target);
+            issued = true;
+        } finally {
+            setup.afterConnect(channel, issued);
+        }
+        return connected;
     }
 
     private static SocketChannel open(InetSocketAddress target, SocketSetup setup) throws LocalSocketException {

@@ -26,6 +26,9 @@ import jnr.ffi.byref.IntByReference;
  * }</pre>
  */
 public final class LinuxSockets {
+
+    /** {@code sizeof(struct sockaddr_in6)}, the larger of the two socket address structures. */
+    private static final int SOCKADDR_IN6_SIZE = 28;
     private static final LinuxSockets INSTANCE = new LinuxSockets();
 
     private static final String ORIGINAL_DST_FEATURE =
@@ -180,6 +183,22 @@ public final class LinuxSockets {
             throw NativeAccess.lastError("setrlimit(RLIMIT_NOFILE)", null);
         }
         return new NoFileLimit(soft, hard, hard);
+    }
+
+    /**
+     * The local port of a socket, read from the kernel. Right after a non-blocking {@code connect()} the kernel has
+     * chosen it, while the JDK asks for it only once the connection is established.
+     */
+    public int localPort(NetworkChannel channel) throws IOException {
+        LibC libc = NativeAccess.libc("getsockname needs Linux");
+        int fd = ChannelDescriptor.of(channel);
+        byte[] address = new byte[SOCKADDR_IN6_SIZE];
+        IntByReference length = new IntByReference(address.length);
+        if (libc.getsockname(fd, address, length) != 0) {
+            throw NativeAccess.lastError("getsockname", null);
+        }
+        // sockaddr_in and sockaddr_in6 both have the port, in network order, after the 2-byte family.
+        return ((address[2] & 0xff) << 8) | (address[3] & 0xff);
     }
 
     /** Reads an int-valued socket option; package-private so tests can check what the setters did. */

@@ -80,6 +80,10 @@ final class NativeAccess {
         @SaveError
         int setsockopt(int fd, int level, int optname, @In IntByReference optval, int optlen);
 
+        /** {@code address} receives a {@code struct sockaddr_in} or {@code sockaddr_in6}. */
+        @SaveError
+        int getsockname(int fd, @Out byte[] address, @In @Out IntByReference length);
+
         @SaveError
         int getrlimit(int resource, @Out Rlimit limit);
 

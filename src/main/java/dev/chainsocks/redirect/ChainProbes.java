@@ -80,12 +80,7 @@ final class ChainProbes implements AutoCloseable {
 
     private void connect(Target target, ProxyChain chain, String what, InetSocketAddress address) {
         int[] boundPort = {-1};
-        Connector.SocketSetup setup = channel -> {
-            target.setup().apply(channel);
-            channel.bind(null);
-            boundPort[0] = ((InetSocketAddress) channel.getLocalAddress()).getPort();
-            loopGuard.ownSocketBound(boundPort[0]);
-        };
+        Connector.SocketSetup setup = loopGuard.guarding(target.setup(), port -> boundPort[0] = port);
         Connector.connect(loop, address, target.connectTimeout(chain), setup, new Connector.Callback() {
             @Override
             public void connected(SocketChannel channel) {

@@ -1,13 +1,21 @@
 package dev.chainsocks.redirect;
 
+import dev.chainsocks.engine.Connector;
+import dev.chainsocks.linux.LinuxSockets;
 import dev.chainsocks.syntax.AddressSyntax;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.nio.channels.SocketChannel;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntConsumer;
+import java.util.function.ToIntFunction;
 import org.tinylog.Logger;
 
 /**
@@ -17,23 +25,115 @@ import org.tinylog.Logger;
  *       listening port on one of this host's addresses (conntrack reports the socket's local address). With
  *       TPROXY the local address is always the destination, so it is the port and locality that tell;
  *   <li>our own upstream connection was caught by the REDIRECT rule (a missing exemption): its source port is one
- *       of the ports our upstream sockets are bound to, on one of this host's addresses.
+ *       of the ports our upstream sockets use, on one of this host's addresses.
  * </ol>
- * Upstream sockets are bound before they connect and their ports recorded here, so the second check cannot race
- * the kernel. Each offending source is logged once.
+ * Upstream sockets are not bound before they connect (see {@link Connector}): the kernel picks their port inside
+ * {@code connect()}, and loopback can deliver the looped connection to another event loop before that call has
+ * even returned. So each socket set up by {@link #guarding} marks its thread as connecting until its port is
+ * recorded, and {@link #check} first waits for every thread that is in the middle of a connect to record its
+ * port: the second check cannot race the kernel. Each offending source is logged once.
  */
 public final class LoopGuard {
 
-    private final Set<Integer> ownSourcePorts = ConcurrentHashMap.newKeySet();
-    private final Map<InetAddress, Boolean> warned = new ConcurrentHashMap<>();
+    /** One thread's connects: odd while a connect of that thread has not yet had its port recorded. */
+    private static final class ConnectSequence {
+        volatile long value;
+    }
 
-    /** Records the local port of an upstream socket we are about to connect. */
+    /** Our upstream sockets' local ports, with how many sockets use each (one port can serve two destinations). */
+    private final Map<Integer, Integer> ownSourcePorts = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Boolean> warned = new ConcurrentHashMap<>();
+    private final List<ConnectSequence> sequences = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<ConnectSequence> threadSequence = ThreadLocal.withInitial(() -> {
+        ConnectSequence sequence = new ConnectSequence();
+        sequences.add(sequence);
+        return sequence;
+    });
+    private final ToIntFunction<SocketChannel> localPort;
+
+    public LoopGuard() {
+        this(LoopGuard::kernelLocalPort);
+    }
+
+    /** With another way to read a socket's local port (tests). */
+    LoopGuard(ToIntFunction<SocketChannel> localPort) {
+        this.localPort = localPort;
+    }
+
+    private static int kernelLocalPort(SocketChannel channel) {
+        try {
+            return LinuxSockets.get().localPort(channel);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * {@code setup} for an upstream socket, plus the bookkeeping of this guard: the socket's port is recorded as
+     * ours once {@code connect()} has chosen it, and given to {@code recorded} (the caller hands it back to
+     * {@link #ownSocketClosed} when the socket closes).
+     */
+    public Connector.SocketSetup guarding(Connector.SocketSetup setup, IntConsumer recorded) {
+        return new Connector.SocketSetup() {
+            @Override
+            public void apply(SocketChannel channel) throws IOException {
+                setup.apply(channel);
+            }
+
+            @Override
+            public void beforeConnect(SocketChannel channel) {
+                threadSequence.get().value++;
+            }
+
+            @Override
+            public void afterConnect(SocketChannel channel, boolean issued) throws IOException {
+                ConnectSequence sequence = threadSequence.get();
+                try {
+                    if (issued) {
+                        int port;
+                        try {
+                            port = localPort.applyAsInt(channel);
+                        } catch (UncheckedIOException e) {
+                            throw e.getCause();
+                        }
+                        ownSocketBound(port);
+                        recorded.accept(port);
+                    }
+                } finally {
+                    sequence.value++;
+                }
+            }
+        };
+    }
+
+    /** Records the local port of an upstream socket. */
     public void ownSocketBound(int port) {
-        ownSourcePorts.add(port);
+        ownSourcePorts.merge(port, 1, Integer::sum);
     }
 
     public void ownSocketClosed(int port) {
-        ownSourcePorts.remove(port);
+        ownSourcePorts.computeIfPresent(port, (p, count) -> count == 1 ? null : count - 1);
+    }
+
+    /**
+     * Waits until no connect that began before this call is still without its recorded port. A connect and its
+     * recording are a few microseconds on another loop; the wait is longer only if that thread was preempted
+     * in between, and then it yields its core to it.
+     */
+    private void awaitConnectsInFlight() {
+        for (ConnectSequence sequence : sequences) {
+            long seen = sequence.value;
+            if ((seen & 1) == 0 || sequence == threadSequence.get()) {
+                continue;
+            }
+            for (int spins = 0; sequence.value == seen; spins++) {
+                if (spins < 64) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
     }
 
     /**
@@ -45,10 +145,11 @@ public final class LoopGuard {
      */
     public String check(InetSocketAddress client, int listenerPort, InetSocketAddress destination) {
         String reason = null;
+        awaitConnectsInFlight();
         if (destination.getPort() == listenerPort && isLocal(destination.getAddress())) {
             reason = "the original destination is chainsocks' own listener " + AddressSyntax.format(destination)
                     + " (a direct connection to the port, or the firewall rule did not NAT it)";
-        } else if (ownSourcePorts.contains(client.getPort()) && isLocal(client.getAddress())) {
+        } else if (ownSourcePorts.containsKey(client.getPort()) && isLocal(client.getAddress())) {
             reason = "the connection comes from chainsocks' own upstream socket " + AddressSyntax.format(client)
                     + "; exempt our traffic in the firewall (service.mark or the service user)";
         }

@@ -122,7 +122,8 @@ final class RedirectSession extends ClientSession {
     private void dialNextChain() {
         ProxyChain candidate = untried.next();
         chain = candidate;
-        ChainDialer dialer = new ChainDialer(loop, context.blocking(), this::prepareUpstream,
+        ChainDialer dialer = new ChainDialer(loop, context.blocking(),
+                context.loopGuard().guarding(this::prepareUpstream, upstreamPorts::add),
                 context.listener().config().discloseSource().headers(clientAddress()));
         dialer.dial(candidate, destination, context.timeoutsFor(candidate), new ChainDialer.Callback() {
             @Override
@@ -327,14 +328,10 @@ final class RedirectSession extends ClientSession {
                 ? FailureReason.DESTINATION : FailureReason.DIAL;
     }
 
-    /** Marks the socket for the firewall and binds it first, so the loop guard knows its source port. */
+    /** Marks the socket for the firewall; the loop guard records its port once connect() has chosen it. */
     private void prepareUpstream(SocketChannel upstream) throws IOException {
         context.upstreamSetup().apply(upstream);
         keepalive(upstream);
-        upstream.bind(null);
-        int port = ((InetSocketAddress) upstream.getLocalAddress()).getPort();
-        upstreamPorts.add(port);
-        context.loopGuard().ownSocketBound(port);
     }
 
     /** {@code [timeouts] keepalive-*}: TCP keepalive with our idle time, interval and count, when configured. */

@@ -2,7 +2,16 @@ package dev.chainsocks.redirect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chainsocks.engine.Connector;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The two ways a connection can loop back into chainsocks, and the connections that must not be mistaken for one. */
@@ -51,5 +60,99 @@ class LoopGuardTest {
         assertThat(guard.check(new InetSocketAddress("127.0.0.1", 40004), LISTENER.getPort(), DESTINATION)).isNull();
         assertThat(guard.check(new InetSocketAddress("127.0.0.1", 40005), LISTENER.getPort(), remote))
                 .as("same port on a host that is not this one").isNull();
+    }
+
+    @Test
+    void aPortTwoUpstreamSocketsShareStaysOursUntilBothClose() throws Exception {
+        int[] ports = {40006, 40006};
+        int[] next = {0};
+        LoopGuard sharing = new LoopGuard(channel -> ports[next[0]++]);
+        List<Integer> recorded = new ArrayList<>();
+        Connector.SocketSetup setup = sharing.guarding(Connector.SocketSetup.NONE, recorded::add);
+        InetSocketAddress ourUpstream = new InetSocketAddress("127.0.0.1", 40006);
+
+        for (int i = 0; i < 2; i++) {
+            setup.beforeConnect(null);
+            setup.afterConnect(null, true);
+        }
+        assertThat(recorded).containsExactly(40006, 40006);
+
+        sharing.ownSocketClosed(40006);
+        assertThat(sharing.check(ourUpstream, LISTENER.getPort(), DESTINATION)).contains("own upstream socket");
+        sharing.ownSocketClosed(40006);
+        assertThat(sharing.check(ourUpstream, LISTENER.getPort(), DESTINATION)).isNull();
+    }
+
+    @Test
+    void aConnectThatFailedRecordsNoPortAndHoldsNoCheckBack() throws Exception {
+        LoopGuard failing = new LoopGuard(channel -> {
+            throw new AssertionError("no port is read for a connect that threw");
+        });
+        Connector.SocketSetup setup = failing.guarding(Connector.SocketSetup.NONE, port -> { });
+
+        CompletableFuture.runAsync(() -> {
+            setup.beforeConnect(null);
+            try {
+                setup.afterConnect(null, false);
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }).get(10, TimeUnit.SECONDS);
+
+        assertThat(failing.check(new InetSocketAddress("127.0.0.1", 40007), LISTENER.getPort(), DESTINATION))
+                .isNull();
+    }
+
+    /**
+     * The kernel picks the port inside connect(), and a looped connection can reach another loop before the
+     * connecting loop has read it: the check must wait for that connect instead of passing the loop.
+     */
+    @Test
+    void aCheckWaitsForAConnectOnAnotherThreadToRecordItsPort() throws Exception {
+        CountDownLatch portRead = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        LoopGuard slow = new LoopGuard(channel -> {
+            portRead.countDown();
+            await(release);
+            return 40008;
+        });
+        Connector.SocketSetup setup = slow.guarding(Connector.SocketSetup.NONE, port -> { });
+        CompletableFuture<Void> connecting = CompletableFuture.runAsync(() -> {
+            setup.beforeConnect(null);
+            try {
+                setup.afterConnect(null, true);
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+        await(portRead);
+
+        Thread[] checker = new Thread[1];
+        CompletableFuture<String> check = new CompletableFuture<>();
+        checker[0] = new Thread(() -> check.complete(slow.check(new InetSocketAddress("127.0.0.1", 40008),
+                LISTENER.getPort(), DESTINATION)), "loop-guard-check");
+        checker[0].start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Arrays.stream(checker[0].getStackTrace()).noneMatch(f -> f.getMethodName().equals("awaitConnectsInFlight"))) {
+            assertThat(check).as("the check returned while the connect had no port yet").isNotDone();
+            assertThat(System.nanoTime()).as("the check never started waiting").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        assertThat(check).isNotDone();
+
+        release.countDown();
+        connecting.get(10, TimeUnit.SECONDS);
+        assertThat(check.get(10, TimeUnit.SECONDS)).contains("own upstream socket 127.0.0.1:40008");
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("timed out");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 }

@@ -751,6 +751,9 @@ relay_profile() { # variant pid
     wait "$recorder" 2>/dev/null || true
     if [[ $variant != redsocks ]]; then jcmd "$pid" Compiler.perfmap >/dev/null 2>&1 || true; fi
     perf report -i "$data" --stdio --no-children --sort dso,sym 2>/dev/null | grep -v '^$' >"$report" || true
+    # The same with each symbol's callers (Java frames need -XX:+PreserveFramePointer in RELAY_JVM_FLAGS).
+    perf report -i "$data" --stdio --no-children --sort dso,sym -G --percent-limit 0.3 2>/dev/null \
+        | grep -v '^$' >"${report%.txt}-callers.txt" || true
     log "  profile of $variant over $PROFILE_CONNECTIONS connections ($report):"
     perf report -i "$data" --stdio --no-children --sort dso -g none 2>/dev/null | grep '%' | head -8 | sed 's/^/      /' >&2 || true
     grep -E '^ +[0-9.]+%' "$report" | head -25 | sed 's/^/      /' >&2 || true

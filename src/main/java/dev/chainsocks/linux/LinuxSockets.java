@@ -8,7 +8,6 @@ import java.net.SocketAddress;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import dev.chainsocks.linux.NativeAccess.LibC;
-import jnr.ffi.Struct;
 import jnr.ffi.byref.IntByReference;
 
 /**
@@ -26,9 +25,6 @@ import jnr.ffi.byref.IntByReference;
  * }</pre>
  */
 public final class LinuxSockets {
-
-    /** {@code sizeof(struct sockaddr_in6)}, the larger of the two socket address structures. */
-    private static final int SOCKADDR_IN6_SIZE = 28;
     private static final LinuxSockets INSTANCE = new LinuxSockets();
 
     private static final String ORIGINAL_DST_FEATURE =
@@ -77,22 +73,15 @@ public final class LinuxSockets {
             throw new IOException("SO_ORIGINAL_DST needs a connected IP socket, local address is " + local);
         }
         int fd = ChannelDescriptor.of(accepted);
-        if (isIpv4(localInet.getAddress())) {
-            String call = "getsockopt(SO_ORIGINAL_DST)";
-            SockaddrIn address = new SockaddrIn(NativeAccess.runtime());
-            IntByReference length = new IntByReference(Struct.size(address));
-            if (libc.getsockopt(fd, LibC.SOL_IP, LibC.SO_ORIGINAL_DST, address, length) != 0) {
-                throw NativeAccess.lastError(call, null);
-            }
-            return address.toSocketAddress(call);
-        }
-        String call = "getsockopt(IP6T_SO_ORIGINAL_DST)";
-        SockaddrIn6 address = new SockaddrIn6(NativeAccess.runtime());
-        IntByReference length = new IntByReference(Struct.size(address));
-        if (libc.getsockopt(fd, LibC.SOL_IPV6, LibC.IP6T_SO_ORIGINAL_DST, address, length) != 0) {
+        boolean ipv4 = isIpv4(localInet.getAddress());
+        String call = ipv4 ? "getsockopt(SO_ORIGINAL_DST)" : "getsockopt(IP6T_SO_ORIGINAL_DST)";
+        byte[] address = new byte[RawSockaddr.MAX_SIZE];
+        IntByReference length = new IntByReference(address.length);
+        if (libc.getsockopt(fd, ipv4 ? LibC.SOL_IP : LibC.SOL_IPV6,
+                ipv4 ? LibC.SO_ORIGINAL_DST : LibC.IP6T_SO_ORIGINAL_DST, address, length) != 0) {
             throw NativeAccess.lastError(call, null);
         }
-        return address.toSocketAddress(call);
+        return RawSockaddr.parse(address, length.getValue(), ipv4 ? LibC.AF_INET : LibC.AF_INET6, call);
     }
 
     /** IPv4, or IPv4-mapped IPv6 ({@code ::ffff:a.b.c.d}) should the JDK ever hand one over unconverted. */
@@ -186,19 +175,18 @@ public final class LinuxSockets {
     }
 
     /**
-     * The local port of a socket, read from the kernel. Right after a non-blocking {@code connect()} the kernel has
-     * chosen it, while the JDK asks for it only once the connection is established.
+     * The local address of a socket, read from the kernel. Right after a non-blocking {@code connect()} the kernel
+     * has chosen it, while the JDK asks for it only once the connection is established.
      */
-    public int localPort(NetworkChannel channel) throws IOException {
+    public InetSocketAddress localAddress(NetworkChannel channel) throws IOException {
         LibC libc = NativeAccess.libc("getsockname needs Linux");
         int fd = ChannelDescriptor.of(channel);
-        byte[] address = new byte[SOCKADDR_IN6_SIZE];
+        byte[] address = new byte[RawSockaddr.MAX_SIZE];
         IntByReference length = new IntByReference(address.length);
         if (libc.getsockname(fd, address, length) != 0) {
             throw NativeAccess.lastError("getsockname", null);
         }
-        // sockaddr_in and sockaddr_in6 both have the port, in network order, after the 2-byte family.
-        return ((address[2] & 0xff) << 8) | (address[3] & 0xff);
+        return RawSockaddr.parse(address, length.getValue(), 0, "getsockname");
     }
 
     /** Reads an int-valued socket option; package-private so tests can check what the setters did. */

@@ -5,7 +5,6 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.Struct;
 import jnr.ffi.annotations.IgnoreError;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
@@ -72,10 +71,10 @@ final class NativeAccess {
         int EAGAIN = 11;
 
         @SaveError
-        int getsockopt(int fd, int level, int optname, @Out Struct optval, @In @Out IntByReference optlen);
+        int getsockopt(int fd, int level, int optname, @Out IntByReference optval, @In @Out IntByReference optlen);
 
         @SaveError
-        int getsockopt(int fd, int level, int optname, @Out IntByReference optval, @In @Out IntByReference optlen);
+        int getsockopt(int fd, int level, int optname, @Out byte[] optval, @In @Out IntByReference optlen);
 
         @SaveError
         int setsockopt(int fd, int level, int optname, @In IntByReference optval, int optlen);

@@ -173,29 +173,11 @@ public final class OriginalDestinationReceiver {
         return (length + word - 1) & -word;
     }
 
-    /** A {@code sockaddr_in} or {@code sockaddr_in6} at {@code offset}: family in host order, port big-endian. */
+    /** A {@code sockaddr_in} or {@code sockaddr_in6} at {@code offset}. */
     private static InetSocketAddress socketAddress(Pointer memory, long offset, int length, String what)
             throws IOException {
-        if (length < 2) {
-            throw new IOException(CALL + ": " + what + " address missing (" + length + " bytes)");
-        }
-        int family = memory.getShort(offset) & 0xffff;
-        int port = ((memory.getByte(offset + 2) & 0xff) << 8) | (memory.getByte(offset + 3) & 0xff);
-        if (family == LibC.AF_INET && length >= 16) {
-            byte[] address = new byte[4];
-            memory.get(offset + 4, address, 0, 4);
-            return new InetSocketAddress(InetAddress.getByAddress(address), port);
-        }
-        if (family == LibC.AF_INET6 && length >= 28) {
-            byte[] address = new byte[16];
-            memory.get(offset + 8, address, 0, 16);
-            int scope = memory.getInt(offset + 24);
-            // getByAddress turns an IPv4-mapped address (a dual-stack socket's IPv4 peer) into an Inet4Address.
-            InetAddress host = scope == 0 ? InetAddress.getByAddress(address)
-                    : Inet6Address.getByAddress(null, address, scope);
-            return new InetSocketAddress(host, port);
-        }
-        throw new IOException(CALL + ": " + what + " has address family " + family + " and " + length
-                + " bytes; expected AF_INET(" + LibC.AF_INET + ") or AF_INET6(" + LibC.AF_INET6 + ")");
+        byte[] raw = new byte[Math.max(0, Math.min(length, RawSockaddr.MAX_SIZE))];
+        memory.get(offset, raw, 0, raw.length);
+        return RawSockaddr.parse(raw, raw.length, 0, CALL + ": " + what);
     }
 }

@@ -79,19 +79,19 @@ final class ChainProbes implements AutoCloseable {
     }
 
     private void connect(Target target, ProxyChain chain, String what, InetSocketAddress address) {
-        int[] boundPort = {-1};
-        Connector.SocketSetup setup = loopGuard.guarding(target.setup(), port -> boundPort[0] = port);
+        LoopGuard.OwnSocket[] own = new LoopGuard.OwnSocket[1];
+        Connector.SocketSetup setup = loopGuard.guarding(target.setup(), recorded -> own[0] = recorded);
         Connector.connect(loop, address, target.connectTimeout(chain), setup, new Connector.Callback() {
             @Override
             public void connected(SocketChannel channel) {
                 ChannelClose.quietly(channel);
-                forget(boundPort[0]);
+                forget(own[0]);
                 target.selector().reportProbe(chain, ProbeOutcome.REACHED, what + " connected");
             }
 
             @Override
             public void failed(IOException cause) {
-                forget(boundPort[0]);
+                forget(own[0]);
                 if (cause instanceof LocalSocketException) {
                     target.selector().reportProbe(chain, ProbeOutcome.INCONCLUSIVE, what + ": " + cause.getMessage());
                 } else {
@@ -102,9 +102,9 @@ final class ChainProbes implements AutoCloseable {
         });
     }
 
-    private void forget(int port) {
-        if (port >= 0) {
-            loopGuard.ownSocketClosed(port);
+    private void forget(LoopGuard.OwnSocket own) {
+        if (own != null) {
+            loopGuard.ownSocketClosed(own);
         }
     }
 

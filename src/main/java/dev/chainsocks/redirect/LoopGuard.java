@@ -4,7 +4,6 @@ import dev.chainsocks.engine.Connector;
 import dev.chainsocks.linux.LinuxSockets;
 import dev.chainsocks.syntax.AddressSyntax;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -14,8 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.IntConsumer;
-import java.util.function.ToIntFunction;
+import java.util.function.Consumer;
 import org.tinylog.Logger;
 
 /**
@@ -24,14 +22,15 @@ import org.tinylog.Logger;
  *   <li>a client connected straight to our port: nothing was NATed, so the "original destination" is our own
  *       listening port on one of this host's addresses (conntrack reports the socket's local address). With
  *       TPROXY the local address is always the destination, so it is the port and locality that tell;
- *   <li>our own upstream connection was caught by the REDIRECT rule (a missing exemption): its source port is one
- *       of the ports our upstream sockets use, on one of this host's addresses.
+ *   <li>our own upstream connection was caught by the REDIRECT rule (a missing exemption): the client is one of
+ *       our upstream sockets' local addresses and the original destination is where that socket connects.
  * </ol>
- * Upstream sockets are not bound before they connect (see {@link Connector}): the kernel picks their port inside
- * {@code connect()}, and loopback can deliver the looped connection to another event loop before that call has
- * even returned. So each socket set up by {@link #guarding} marks its thread as connecting until its port is
- * recorded, and {@link #check} first waits for every thread that is in the middle of a connect to record its
- * port: the second check cannot race the kernel. Each offending source is logged once.
+ * The second check matches whole connections, not ports: upstream sockets are not bound before they connect (see
+ * {@link Connector}), so the kernel may give one of them a port that another program on this host also uses, to
+ * another destination. It picks that port inside {@code connect()}, and loopback can deliver the looped connection
+ * to another event loop before that call has even returned. So each socket set up by {@link #guarding} marks its
+ * thread as connecting until its addresses are recorded, and {@link #check} first waits for every thread in the
+ * middle of a connect: the second check cannot race the kernel. Each offending source is logged once.
  */
 public final class LoopGuard {
 
@@ -40,8 +39,15 @@ public final class LoopGuard {
         volatile long value;
     }
 
-    /** Our upstream sockets' local ports, with how many sockets use each (one port can serve two destinations). */
-    private final Map<Integer, Integer> ownSourcePorts = new ConcurrentHashMap<>();
+    /** One of our upstream connections: its local address and where it connects. */
+    public record OwnSocket(InetSocketAddress local, InetSocketAddress remote) {
+    }
+
+    /**
+     * Our upstream connections, each with how many sockets have it: a closed socket's addresses can come back on a
+     * new socket (on another loop) before the old one's session has forgotten them.
+     */
+    private final Map<OwnSocket, Integer> ownSockets = new ConcurrentHashMap<>();
     private final Map<InetAddress, Boolean> warned = new ConcurrentHashMap<>();
     private final List<ConnectSequence> sequences = new CopyOnWriteArrayList<>();
     private final ThreadLocal<ConnectSequence> threadSequence = ThreadLocal.withInitial(() -> {
@@ -49,31 +55,29 @@ public final class LoopGuard {
         sequences.add(sequence);
         return sequence;
     });
-    private final ToIntFunction<SocketChannel> localPort;
+    private final AddressReader addresses;
+
+    /** How the guard reads a socket's addresses right after {@code connect()}. */
+    interface AddressReader {
+        OwnSocket of(SocketChannel channel) throws IOException;
+    }
 
     public LoopGuard() {
-        this(LoopGuard::kernelLocalPort);
+        this(channel -> new OwnSocket(LinuxSockets.get().localAddress(channel),
+                (InetSocketAddress) channel.getRemoteAddress()));
     }
 
-    /** With another way to read a socket's local port (tests). */
-    LoopGuard(ToIntFunction<SocketChannel> localPort) {
-        this.localPort = localPort;
-    }
-
-    private static int kernelLocalPort(SocketChannel channel) {
-        try {
-            return LinuxSockets.get().localPort(channel);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** With another way to read a socket's addresses (tests). */
+    LoopGuard(AddressReader addresses) {
+        this.addresses = addresses;
     }
 
     /**
-     * {@code setup} for an upstream socket, plus the bookkeeping of this guard: the socket's port is recorded as
-     * ours once {@code connect()} has chosen it, and given to {@code recorded} (the caller hands it back to
-     * {@link #ownSocketClosed} when the socket closes).
+     * {@code setup} for an upstream socket, plus the bookkeeping of this guard: the socket's addresses are recorded
+     * as ours once {@code connect()} has chosen its port, and given to {@code recorded} (the caller hands them
+     * back to {@link #ownSocketClosed} when the socket closes).
      */
-    public Connector.SocketSetup guarding(Connector.SocketSetup setup, IntConsumer recorded) {
+    public Connector.SocketSetup guarding(Connector.SocketSetup setup, Consumer<OwnSocket> recorded) {
         return new Connector.SocketSetup() {
             @Override
             public void apply(SocketChannel channel) throws IOException {
@@ -90,14 +94,9 @@ public final class LoopGuard {
                 ConnectSequence sequence = threadSequence.get();
                 try {
                     if (issued) {
-                        int port;
-                        try {
-                            port = localPort.applyAsInt(channel);
-                        } catch (UncheckedIOException e) {
-                            throw e.getCause();
-                        }
-                        ownSocketBound(port);
-                        recorded.accept(port);
+                        OwnSocket own = addresses.of(channel);
+                        ownSocketConnected(own);
+                        recorded.accept(own);
                     }
                 } finally {
                     sequence.value++;
@@ -106,17 +105,17 @@ public final class LoopGuard {
         };
     }
 
-    /** Records the local port of an upstream socket. */
-    public void ownSocketBound(int port) {
-        ownSourcePorts.merge(port, 1, Integer::sum);
+    /** Records one of our upstream connections. */
+    void ownSocketConnected(OwnSocket own) {
+        ownSockets.merge(own, 1, Integer::sum);
     }
 
-    public void ownSocketClosed(int port) {
-        ownSourcePorts.computeIfPresent(port, (p, count) -> count == 1 ? null : count - 1);
+    public void ownSocketClosed(OwnSocket own) {
+        ownSockets.computeIfPresent(own, (key, count) -> count == 1 ? null : count - 1);
     }
 
     /**
-     * Waits until no connect that began before this call is still without its recorded port. A connect and its
+     * Waits until no connect that began before this call is still without its recorded addresses. A connect and its
      * recording are a few microseconds on another loop; the wait is longer only if that thread was preempted
      * in between, and then it yields its core to it.
      */
@@ -149,7 +148,7 @@ public final class LoopGuard {
         if (destination.getPort() == listenerPort && isLocal(destination.getAddress())) {
             reason = "the original destination is chainsocks' own listener " + AddressSyntax.format(destination)
                     + " (a direct connection to the port, or the firewall rule did not NAT it)";
-        } else if (ownSourcePorts.containsKey(client.getPort()) && isLocal(client.getAddress())) {
+        } else if (ownSockets.containsKey(new OwnSocket(client, destination))) {
             reason = "the connection comes from chainsocks' own upstream socket " + AddressSyntax.format(client)
                     + "; exempt our traffic in the firewall (service.mark or the service user)";
         }

@@ -50,7 +50,7 @@ import org.tinylog.Logger;
 final class RedirectSession extends ClientSession {
 
     private final SessionContext context;
-    private final List<Integer> upstreamPorts = new ArrayList<>(2);
+    private final List<LoopGuard.OwnSocket> upstreamSockets = new ArrayList<>(2);
     private final List<DialException> failures = new ArrayList<>(1);
     private Destination destination;
     private InetSocketAddress destinationAddress;
@@ -123,7 +123,7 @@ final class RedirectSession extends ClientSession {
         ProxyChain candidate = untried.next();
         chain = candidate;
         ChainDialer dialer = new ChainDialer(loop, context.blocking(),
-                context.loopGuard().guarding(this::prepareUpstream, upstreamPorts::add),
+                context.loopGuard().guarding(this::prepareUpstream, upstreamSockets::add),
                 context.listener().config().discloseSource().headers(clientAddress()));
         dialer.dial(candidate, destination, context.timeoutsFor(candidate), new ChainDialer.Callback() {
             @Override
@@ -328,7 +328,7 @@ final class RedirectSession extends ClientSession {
                 ? FailureReason.DESTINATION : FailureReason.DIAL;
     }
 
-    /** Marks the socket for the firewall; the loop guard records its port once connect() has chosen it. */
+    /** Marks the socket for the firewall; the loop guard records it once connect() has chosen its port. */
     private void prepareUpstream(SocketChannel upstream) throws IOException {
         context.upstreamSetup().apply(upstream);
         keepalive(upstream);
@@ -367,8 +367,8 @@ final class RedirectSession extends ClientSession {
 
     @Override
     protected void ended() {
-        for (int port : upstreamPorts) {
-            context.loopGuard().ownSocketClosed(port);
+        for (LoopGuard.OwnSocket own : upstreamSockets) {
+            context.loopGuard().ownSocketClosed(own);
         }
         context.live().remove(id);
     }

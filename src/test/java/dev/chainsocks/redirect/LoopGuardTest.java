@@ -35,19 +35,30 @@ class LoopGuardTest {
     }
 
     @Test
-    void aConnectionFromOneOfOurOwnUpstreamPortsIsALoopUntilThatSocketCloses() {
+    void aConnectionFromOneOfOurOwnUpstreamSocketsIsALoopUntilThatSocketCloses() {
         InetSocketAddress ourUpstream = new InetSocketAddress("127.0.0.1", 40002);
-        guard.ownSocketBound(40002);
+        LoopGuard.OwnSocket own = new LoopGuard.OwnSocket(ourUpstream, DESTINATION);
+        guard.ownSocketConnected(own);
 
         assertThat(guard.check(ourUpstream, LISTENER.getPort(), DESTINATION)).contains("own upstream socket 127.0.0.1:40002");
 
-        guard.ownSocketClosed(40002);
+        guard.ownSocketClosed(own);
         assertThat(guard.check(ourUpstream, LISTENER.getPort(), DESTINATION)).isNull();
     }
 
     @Test
-    void theSamePortFromAnotherHostIsNotALoop() {
-        guard.ownSocketBound(40003);
+    void anotherProgramsConnectionFromThePortOfOneOfOurSocketsIsNoLoop() {
+        // connect() gives the same local port to two sockets with different destinations: ours to the proxy, and a
+        // local program's, redirected to us, to somewhere else.
+        InetSocketAddress sharedPort = new InetSocketAddress("127.0.0.1", 40003);
+        guard.ownSocketConnected(new LoopGuard.OwnSocket(sharedPort, new InetSocketAddress("127.0.0.1", 1080)));
+
+        assertThat(guard.check(sharedPort, LISTENER.getPort(), DESTINATION)).isNull();
+    }
+
+    @Test
+    void theSameAddressesFromAnotherHostAreNotALoop() {
+        guard.ownSocketConnected(new LoopGuard.OwnSocket(new InetSocketAddress("127.0.0.1", 40003), DESTINATION));
 
         // 192.0.2.0/24 (TEST-NET-1) is never an address of this host
         assertThat(guard.check(new InetSocketAddress("192.0.2.9", 40003), LISTENER.getPort(), DESTINATION)).isNull();
@@ -63,24 +74,23 @@ class LoopGuardTest {
     }
 
     @Test
-    void aPortTwoUpstreamSocketsShareStaysOursUntilBothClose() throws Exception {
-        int[] ports = {40006, 40006};
-        int[] next = {0};
-        LoopGuard sharing = new LoopGuard(channel -> ports[next[0]++]);
-        List<Integer> recorded = new ArrayList<>();
-        Connector.SocketSetup setup = sharing.guarding(Connector.SocketSetup.NONE, recorded::add);
+    void addressesTwoUpstreamSocketsHadInTurnStayOursUntilBothSessionsForgetThem() throws Exception {
         InetSocketAddress ourUpstream = new InetSocketAddress("127.0.0.1", 40006);
+        LoopGuard.OwnSocket own = new LoopGuard.OwnSocket(ourUpstream, DESTINATION);
+        LoopGuard reused = new LoopGuard(channel -> own);
+        List<LoopGuard.OwnSocket> recorded = new ArrayList<>();
+        Connector.SocketSetup setup = reused.guarding(Connector.SocketSetup.NONE, recorded::add);
 
         for (int i = 0; i < 2; i++) {
             setup.beforeConnect(null);
             setup.afterConnect(null, true);
         }
-        assertThat(recorded).containsExactly(40006, 40006);
+        assertThat(recorded).containsExactly(own, own);
 
-        sharing.ownSocketClosed(40006);
-        assertThat(sharing.check(ourUpstream, LISTENER.getPort(), DESTINATION)).contains("own upstream socket");
-        sharing.ownSocketClosed(40006);
-        assertThat(sharing.check(ourUpstream, LISTENER.getPort(), DESTINATION)).isNull();
+        reused.ownSocketClosed(own);
+        assertThat(reused.check(ourUpstream, LISTENER.getPort(), DESTINATION)).contains("own upstream socket");
+        reused.ownSocketClosed(own);
+        assertThat(reused.check(ourUpstream, LISTENER.getPort(), DESTINATION)).isNull();
     }
 
     @Test
@@ -88,7 +98,7 @@ class LoopGuardTest {
         LoopGuard failing = new LoopGuard(channel -> {
             throw new AssertionError("no port is read for a connect that threw");
         });
-        Connector.SocketSetup setup = failing.guarding(Connector.SocketSetup.NONE, port -> { });
+        Connector.SocketSetup setup = failing.guarding(Connector.SocketSetup.NONE, own -> { });
 
         CompletableFuture.runAsync(() -> {
             setup.beforeConnect(null);
@@ -105,7 +115,7 @@ class LoopGuardTest {
 
     /**
      * The kernel picks the port inside connect(), and a looped connection can reach another loop before the
-     * connecting loop has read it: the check must wait for that connect instead of passing the loop.
+     * connecting loop has read it: the check must wait for that connect instead of letting the loop pass.
      */
     @Test
     void aCheckWaitsForAConnectOnAnotherThreadToRecordItsPort() throws Exception {
@@ -114,9 +124,9 @@ class LoopGuardTest {
         LoopGuard slow = new LoopGuard(channel -> {
             portRead.countDown();
             await(release);
-            return 40008;
+            return new LoopGuard.OwnSocket(new InetSocketAddress("127.0.0.1", 40008), DESTINATION);
         });
-        Connector.SocketSetup setup = slow.guarding(Connector.SocketSetup.NONE, port -> { });
+        Connector.SocketSetup setup = slow.guarding(Connector.SocketSetup.NONE, own -> { });
         CompletableFuture<Void> connecting = CompletableFuture.runAsync(() -> {
             setup.beforeConnect(null);
             try {

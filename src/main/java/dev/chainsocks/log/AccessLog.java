@@ -5,8 +5,10 @@ import dev.chainsocks.syntax.AddressSyntax;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import org.tinylog.Level;
 import org.tinylog.Logger;
 import org.tinylog.TaggedLogger;
+import org.tinylog.provider.ProviderRegistry;
 
 /**
  * One line when a session starts and one when it ends, with the same session id so the two can be joined:
@@ -24,6 +26,12 @@ public final class AccessLog {
     public static final Duration REFUSED_WINDOW = Duration.ofSeconds(1);
 
     private static final TaggedLogger LOG = Logger.tag("access");
+    /**
+     * Whether start and end lines are written. Read once: tinylog's {@code isInfoEnabled()} walks the caller's
+     * stack on every call to look for a per-class level, which chainsocks never sets.
+     */
+    private static final boolean WRITTEN = ProviderRegistry.getLoggingProvider().getMinimumLevel("access")
+            .ordinal() <= Level.INFO.ordinal();
     private static final AtomicLong IDS = new AtomicLong();
     private static final RefusedLineLimiter REFUSED = new RefusedLineLimiter(REFUSED_PER_WINDOW, REFUSED_WINDOW,
             System::nanoTime, RefusedLineLimiter.Scheduler.JDK, line -> LOG.info("{}", line));
@@ -40,7 +48,7 @@ public final class AccessLog {
      * @param via         the chain ({@code main[socks5://...]}) or the bundled server's protocol and command
      */
     public static void start(long id, InetSocketAddress client, Destination destination, String via) {
-        if (LOG.isInfoEnabled()) {
+        if (WRITTEN) {
             LOG.info(new StringBuilder(160).append("session ").append(id).append(" start client=")
                     .append(AddressSyntax.format(client)).append(" dst=").append(destination).append(" via=")
                     .append(via).toString());
@@ -50,7 +58,7 @@ public final class AccessLog {
     /** The end line; {@code destination} may be null when the session never learned it ({@code dst=-}). */
     public static void end(long id, InetSocketAddress client, Destination destination, String via, long bytesUp,
             long bytesDown, Duration elapsed, String outcome) {
-        if (LOG.isInfoEnabled()) {
+        if (WRITTEN) {
             LOG.info(new StringBuilder(240).append("session ").append(id).append(" end client=")
                     .append(AddressSyntax.format(client)).append(" dst=").append(destination == null ? "-" : destination)
                     .append(" via=").append(via).append(" up=").append(bytesUp).append("B down=").append(bytesDown)

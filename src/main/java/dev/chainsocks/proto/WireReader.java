@@ -29,6 +29,11 @@ public final class WireReader {
 
     /** Runs {@code parser} over the bytes of {@code in}; see {@link Decoded} for what happens to the position. */
     public static <T> Decoded<T> decode(ByteBuffer in, Function<WireReader, T> parser) {
+        if (!in.hasRemaining()) {
+            // Every message has at least one byte. A handshake asks again each time it has consumed a message,
+            // and unwinding a parser, even with a stackless exception, costs more than this test.
+            return new Decoded.NeedMore<>();
+        }
         WireReader reader = new WireReader(in);
         try {
             T message = parser.apply(reader);

@@ -3,6 +3,7 @@ package dev.chainsocks.engine;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.Channel;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.SocketChannel;
 
 /** The two ways chainsocks closes a socket. */
@@ -11,9 +12,16 @@ public final class ChannelClose {
     private ChannelClose() {
     }
 
-    /** Closes, ignoring errors: for cleanup paths where the channel may already be broken. */
+    /**
+     * Closes, ignoring errors: for cleanup paths where the channel may already be broken. On an event loop, a
+     * channel registered with it is closed at the start of the loop's next turn and gets no events meanwhile
+     * ({@link EventLoop#closeAfterDeregistering}).
+     */
     public static void quietly(Channel channel) {
         if (channel == null) {
+            return;
+        }
+        if (channel instanceof SelectableChannel selectable && EventLoop.closeAfterDeregistering(selectable)) {
             return;
         }
         try {

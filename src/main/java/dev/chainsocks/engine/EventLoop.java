@@ -8,8 +8,10 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -25,6 +27,8 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     /** Cancelled timers are dropped from the queue only when there are more than this many (and half the queue). */
     private static final int PURGE_AT = 256;
+    /** The loop running on this thread, if any. */
+    private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
 
     private final Selector selector;
     private final Thread thread;
@@ -33,6 +37,8 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     /** Cancelled timers still in {@link #timers}. */
     private int cancelledTimers;
+    /** Channels closed during this turn, whose keys are cancelled: closed for real once the selector let go. */
+    private final Set<SelectableChannel> closing = new HashSet<>();
     private final BufferPool buffers;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
@@ -70,6 +76,31 @@ public final class EventLoop implements Executor, AutoCloseable {
     public SelectionKey register(SelectableChannel channel, int ops, IoHandler handler) throws ClosedChannelException {
         assert inLoop();
         return channel.register(selector, ops, handler);
+    }
+
+    /**
+     * Closes {@code channel} at the start of the next turn, if it is registered with the loop running on this
+     * thread; false (nothing done) otherwise. Its key is cancelled now, so it gets no more events.
+     *
+     * <p>Why: the JDK cannot close a channel a selector still holds. It closes it only once the selector has let go,
+     * and meanwhile, to make the peer see the end at once, reads SO_LINGER and shuts the socket down for writing:
+     * two system calls per socket, usually a failing shutdown of a connection that has already ended both ways.
+     * Cancelling the key first and closing after the next (non-blocking) select costs neither, and the close itself
+     * comes at most one turn of the loop later.
+     */
+    static boolean closeAfterDeregistering(SelectableChannel channel) {
+        EventLoop loop = CURRENT.get();
+        if (loop == null || channel.isBlocking()) {
+            return false;
+        }
+        SelectionKey key = channel.keyFor(loop.selector);
+        if (key == null) {
+            return false;
+        }
+        if (loop.closing.add(channel)) {
+            key.cancel();
+        }
+        return true;
     }
 
     /** Loop thread only. */
@@ -118,10 +149,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     private void run() {
+        CURRENT.set(this);
         try {
             while (running) {
                 long timeoutMillis = millisUntilNextTimer();
-                if (!tasks.isEmpty()) {
+                if (!tasks.isEmpty() || !closing.isEmpty()) {
                     selector.selectNow();
                 } else if (timeoutMillis < 0) {
                     selector.select();
@@ -129,6 +161,7 @@ public final class EventLoop implements Executor, AutoCloseable {
                     selector.select(Math.max(1, timeoutMillis));
                 }
                 wakeupPending.set(false);
+                closeDeregistered();
                 now = System.nanoTime();
                 lastTurnNanos = now;
                 dispatchSelected();
@@ -138,6 +171,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (Throwable t) {
             FatalError.exit("event loop " + name() + " stopped by an unexpected error", t);
         } finally {
+            closeDeregistered();
             closeAllKeys();
             buffers.close();
             try {
@@ -147,6 +181,21 @@ public final class EventLoop implements Executor, AutoCloseable {
             }
             stopped.countDown();
         }
+    }
+
+    /** Closes the channels whose keys the last select removed (see {@link #closeAfterDeregistering}). */
+    private void closeDeregistered() {
+        if (closing.isEmpty()) {
+            return;
+        }
+        for (SelectableChannel channel : closing) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the connection is over either way
+            }
+        }
+        closing.clear();
     }
 
     private void dispatchSelected() {

@@ -32,8 +32,8 @@ public final class Connector {
 
         void apply(SocketChannel channel) throws IOException;
 
-        /** Right before {@code connect()}; always followed by {@link #afterConnect}. */
-        default void beforeConnect(SocketChannel channel) {
+        /** Right before {@code connect()} to {@code target}; always followed by {@link #afterConnect}. */
+        default void beforeConnect(SocketChannel channel, InetSocketAddress target) {
         }
 
         /**
@@ -86,7 +86,7 @@ public final class Connector {
      */
     private static boolean connect(SocketChannel channel, InetSocketAddress target, SocketSetup setup)
             throws IOException {
-        setup.beforeConnect(channel);
+        setup.beforeConnect(channel, target);
         boolean issued = false;
         boolean connected;
         try {

@@ -34,8 +34,12 @@ import org.tinylog.Logger;
  */
 public final class LoopGuard {
 
-    /** One thread's connects: odd while a connect of that thread has not yet had its port recorded. */
+    /**
+     * One thread's connects: {@link #value} is odd while a connect of that thread to {@link #target} has not yet
+     * had its addresses recorded. The target is written before the sequence turns odd.
+     */
     private static final class ConnectSequence {
+        volatile InetSocketAddress target;
         volatile long value;
     }
 
@@ -85,8 +89,10 @@ public final class LoopGuard {
             }
 
             @Override
-            public void beforeConnect(SocketChannel channel) {
-                threadSequence.get().value++;
+            public void beforeConnect(SocketChannel channel, InetSocketAddress target) {
+                ConnectSequence sequence = threadSequence.get();
+                sequence.target = target;
+                sequence.value++;
             }
 
             @Override
@@ -115,18 +121,20 @@ public final class LoopGuard {
     }
 
     /**
-     * Waits until no connect that began before this call is still without its recorded addresses. A connect and its
-     * recording are a few microseconds on another loop; the wait is longer only if that thread was preempted
+     * Waits until no connect to {@code destination} that began before this call is still without its recorded
+     * addresses: only such a connect can be the origin of a looped connection to that destination. A connect and
+     * its recording are a few microseconds on another loop; the wait is longer only if that thread was preempted
      * in between, and then it yields its core to it.
      */
-    private void awaitConnectsInFlight() {
+    private void awaitConnectsInFlight(InetSocketAddress destination) {
         for (ConnectSequence sequence : sequences) {
             long seen = sequence.value;
-            if ((seen & 1) == 0 || sequence == threadSequence.get()) {
+            // Read after the odd value: the target of that connect, or of a later one when that connect is done.
+            if ((seen & 1) == 0 || !destination.equals(sequence.target) || sequence == threadSequence.get()) {
                 continue;
             }
             for (int spins = 0; sequence.value == seen; spins++) {
-                if (spins < 64) {
+                if (spins < 1024) {
                     Thread.onSpinWait();
                 } else {
                     Thread.yield();
@@ -144,7 +152,7 @@ public final class LoopGuard {
      */
     public String check(InetSocketAddress client, int listenerPort, InetSocketAddress destination) {
         String reason = null;
-        awaitConnectsInFlight();
+        awaitConnectsInFlight(destination);
         if (destination.getPort() == listenerPort && isLocal(destination.getAddress())) {
             reason = "the original destination is chainsocks' own listener " + AddressSyntax.format(destination)
                     + " (a direct connection to the port, or the firewall rule did not NAT it)";

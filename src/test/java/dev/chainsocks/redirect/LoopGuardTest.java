@@ -82,7 +82,7 @@ class LoopGuardTest {
         Connector.SocketSetup setup = reused.guarding(Connector.SocketSetup.NONE, recorded::add);
 
         for (int i = 0; i < 2; i++) {
-            setup.beforeConnect(null);
+            setup.beforeConnect(null, DESTINATION);
             setup.afterConnect(null, true);
         }
         assertThat(recorded).containsExactly(own, own);
@@ -101,7 +101,7 @@ class LoopGuardTest {
         Connector.SocketSetup setup = failing.guarding(Connector.SocketSetup.NONE, own -> { });
 
         CompletableFuture.runAsync(() -> {
-            setup.beforeConnect(null);
+            setup.beforeConnect(null, DESTINATION);
             try {
                 setup.afterConnect(null, false);
             } catch (IOException e) {
@@ -128,7 +128,7 @@ class LoopGuardTest {
         });
         Connector.SocketSetup setup = slow.guarding(Connector.SocketSetup.NONE, own -> { });
         CompletableFuture<Void> connecting = CompletableFuture.runAsync(() -> {
-            setup.beforeConnect(null);
+            setup.beforeConnect(null, DESTINATION);
             try {
                 setup.afterConnect(null, true);
             } catch (IOException e) {
@@ -153,6 +153,39 @@ class LoopGuardTest {
         release.countDown();
         connecting.get(10, TimeUnit.SECONDS);
         assertThat(check.get(10, TimeUnit.SECONDS)).contains("own upstream socket 127.0.0.1:40008");
+    }
+
+    /** A connect in flight to the proxy holds back only connections whose destination is that proxy. */
+    @Test
+    void aCheckForAnotherDestinationDoesNotWaitForAConnectInFlight() throws Exception {
+        CountDownLatch portRead = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        InetSocketAddress proxy = new InetSocketAddress("127.0.0.1", 1080);
+        LoopGuard slow = new LoopGuard(channel -> {
+            portRead.countDown();
+            await(release);
+            return new LoopGuard.OwnSocket(new InetSocketAddress("127.0.0.1", 40009), proxy);
+        });
+        Connector.SocketSetup setup = slow.guarding(Connector.SocketSetup.NONE, own -> { });
+        CompletableFuture<Void> connecting = CompletableFuture.runAsync(() -> {
+            setup.beforeConnect(null, proxy);
+            try {
+                setup.afterConnect(null, true);
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+        await(portRead);
+        try {
+            String reason = CompletableFuture.supplyAsync(() -> slow.check(new InetSocketAddress("127.0.0.1", 40010),
+                    LISTENER.getPort(), DESTINATION)).get(10, TimeUnit.SECONDS);
+
+            assertThat(reason).isNull();
+            assertThat(connecting).isNotDone();
+        } finally {
+            release.countDown();
+        }
+        connecting.get(10, TimeUnit.SECONDS);
     }
 
     private static void await(CountDownLatch latch) {

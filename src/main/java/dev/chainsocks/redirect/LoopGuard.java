@@ -29,8 +29,9 @@ import org.tinylog.Logger;
  * {@link Connector}), so the kernel may give one of them a port that another program on this host also uses, to
  * another destination. It picks that port inside {@code connect()}, and loopback can deliver the looped connection
  * to another event loop before that call has even returned. So each socket set up by {@link #guarding} marks its
- * thread as connecting until its addresses are recorded, and {@link #check} first waits for every thread in the
- * middle of a connect: the second check cannot race the kernel. Each offending source is logged once.
+ * thread as connecting to its target until its addresses are recorded, and {@link #check} first waits for every
+ * thread in the middle of a connect to the destination being checked: the second check cannot race the kernel.
+ * Each offending source is logged once.
  */
 public final class LoopGuard {
 
@@ -127,10 +128,11 @@ public final class LoopGuard {
      * in between, and then it yields its core to it.
      */
     private void awaitConnectsInFlight(InetSocketAddress destination) {
+        ConnectSequence mine = threadSequence.get();
         for (ConnectSequence sequence : sequences) {
             long seen = sequence.value;
             // Read after the odd value: the target of that connect, or of a later one when that connect is done.
-            if ((seen & 1) == 0 || !destination.equals(sequence.target) || sequence == threadSequence.get()) {
+            if ((seen & 1) == 0 || sequence == mine || !destination.equals(sequence.target)) {
                 continue;
             }
             for (int spins = 0; sequence.value == seen; spins++) {

@@ -8,10 +8,9 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.PriorityQueue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -37,14 +36,19 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     /** Cancelled timers still in {@link #timers}. */
     private int cancelledTimers;
-    /** Channels closed during this turn, whose keys are cancelled: closed for real once the selector let go. */
-    private final Set<SelectableChannel> closing = new HashSet<>();
+    /**
+     * Channels whose keys are cancelled, in the order they were cancelled: closed for real once a select has let go
+     * of them (see {@link #closeAfterDeregistering}).
+     */
+    private final List<SelectableChannel> closing = new ArrayList<>();
     private final BufferPool buffers;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile long lastTurnNanos = System.nanoTime();
     private long timerSequence;
     private long now = System.nanoTime();
+    /** Whether {@link #now} has been read for the current turn (by the first key it dispatches, or after). */
+    private boolean turnStarted;
 
     public EventLoop(String name, BufferPool buffers) {
         try {
@@ -97,8 +101,11 @@ public final class EventLoop implements Executor, AutoCloseable {
         if (key == null) {
             return false;
         }
-        if (loop.closing.add(channel)) {
+        if (key.isValid()) {
             key.cancel();
+            loop.closing.add(channel);
+        } else if (!loop.closing.contains(channel)) {
+            loop.closing.add(channel); // its key was cancelled elsewhere; the next select lets go of it all the same
         }
         return true;
     }
@@ -153,25 +160,28 @@ public final class EventLoop implements Executor, AutoCloseable {
         try {
             while (running) {
                 long timeoutMillis = millisUntilNextTimer();
-                if (!tasks.isEmpty() || !closing.isEmpty()) {
-                    selector.selectNow();
+                // Keys cancelled before this select are let go by it; those cancelled while it dispatches, by the next.
+                int deregistering = closing.size();
+                turnStarted = false;
+                // The ready keys go straight to dispatch(), not through the selected-key set, which would allocate
+                // a set entry and an iterator per ready key.
+                if (!tasks.isEmpty() || deregistering > 0) {
+                    selector.selectNow(this::dispatch);
                 } else if (timeoutMillis < 0) {
-                    selector.select();
+                    selector.select(this::dispatch);
                 } else {
-                    selector.select(Math.max(1, timeoutMillis));
+                    selector.select(this::dispatch, Math.max(1, timeoutMillis));
                 }
+                startTurn();
                 wakeupPending.set(false);
-                closeDeregistered();
-                now = System.nanoTime();
-                lastTurnNanos = now;
-                dispatchSelected();
+                closeDeregistered(deregistering);
                 runTasks();
                 runTimers();
             }
         } catch (Throwable t) {
             FatalError.exit("event loop " + name() + " stopped by an unexpected error", t);
         } finally {
-            closeDeregistered();
+            closeDeregistered(closing.size());
             closeAllKeys();
             buffers.close();
             try {
@@ -183,37 +193,44 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    /** Closes the channels whose keys the last select removed (see {@link #closeAfterDeregistering}). */
-    private void closeDeregistered() {
-        if (closing.isEmpty()) {
+    /** Reads the clock once per turn, before the first handler of the turn runs. */
+    private void startTurn() {
+        if (!turnStarted) {
+            turnStarted = true;
+            now = System.nanoTime();
+            lastTurnNanos = now;
+        }
+    }
+
+    /** Closes the first {@code count} channels of {@link #closing}: those whose keys the last select let go of. */
+    private void closeDeregistered(int count) {
+        if (count == 0) {
             return;
         }
-        for (SelectableChannel channel : closing) {
+        List<SelectableChannel> deregistered = closing.subList(0, count);
+        for (SelectableChannel channel : deregistered) {
             try {
                 channel.close();
             } catch (IOException ignored) {
                 // the connection is over either way
             }
         }
-        closing.clear();
+        deregistered.clear();
     }
 
-    private void dispatchSelected() {
-        Iterator<SelectionKey> selected = selector.selectedKeys().iterator();
-        while (selected.hasNext()) {
-            SelectionKey key = selected.next();
-            selected.remove();
-            IoHandler handler = (IoHandler) key.attachment();
-            try {
-                if (key.isValid()) {
-                    handler.ready(key);
-                }
-            } catch (CancelledKeyException | IOException e) {
-                handler.failed(e);
-            } catch (RuntimeException e) {
-                Logger.error(e, "handler {} failed on {}", handler, name());
-                handler.failed(e);
+    /** One ready key, called by the selector for each key of a select. */
+    private void dispatch(SelectionKey key) {
+        startTurn();
+        IoHandler handler = (IoHandler) key.attachment();
+        try {
+            if (key.isValid()) {
+                handler.ready(key);
             }
+        } catch (CancelledKeyException | IOException e) {
+            handler.failed(e);
+        } catch (RuntimeException e) {
+            Logger.error(e, "handler {} failed on {}", handler, name());
+            handler.failed(e);
         }
     }
 

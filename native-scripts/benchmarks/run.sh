@@ -30,7 +30,8 @@
 # where its CPU went (kernel, JVM, compiled Java), per symbol; needs perf (Debian: linux-perf).
 #
 # Needs: iproute2 (ip, ss), iptables, /usr/bin/python3, java 17, danted (dante-server), redsocks; socat and ncat
-# for the `clients` section only; gcc and strace for the `relay` section. Nothing beyond Debian's packages of these is downloaded or installed.
+# for the `clients` section only; gcc, strace and gnuplot (Debian: gnuplot-nox; it draws the chart) for the `relay`
+# section. Nothing beyond Debian's packages of these is downloaded or installed.
 #
 # Traffic stays on loopback inside a namespace and on 198.18.0.0/15 addresses inside namespaces. Every load is
 # bounded by a count and a deadline (see traffic.py). Processes are stopped by their own PID; namespaces are named
@@ -78,7 +79,7 @@ require() {
     done
     if ((${#missing[@]})); then
         die "missing: ${missing[*]} (Debian: apt-get install -y iproute2 iptables python3 openjdk-17-jre-headless" \
-            "dante-server redsocks socat ncat)"
+            "dante-server redsocks socat ncat gcc strace gnuplot-nox)"
     fi
 }
 
@@ -762,6 +763,7 @@ relay_profile() { # variant pid
 
 section_relay() {
     require gcc strace
+    [[ ${NO_DOC:-0} == 1 ]] || require gnuplot
     if (( PROFILE_CONNECTIONS > 0 )); then require perf; KEEP_WORK=1; fi
     log "D: lan -> gw -> wan, C load generator: chainsocks splice / copy vs redsocks," \
         "${RELAY_STREAM_SECONDS}s streams x $RUNS rounds"
@@ -886,7 +888,55 @@ section_relay() {
     for variant in splice copy redsocks; do
         out "| ${name[$variant]} | ${syscalls[$variant]%% *} | ${syscalls[$variant]#* } | ${rss[$variant]} |"
     done
+    out ""
+    out "![Ratios to redsocks in this run: rates and costs per relay mode](benchmarks-relay.png)"
+    if [[ ${NO_DOC:-0} != 1 ]]; then
+        relay_chart "$REPO/docs/benchmarks-relay.png" "${syscalls[splice]%% *}" "${syscalls[copy]%% *}" \
+            "${syscalls[redsocks]%% *}"
+    fi
     publish_section relay
+}
+
+# Draws docs/benchmarks-relay.png: each chainsocks relay mode's figures as ratios to redsocks' in the same run,
+# rates (higher is better) and costs (lower is better), with redsocks at 1.
+relay_chart() { # png syscalls-splice syscalls-copy syscalls-redsocks
+    local png=$1 data="$WORK/relay-chart.dat" metric label
+    local -a rates=("down1:1 stream down" "down8:8 streams down" "up8:8 streams up" "cps:connections/s")
+    local -a costs=("down1-redirector:redirector CPU/GB, 1 stream" "down8-redirector:redirector CPU/GB, 8 down"
+        "down8-upstream:Dante CPU/GB, 8 down" "down8-processes:all processes CPU/GB, 8 down"
+        "cps-redirector:redirector CPU/1000 conn." "syscalls:system calls/conn.")
+    {
+        for metric in "${rates[@]}" "${costs[@]}"; do
+            label=${metric#*:}; metric=${metric%%:*}
+            if [[ $metric == syscalls ]]; then
+                printf '"%s" %s %s\n' "$label" "$(ratio "$2" "$4")" "$(ratio "$3" "$4")"
+            else
+                printf '"%s" %s %s\n' "$label" "$(ratio "$(relay_median splice "$metric")" "$(relay_median redsocks "$metric")")" \
+                    "$(ratio "$(relay_median copy "$metric")" "$(relay_median redsocks "$metric")")"
+            fi
+        done
+    } >"$data"
+    gnuplot <<EOF
+set terminal pngcairo size 1100,460 font "sans,10"
+set output "$png"
+set multiplot layout 1,2 title "chainsocks vs redsocks, same run ($(date -u '+%Y-%m-%d'), medians of $RUNS): ratio to redsocks = 1"
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set yrange [0:*]
+set grid ytics
+set xtics rotate by -25 left
+set bmargin 8
+set rmargin 8
+set key inside top right horizontal opaque box
+set offsets 0, 0, graph 0.2, 0
+set title "Rates: higher is better"
+plot "$data" every ::0::$((${#rates[@]} - 1)) using 2:xtic(1) title "splice", '' every ::0::$((${#rates[@]} - 1)) using 3 title "copy", 1 with lines dashtype 2 lc "black" title "redsocks"
+set title "Costs: lower is better"
+plot "$data" every ::${#rates[@]} using 2:xtic(1) title "splice", '' every ::${#rates[@]} using 3 title "copy", 1 with lines dashtype 2 lc "black" title "redsocks"
+unset multiplot
+EOF
 }
 
 section_clean() {

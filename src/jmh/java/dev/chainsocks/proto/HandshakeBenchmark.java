@@ -41,6 +41,7 @@ import org.openjdk.jmh.infra.Blackhole;
 public class HandshakeBenchmark {
 
     private final Destination target = Destination.ip(address(93, 184, 215, 14), 443);
+    private final Destination named = Destination.name("www.example.com", 443);
     private final Destination bound = Destination.ip(address(10, 0, 0, 2), 40000);
     private final Authenticator users = UserList.of(List.of("alice:correct horse battery staple"));
     private final ByteBuffer toServer = ByteBuffer.allocate(1024);
@@ -49,6 +50,13 @@ public class HandshakeBenchmark {
     @Benchmark
     public HandshakeOutcome socks5ConnectIpv4(Blackhole blackhole) {
         return handshake(new Socks5ClientHandshake(target), new Socks5ServerHandshake(Authenticator.NONE),
+                blackhole);
+    }
+
+    /** The same with a host name for the proxy to resolve (address type DOMAIN), as a redirector sends it. */
+    @Benchmark
+    public HandshakeOutcome socks5ConnectDomain(Blackhole blackhole) {
+        return handshake(new Socks5ClientHandshake(named), new Socks5ServerHandshake(Authenticator.NONE),
                 blackhole);
     }
 

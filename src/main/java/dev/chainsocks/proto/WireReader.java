@@ -105,6 +105,9 @@ public final class WireReader {
 
     /** Decodes strict UTF-8 (US-ASCII included); invalid sequences are a malformed field, not replacement chars. */
     public String utf8(byte[] bytes, String field) {
+        if (isAscii(bytes)) {
+            return new String(bytes, StandardCharsets.US_ASCII); // the usual host name or user: no decoder needed
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -114,6 +117,15 @@ public final class WireReader {
         } catch (CharacterCodingException e) {
             throw fail(field + " is not valid UTF-8");
         }
+    }
+
+    private static boolean isAscii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The exception to throw from a parser for bytes that break the protocol; a server answers GENERAL_FAILURE. */

@@ -10,8 +10,16 @@ public final class OutboundBuffer {
 
     private ByteBuffer pending = ByteBuffer.allocate(0);
 
-    /** Queues the remaining bytes of {@code bytes} (its position is not moved). */
+    /**
+     * Queues the remaining bytes of {@code bytes} (its position is not moved). A message is handed over, not lent:
+     * when nothing else is waiting it is sent from where it is, without a copy, so the caller must not change its
+     * content afterwards (the codecs append freshly encoded messages and drop them).
+     */
     public void append(ByteBuffer bytes) {
+        if (!pending.hasRemaining()) {
+            pending = bytes.slice();
+            return;
+        }
         ByteBuffer joined = ByteBuffer.allocate(pending.remaining() + bytes.remaining());
         joined.put(pending.duplicate()).put(bytes.duplicate()).flip();
         pending = joined;

@@ -13,18 +13,21 @@ import java.util.function.Function;
  *
  * <p>A parser reads fields in wire order ({@link #u8()}, {@link #u16()}, ...) and validates each one right after
  * reading it. Running out of bytes unwinds the parser and yields {@link Decoded.NeedMore}; {@link #fail} yields
- * {@link Decoded.Malformed}. The cursor works on a duplicate of the input, so the caller's buffer moves only when a
- * whole message was parsed, and then by exactly that message's length. Multi-byte integers are big-endian
- * (network order), as in every SOCKS message.
+ * {@link Decoded.Malformed}. The cursor keeps its own index into the input and reads it with absolute gets, so the
+ * caller's buffer moves only when a whole message was parsed, and then by exactly that message's length.
+ * Multi-byte integers are big-endian (network order), as in every SOCKS message, whatever the buffer's byte order.
  */
 public final class WireReader {
 
     private static final Underflow UNDERFLOW = new Underflow();
 
     private final ByteBuffer in;
+    /** The next byte to read; {@code in}'s own position stays where the message starts until it is whole. */
+    private int position;
 
-    private WireReader(ByteBuffer source) {
-        this.in = source.duplicate(); // a duplicate is always big-endian
+    private WireReader(ByteBuffer in) {
+        this.in = in;
+        this.position = in.position();
     }
 
     /** Runs {@code parser} over the bytes of {@code in}; see {@link Decoded} for what happens to the position. */
@@ -37,7 +40,7 @@ public final class WireReader {
         WireReader reader = new WireReader(in);
         try {
             T message = parser.apply(reader);
-            in.position(reader.in.position());
+            in.position(reader.position);
             return new Decoded.Message<>(message);
         } catch (Underflow e) {
             return new Decoded.NeedMore<>();
@@ -49,25 +52,28 @@ public final class WireReader {
     /** One unsigned byte. */
     public int u8() {
         require(1);
-        return in.get() & 0xff;
+        return in.get(position++) & 0xff;
     }
 
     /** One unsigned big-endian 16-bit integer (a port). */
     public int u16() {
         require(2);
-        return in.getShort() & 0xffff;
+        int value = (in.get(position) & 0xff) << 8 | in.get(position + 1) & 0xff;
+        position += 2;
+        return value;
     }
 
     public byte[] bytes(int length) {
         require(length);
         byte[] bytes = new byte[length];
-        in.get(bytes);
+        in.get(position, bytes);
+        position += length;
         return bytes;
     }
 
     /** Everything left in the buffer (the payload of a datagram). */
     public byte[] rest() {
-        return bytes(in.remaining());
+        return bytes(in.limit() - position);
     }
 
     public InetAddress ipv4() {
@@ -83,14 +89,14 @@ public final class WireReader {
      * them nor the next is a NUL, the field is malformed: the decoder never waits for an unbounded string.
      */
     public byte[] untilNul(int maxLength, String field) {
-        int start = in.position();
+        int start = position;
         for (int i = 0; i <= maxLength; i++) {
             if (start + i >= in.limit()) {
                 throw UNDERFLOW;
             }
             if (in.get(start + i) == 0) {
                 byte[] bytes = bytes(i);
-                in.get(); // the NUL
+                position++; // the NUL
                 return bytes;
             }
         }
@@ -99,6 +105,9 @@ public final class WireReader {
 
     /** Decodes strict UTF-8 (US-ASCII included); invalid sequences are a malformed field, not replacement chars. */
     public String utf8(byte[] bytes, String field) {
+        if (isAscii(bytes)) {
+            return new String(bytes, StandardCharsets.US_ASCII); // the usual host name or user: no decoder needed
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -108,6 +117,15 @@ public final class WireReader {
         } catch (CharacterCodingException e) {
             throw fail(field + " is not valid UTF-8");
         }
+    }
+
+    private static boolean isAscii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The exception to throw from a parser for bytes that break the protocol; a server answers GENERAL_FAILURE. */
@@ -121,7 +139,7 @@ public final class WireReader {
     }
 
     private void require(int length) {
-        if (in.remaining() < length) {
+        if (in.limit() - position < length) {
             throw UNDERFLOW;
         }
     }

@@ -11,6 +11,8 @@ import java.util.Optional;
  */
 record BasicCredentials(String user, String password) {
 
+    private static final String SCHEME = "Basic";
+
     BasicCredentials {
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(password, "password");
@@ -21,19 +23,26 @@ record BasicCredentials(String user, String password) {
 
     /** The header value, {@code Basic dXNlcjpwYXNz}. */
     String headerValue() {
-        return "Basic " + Base64.getEncoder()
+        return SCHEME + " " + Base64.getEncoder()
                 .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The credentials of a {@code Proxy-Authorization} value, or empty when it is not well-formed Basic. */
     static Optional<BasicCredentials> parse(String headerValue) {
-        String[] parts = headerValue.strip().split("[ \t]+", 2);
-        if (parts.length != 2 || !parts[0].equalsIgnoreCase("Basic")) {
+        String value = headerValue.strip();
+        int schemeEnd = SCHEME.length();
+        if (value.length() <= schemeEnd || !value.regionMatches(true, 0, SCHEME, 0, schemeEnd)
+                || !isBlank(value.charAt(schemeEnd))) {
             return Optional.empty();
+        }
+        int tokenStart = schemeEnd;
+        while (isBlank(value.charAt(tokenStart))) { // stripped: the value does not end in blanks
+            tokenStart++;
         }
         String decoded;
         try {
-            decoded = new String(Base64.getDecoder().decode(parts[1].strip()), StandardCharsets.UTF_8);
+            decoded = new String(Base64.getDecoder().decode(value.substring(tokenStart).strip()),
+                    StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
@@ -41,6 +50,11 @@ record BasicCredentials(String user, String password) {
         return colon < 0
                 ? Optional.empty()
                 : Optional.of(new BasicCredentials(decoded.substring(0, colon), decoded.substring(colon + 1)));
+    }
+
+    /** The whitespace between the scheme and the token (RFC 9110 section 5.6.3, 1*SP; HTAB is accepted too). */
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t';
     }
 
     @Override

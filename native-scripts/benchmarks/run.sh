@@ -957,9 +957,16 @@ hold_connections() { # count logname
     HELD=${HELD:-0}
 }
 
-# Waits (at most 60 s) until the process has no more than COUNT descriptors.
+# Waits (at most 60 s) until the process has closed its connections: fewer than COUNT + 100 descriptors (the
+# splice pipes its event loops keep for reuse stay open) and the same number for a second.
 wait_fds_down_to() { # pid count
-    for _ in $(seq 600); do (( $(fd_count "$1") <= $2 )) && return 0; sleep 0.1; done
+    local last=-1 now
+    for _ in $(seq 60); do
+        now=$(fd_count "$1")
+        ((now < $2 + 100 && now == last)) && return 0
+        last=$now
+        sleep 1
+    done
     return 1
 }
 
@@ -975,9 +982,10 @@ footprint_variant() { # variant "jvm flags"
     pid=$SPAWNED
     sleep 2
     FOOT[$variant:fresh]=$(rss_kib "$pid")
+    FOOT[$variant:heap0]=$(live_heap_kib "$pid")
+    # Counted after the first jcmd: the JVM's attach listener keeps a socket open from then on.
     fresh_fds=$(fd_count "$pid")
     FOOT[$variant:fds_fresh]=$fresh_fds
-    FOOT[$variant:heap0]=$(live_heap_kib "$pid")
     redirect_to 12345
     hold_connections 1000 "fp-$variant-hold1000"; holders+=("$HOLDER")
     FOOT[$variant:held1000]=$HELD
@@ -990,11 +998,15 @@ footprint_variant() { # variant "jvm flags"
     FOOT[$variant:fds5000]=$(fd_count "$pid")
     FOOT[$variant:heap5000]=$(live_heap_kib "$pid")
     for i in "${holders[@]}"; do stop_pid "$i"; done
-    wait_fds_down_to "$pid" "$fresh_fds" || log "  $variant: descriptors did not come back to $fresh_fds"
+    wait_fds_down_to "$pid" "$fresh_fds" || log "  $variant: descriptors did not settle near $fresh_fds"
     FOOT[$variant:rss_closed]=$(rss_kib "$pid")
     FOOT[$variant:fds_closed]=$(fd_count "$pid")
     sleep 5
     FOOT[$variant:rss_closed5]=$(rss_kib "$pid")
+    # The heap is given back only by a full collection; the native heap trim (if set) runs every 2 s.
+    live_heap_kib "$pid" >/dev/null
+    sleep 3
+    FOOT[$variant:rss_gc]=$(rss_kib "$pid")
     # The ceiling: FOOTPRINT_CEILING connections at once.
     hold_connections "$FOOTPRINT_CEILING" "fp-$variant-ceiling"
     FOOT[$variant:ceiling]=$HELD
@@ -1006,7 +1018,8 @@ footprint_variant() { # variant "jvm flags"
     redirect_to none
     stop_pid "$pid"
     log "  $variant: ready ${FOOT[$variant:ready]}s; RSS KiB fresh ${FOOT[$variant:fresh]}, 1000 ${FOOT[$variant:rss1000]}," \
-        "5000 ${FOOT[$variant:rss5000]}, closed ${FOOT[$variant:rss_closed]}, +5 s ${FOOT[$variant:rss_closed5]};" \
+        "5000 ${FOOT[$variant:rss5000]}, closed ${FOOT[$variant:rss_closed]}, +5 s ${FOOT[$variant:rss_closed5]}," \
+        "after a full collection ${FOOT[$variant:rss_gc]};" \
         "ceiling ${FOOT[$variant:ceiling]} of $FOOTPRINT_CEILING"
 }
 
@@ -1019,7 +1032,7 @@ fp_ready_median() {
     runs=$(fp_ready_runs "$1")
     [[ $runs == *fail* ]] && { echo "fail"; return; }
     # shellcheck disable=SC2086
-    median $runs
+    "$PY" -c 'import statistics,sys; print("%.2f" % statistics.median(map(float, sys.argv[1:])))' $runs
 }
 fp_rss_fresh() { fp_mib "${FOOT[$1:fresh]}"; }
 fp_rss_1000() { echo "$(fp_mib "${FOOT[$1:rss1000]}") (${FOOT[$1:held1000]} held)"; }
@@ -1028,6 +1041,7 @@ fp_rss_per() { fp_per "${FOOT[$1:fresh]}" "${FOOT[$1:rss5000]}" "${FOOT[$1:held5
 fp_rss_closed() { fp_mib "${FOOT[$1:rss_closed]}"; }
 fp_rss_closed5() { fp_mib "${FOOT[$1:rss_closed5]}"; }
 fp_rss_back() { fp_mib $((FOOT[$1:rss_closed5] - FOOT[$1:fresh])); }
+fp_rss_gc() { fp_mib "${FOOT[$1:rss_gc]}"; }
 fp_heap_fresh() { fp_mib "${FOOT[$1:heap0]}"; }
 fp_heap_per() { fp_per "${FOOT[$1:heap0]}" "${FOOT[$1:heap5000]}" "${FOOT[$1:held5000]}"; }
 fp_fds_per() {
@@ -1095,6 +1109,7 @@ EOF
     fp_row "RSS once all have closed, MiB" fp_rss_closed
     fp_row "RSS 5 s later, MiB" fp_rss_closed5
     fp_row "RSS 5 s after closing minus fresh, MiB" fp_rss_back
+    fp_row "RSS after a full collection then 3 s, MiB" fp_rss_gc
     fp_row "live heap fresh (after a full collection), MiB" fp_heap_fresh
     fp_row "live heap added per connection (5000), KiB" fp_heap_per
     fp_row "descriptors per connection" fp_fds_per

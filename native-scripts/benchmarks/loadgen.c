@@ -16,6 +16,12 @@
  *                                               "ok failed seconds conn/s p50_ms p99_ms cpu_ms" (time to first
  *                                               byte of the echo, from the start of the connect; cpu_ms is this
  *                                               client's own CPU time)
+ *   loadgen hold     IP:PORT COUNT HOLD DEADLINE
+ *                                               COUNT idle connections: each connects, sends one byte and reads
+ *                                               it back (at most 200 connects in flight); prints "held OK FAILED"
+ *                                               once every connection is done or DEADLINE has passed, then keeps
+ *                                               them open until HOLD seconds have passed or SIGTERM, and closes
+ *                                               them all
  *
  * Servers end by themselves after LIFETIME seconds (run.sh stops them by PID before that). Clients end at their
  * DEADLINE in seconds whatever happens.
@@ -363,6 +369,89 @@ static int cps(const char *to, int count, int concurrency, double deadline_secon
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------------ hold */
+
+static volatile sig_atomic_t hold_stop;
+
+static void on_hold_signal(int signal) {
+    (void)signal;
+    hold_stop = 1;
+}
+
+static int hold(const char *to, int count, double hold_seconds, double deadline_seconds) {
+    struct sockaddr_in address = parse_address(to);
+    int epoll = epoll_create1(0);
+    int *fds = calloc(count, sizeof *fds);
+    char *state = calloc(count, 1); /* 0 not started, 1 connecting, 2 waiting for the echo, 3 held, 4 failed */
+    int started = 0, in_flight = 0, held = 0, failed = 0;
+    double deadline = now() + deadline_seconds;
+    struct sigaction action = {.sa_handler = on_hold_signal};
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+
+    while (held + failed < count && now() < deadline && !hold_stop) {
+        while (started < count && in_flight < 200) {
+            int i = started++;
+            fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            if (fds[i] < 0 || (connect(fds[i], (struct sockaddr *)&address, sizeof address) != 0
+                               && errno != EINPROGRESS)) {
+                if (fds[i] >= 0) close(fds[i]);
+                fds[i] = -1;
+                state[i] = 4;
+                failed++;
+                continue;
+            }
+            state[i] = 1;
+            in_flight++;
+            struct epoll_event event = {.events = EPOLLOUT, .data.u32 = i};
+            epoll_ctl(epoll, EPOLL_CTL_ADD, fds[i], &event);
+        }
+        struct epoll_event ready[256];
+        int n = epoll_wait(epoll, ready, 256, 100);
+        for (int k = 0; k < n; k++) {
+            int i = ready[k].data.u32, bad = 0;
+            if (ready[k].events & (EPOLLERR | EPOLLHUP)) {
+                bad = 1;
+            } else if (state[i] == 1 && (ready[k].events & EPOLLOUT)) {
+                if (send(fds[i], "x", 1, MSG_NOSIGNAL) != 1) {
+                    bad = 1;
+                } else {
+                    struct epoll_event in = {.events = EPOLLIN, .data.u32 = i};
+                    epoll_ctl(epoll, EPOLL_CTL_MOD, fds[i], &in);
+                    state[i] = 2;
+                }
+            } else if (state[i] == 2 && (ready[k].events & EPOLLIN)) {
+                char byte;
+                ssize_t got = recv(fds[i], &byte, 1, 0);
+                if (got == 1) {
+                    epoll_ctl(epoll, EPOLL_CTL_DEL, fds[i], NULL);
+                    state[i] = 3;
+                    held++;
+                    in_flight--;
+                } else if (!(got < 0 && errno == EAGAIN)) {
+                    bad = 1;
+                }
+            }
+            if (bad) {
+                epoll_ctl(epoll, EPOLL_CTL_DEL, fds[i], NULL);
+                close(fds[i]);
+                fds[i] = -1;
+                state[i] = 4;
+                failed++;
+                in_flight--;
+            }
+        }
+    }
+    printf("held %d %d\n", held, failed + (count - held - failed));
+    fflush(stdout);
+    double end = now() + hold_seconds;
+    while (!hold_stop && now() < end) usleep(100 * 1000);
+    for (int i = 0; i < started; i++) {
+        if (fds[i] >= 0) close(fds[i]);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
@@ -393,6 +482,9 @@ int main(int argc, char **argv) {
     }
     if (argc == 6 && strcmp(argv[1], "cps") == 0) {
         return cps(argv[2], atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
+    }
+    if (argc == 6 && strcmp(argv[1], "hold") == 0) {
+        return hold(argv[2], atoi(argv[3]), atof(argv[4]), atof(argv[5]));
     }
     fprintf(stderr, "usage: see the comment at the top of loadgen.c\n");
     return 2;

@@ -4,7 +4,7 @@
 #
 # Usage (as root, from anywhere in the repository, after `mvn -B -q -o package -DskipTests`):
 #
-#   sudo native-scripts/benchmarks/run.sh [all|clients|stream|memory|gateway|relay|clean]
+#   sudo native-scripts/benchmarks/run.sh [all|clients|stream|memory|gateway|relay|footprint|clean]
 #
 #   all      every section below (default), about 11 minutes
 #   clients  which load client and source are fast enough not to be the bottleneck (direct loopback)
@@ -17,6 +17,11 @@
 #            connections/s at 50 concurrent with p50/p99 time to first byte; CPU per GB and per 1000 connections
 #            of the redirector, the upstream Dante, all benchmark processes and the whole machine; system calls per
 #            redirected connection (strace -c -f). About 5 minutes with the defaults
+#   footprint E: chainsocks run in gw of the same topology, with the unit's JVM flags and with `java -jar`
+#            defaults: JVM start to READY=1 (FOOTPRINT_STARTS=5 starts), RSS fresh, with 1000 and 5000 idle
+#            redirected connections (each carried a byte both ways) and after they close, live heap and
+#            descriptors per connection, and FOOTPRINT_CEILING=9000 connections at once under ulimit -n
+#            FOOTPRINT_NOFILE=20000. Needs gcc, jcmd and jstat (the JDK). About 4 minutes
 #   clean    remove namespaces left by an interrupted run of this script (csb-*) after stopping their processes
 #
 # Settings (environment): RUNS=5 (measurements per figure, medians quoted), STREAM_SECONDS=5 (per stream),
@@ -57,6 +62,9 @@ RELAY_CPS_COUNT="${RELAY_CPS_COUNT:-2000}"
 RELAY_WARMUP_CONNECTIONS="${RELAY_WARMUP_CONNECTIONS:-6000}"
 SYSCALL_CONNECTIONS="${SYSCALL_CONNECTIONS:-1000}"
 PROFILE_CONNECTIONS="${PROFILE_CONNECTIONS:-0}"
+FOOTPRINT_STARTS="${FOOTPRINT_STARTS:-5}"
+FOOTPRINT_CEILING="${FOOTPRINT_CEILING:-9000}"
+FOOTPRINT_NOFILE="${FOOTPRINT_NOFILE:-20000}"
 SMALL_JVM_FLAGS="${SMALL_JVM_FLAGS:--XX:+UseSerialGC -Xmx64m -Xmn4m -Xss256k -XX:TieredStopAtLevel=1}"
 # The relay section runs chainsocks as it is installed: with the JVM flags of the systemd unit's ExecStart= line,
 # which the /usr/bin/chainsocks launcher uses too (RELAY_JVM_FLAGS overrides them; "" means `java -jar` defaults).
@@ -939,6 +947,226 @@ unset multiplot
 EOF
 }
 
+# ---------------------------------------------------------------------------------------------------- E: footprint
+
+# Prints the time of the first READY=1 on the unix datagram socket PATH (sd_notify), within 60 s.
+NOTIFY_RECEIVER='
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+print("bound", flush=True)
+deadline = time.time() + 60
+try:
+    while time.time() < deadline:
+        if "READY=1" in s.recv(4096).decode(errors="replace").split("\n"):
+            print("%.6f" % time.time())
+            break
+except socket.timeout:
+    pass
+'
+
+# Starts chainsocks in a namespace with NOTIFY_SOCKET set and waits for its READY=1 (at most 60 s); its PID in
+# $SPAWNED, the seconds from the start of the JVM to READY=1 in $READY_SECONDS ("fail" without READY=1).
+start_until_ready() { # ns logname "jvm flags" args...
+    local ns=$1 name=$2 flags=$3; shift 3
+    local socket="$WORK/notify-$name.sock" out="$WORK/ready-$name" receiver t0
+    rm -f "$socket"
+    "$PY" -c "$NOTIFY_RECEIVER" "$socket" >"$out" &
+    receiver=$!
+    for _ in $(seq 100); do grep -q bound "$out" 2>/dev/null && break; sleep 0.05; done
+    t0=$(date +%s.%N)
+    NOTIFY_SOCKET=$socket start_chainsocks "$ns" "$name" "$flags" "$@"
+    wait "$receiver" || true
+    READY_SECONDS=$(awk -v t0="$t0" 'NR == 2 { printf "%.3f\n", $1 - t0; found = 1 } END { if (!found) print "fail" }' "$out")
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# Live heap in KiB: a full collection (jcmd GC.run), then the used columns of jstat -gc.
+live_heap_kib() {
+    jcmd "$1" GC.run >/dev/null 2>&1 || true
+    sleep 0.5
+    jstat -gc "$1" | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
+        NR == 2 { printf "%.0f\n", $col["S0U"] + $col["S1U"] + $col["EU"] + $col["OU"] }'
+}
+
+# Holds connections from lan through the redirector, each after one byte echoed; the holder's PID in $HOLDER, the
+# number held in $HELD. The holder closes them when stopped, or after 10 minutes.
+hold_connections() { # count logname
+    local count=$1 log="$WORK/$2.log"
+    : >"$log"
+    ip netns exec "$LAN" "$LOADGEN" hold 198.19.2.2:9100 "$count" 600 120 >"$log" 2>&1 </dev/null &
+    HOLDER=$!
+    for _ in $(seq 1300); do
+        grep -q '^held' "$log" && break
+        kill -0 "$HOLDER" 2>/dev/null || break
+        sleep 0.1
+    done
+    HELD=$(awk '/^held/ {print $2}' "$log")
+    HELD=${HELD:-0}
+}
+
+# Waits (at most 60 s) until the process has closed its connections: fewer than COUNT + 100 descriptors (the
+# splice pipes its event loops keep for reuse stay open) and the same number for a second.
+wait_fds_down_to() { # pid count
+    local last=-1 now
+    for _ in $(seq 60); do
+        now=$(fd_count "$1")
+        ((now < $2 + 100 && now == last)) && return 0
+        last=$now
+        sleep 1
+    done
+    return 1
+}
+
+# Results: FOOT[variant:metric].
+declare -A FOOT=()
+footprint_variant() { # variant "jvm flags"
+    local variant=$1 flags=$2 i pid fresh_fds holders=()
+    for i in $(seq "$FOOTPRINT_STARTS"); do
+        start_until_ready "$GW" "fp-$variant-start$i" "$flags" run --config "$WORK/footprint.toml"
+        FOOT[$variant:ready]+="$READY_SECONDS "
+        [[ $i == "$FOOTPRINT_STARTS" ]] || stop_pid "$SPAWNED"
+    done
+    pid=$SPAWNED
+    sleep 2
+    FOOT[$variant:fresh]=$(rss_kib "$pid")
+    FOOT[$variant:heap0]=$(live_heap_kib "$pid")
+    # Counted after the first jcmd: the JVM's attach listener keeps a socket open from then on.
+    fresh_fds=$(fd_count "$pid")
+    FOOT[$variant:fds_fresh]=$fresh_fds
+    redirect_to 12345
+    hold_connections 1000 "fp-$variant-hold1000"; holders+=("$HOLDER")
+    FOOT[$variant:held1000]=$HELD
+    sleep 2
+    FOOT[$variant:rss1000]=$(rss_kib "$pid")
+    hold_connections 4000 "fp-$variant-hold5000"; holders+=("$HOLDER")
+    FOOT[$variant:held5000]=$((FOOT[$variant:held1000] + HELD))
+    sleep 2
+    FOOT[$variant:rss5000]=$(rss_kib "$pid")
+    FOOT[$variant:fds5000]=$(fd_count "$pid")
+    FOOT[$variant:heap5000]=$(live_heap_kib "$pid")
+    for i in "${holders[@]}"; do stop_pid "$i"; done
+    wait_fds_down_to "$pid" "$fresh_fds" || log "  $variant: descriptors did not settle near $fresh_fds"
+    FOOT[$variant:rss_closed]=$(rss_kib "$pid")
+    FOOT[$variant:fds_closed]=$(fd_count "$pid")
+    sleep 5
+    FOOT[$variant:rss_closed5]=$(rss_kib "$pid")
+    # The heap is given back only by a full collection; the native heap trim (if set) runs every 2 s.
+    live_heap_kib "$pid" >/dev/null
+    sleep 3
+    FOOT[$variant:rss_gc]=$(rss_kib "$pid")
+    # The ceiling: FOOTPRINT_CEILING connections at once.
+    hold_connections "$FOOTPRINT_CEILING" "fp-$variant-ceiling"
+    FOOT[$variant:ceiling]=$HELD
+    sleep 1
+    FOOT[$variant:ceiling_fds]=$(fd_count "$pid")
+    FOOT[$variant:ceiling_rss]=$(rss_kib "$pid")
+    stop_pid "$HOLDER"
+    wait_fds_down_to "$pid" "$fresh_fds" || true
+    redirect_to none
+    stop_pid "$pid"
+    log "  $variant: ready ${FOOT[$variant:ready]}s; RSS KiB fresh ${FOOT[$variant:fresh]}, 1000 ${FOOT[$variant:rss1000]}," \
+        "5000 ${FOOT[$variant:rss5000]}, closed ${FOOT[$variant:rss_closed]}, +5 s ${FOOT[$variant:rss_closed5]}," \
+        "after a full collection ${FOOT[$variant:rss_gc]};" \
+        "ceiling ${FOOT[$variant:ceiling]} of $FOOTPRINT_CEILING"
+}
+
+# Table cells of the footprint section, one function per row: each takes the variant.
+fp_mib() { kib_to_mib "$1"; }
+fp_per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.2f\n", (b - a) / n; else print "n/a" }'; }
+fp_ready_runs() { echo "${FOOT[$1:ready]% }"; }
+fp_ready_median() {
+    local runs
+    runs=$(fp_ready_runs "$1")
+    [[ $runs == *fail* ]] && { echo "fail"; return; }
+    # shellcheck disable=SC2086
+    "$PY" -c 'import statistics,sys; print("%.2f" % statistics.median(map(float, sys.argv[1:])))' $runs
+}
+fp_rss_fresh() { fp_mib "${FOOT[$1:fresh]}"; }
+fp_rss_1000() { echo "$(fp_mib "${FOOT[$1:rss1000]}") (${FOOT[$1:held1000]} held)"; }
+fp_rss_5000() { echo "$(fp_mib "${FOOT[$1:rss5000]}") (${FOOT[$1:held5000]} held)"; }
+fp_rss_per() { fp_per "${FOOT[$1:fresh]}" "${FOOT[$1:rss5000]}" "${FOOT[$1:held5000]}"; }
+fp_rss_closed() { fp_mib "${FOOT[$1:rss_closed]}"; }
+fp_rss_closed5() { fp_mib "${FOOT[$1:rss_closed5]}"; }
+fp_rss_back() { fp_mib $((FOOT[$1:rss_closed5] - FOOT[$1:fresh])); }
+fp_rss_gc() { fp_mib "${FOOT[$1:rss_gc]}"; }
+fp_heap_fresh() { fp_mib "${FOOT[$1:heap0]}"; }
+fp_heap_per() { fp_per "${FOOT[$1:heap0]}" "${FOOT[$1:heap5000]}" "${FOOT[$1:held5000]}"; }
+fp_fds_per() {
+    echo "$(fp_per "${FOOT[$1:fds_fresh]}" "${FOOT[$1:fds5000]}" "${FOOT[$1:held5000]}") (${FOOT[$1:fds_fresh]} fresh," \
+        "${FOOT[$1:fds5000]} with 5000, ${FOOT[$1:fds_closed]} after)"
+}
+fp_ceiling() {
+    local verdict=fail
+    ((FOOT[$1:ceiling] >= FOOTPRINT_CEILING)) && verdict=pass
+    echo "$verdict: ${FOOT[$1:ceiling]} held, ${FOOT[$1:ceiling_fds]} descriptors, RSS $(fp_mib "${FOOT[$1:ceiling_rss]}") MiB"
+}
+fp_row() { # label cell-function
+    out "| $1 | $($2 shipped) | $($2 bare) |"
+}
+
+section_footprint() {
+    require gcc jcmd jstat
+    log "E: footprint of chainsocks run in gw: start-up, RSS with idle connections, the descriptor ceiling"
+    local started=$SECONDS load_at_start hard ns
+    load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+    build_loadgen
+    build_gateway
+    spawn "$WAN" lg-echo "$LOADGEN" echo 198.19.2.2:9100 1800
+    local echo_server=$SPAWNED
+    # The upstream hop is chainsocks' own SOCKS5 server: it holds the ceiling's connections in a few threads.
+    start_chainsocks "$WAN" fp-upstream "-Xmx512m" socks-server --listen 198.19.2.2:1080 --allow-from 198.19.2.0/24 \
+        --max-connections $((FOOTPRINT_CEILING + 1000))
+    local upstream=$SPAWNED
+    wait_port "$WAN" 9100; wait_port "$WAN" 1080
+    cat >"$WORK/footprint.toml" <<EOF
+[service]
+control-socket = "$WORK/control-footprint.sock"
+
+[[listener]]
+listen = "0.0.0.0:12345"
+chains = ["wan"]
+policy = "strict"
+
+[chain.wan]
+hops = ["socks5://198.19.2.2:1080"]
+EOF
+    # The redirector runs under the descriptor limit of the target (the unit itself sets LimitNOFILE=65536).
+    hard=$(ulimit -Hn)
+    ulimit -n "$FOOTPRINT_NOFILE"
+    footprint_variant shipped "$UNIT_JVM_FLAGS"
+    footprint_variant bare ""
+    ulimit -n "$hard"
+    stop_pid "$upstream"; stop_pid "$echo_server"
+    for ns in "$LAN" "$GW" "$WAN"; do delete_namespace "$ns"; done
+
+    begin_section footprint
+    out "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`native-scripts/benchmarks/run.sh footprint\`, $((SECONDS - started)) s;" \
+        "$(nproc) cores, kernel $(uname -r), $("$JAVA" -version 2>&1 | head -1); load average at the start" \
+        "(shared machine): $load_at_start. \`chainsocks run\` in gw with one listener and one SOCKS5 hop (chainsocks" \
+        "socks-server in wan), under \`ulimit -n $FOOTPRINT_NOFILE\`; the unit's flags: \`$UNIT_JVM_FLAGS\`."
+    out ""
+    out "| chainsocks run | \`java\` with the unit's flags | \`java -jar\` (defaults) |"
+    out "|---|---:|---:|"
+    fp_row "JVM start to READY=1, s, $FOOTPRINT_STARTS starts" fp_ready_runs
+    fp_row "JVM start to READY=1, median s" fp_ready_median
+    fp_row "RSS fresh (2 s after READY=1), MiB" fp_rss_fresh
+    fp_row "RSS with 1000 idle redirected connections, MiB" fp_rss_1000
+    fp_row "RSS with 5000, MiB" fp_rss_5000
+    fp_row "RSS added per connection (5000), KiB" fp_rss_per
+    fp_row "RSS once all have closed, MiB" fp_rss_closed
+    fp_row "RSS 5 s later, MiB" fp_rss_closed5
+    fp_row "RSS 5 s after closing minus fresh, MiB" fp_rss_back
+    fp_row "RSS after a full collection then 3 s, MiB" fp_rss_gc
+    fp_row "live heap fresh (after a full collection), MiB" fp_heap_fresh
+    fp_row "live heap added per connection (5000), KiB" fp_heap_per
+    fp_row "descriptors per connection" fp_fds_per
+    fp_row "$FOOTPRINT_CEILING connections at once" fp_ceiling
+    publish_section footprint
+}
+
 section_clean() {
     local ns
     for ns in $(ip netns list | awk '{print $1}' | grep '^csb-' || true); do
@@ -952,19 +1180,20 @@ section_clean() {
 command=${1:-all}
 case $command in
     clean) section_clean; exit 0 ;;
-    all|clients|stream|memory|gateway|relay) ;;
-    *) sed -n '2,30p' "$0" >&2; exit 2 ;;
+    all|clients|stream|memory|gateway|relay|footprint) ;;
+    *) sed -n '2,35p' "$0" >&2; exit 2 ;;
 esac
 check_prerequisites
 [[ $command == clients || $command == all ]] && require socat ncat
 # The relay section writes its own run line; the machine block describes the runs of sections A to C.
-[[ $command == relay ]] || machine_section
+[[ $command == relay || $command == footprint ]] || machine_section
 case $command in
-    all) section_clients; section_stream; section_memory; section_gateway; section_relay ;;
+    all) section_clients; section_stream; section_memory; section_gateway; section_relay; section_footprint ;;
     clients) section_clients ;;
     stream) section_stream ;;
     memory) section_memory ;;
     gateway) section_gateway ;;
     relay) section_relay ;;
+    footprint) section_footprint ;;
 esac
 log "done; results in ${DOC#"$REPO"/}"

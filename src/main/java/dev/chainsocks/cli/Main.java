@@ -1,7 +1,9 @@
 package dev.chainsocks.cli;
 
 import dev.chainsocks.log.Logging;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -9,14 +11,37 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code chainsocks}: the root command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+ *
+ * <p>picocli builds a command's model by reflection over its class, its options' types and their converters, for
+ * every subcommand it is given. When the first argument names a subcommand, only that one is given, so that
+ * {@code chainsocks run} does not pay start-up time for the models of {@code top}, {@code rules} or {@code demo};
+ * any other command line (root options, {@code help}, a mistyped name) gets the whole tree, whose help and
+ * suggestions need every subcommand.
  */
 @Command(name = "chainsocks", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Sends a machine's or a LAN's TCP connections through chains of SOCKS and HTTP proxies.",
-        subcommands = {RunCommand.class, CheckCommand.class, RulesCommand.class, ControlCommands.Status.class,
-                ControlCommands.Connections.class, ControlCommands.Reload.class, TopCommand.class, SocksServerCommand.class,
-                DemoCommand.class, DemoCommand.Web.class, DemoCommand.Fetch.class, ImportRedsocksCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "Sends a machine's or a LAN's TCP connections through chains of SOCKS and HTTP proxies.")
 public final class Main {
+
+    /** The subcommands by name, in the order {@code --help} lists them. */
+    private static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Class<?>> subcommands() {
+        Map<String, Class<?>> subcommands = new LinkedHashMap<>();
+        subcommands.put("run", RunCommand.class);
+        subcommands.put("check", CheckCommand.class);
+        subcommands.put("rules", RulesCommand.class);
+        subcommands.put("status", ControlCommands.Status.class);
+        subcommands.put("connections", ControlCommands.Connections.class);
+        subcommands.put("reload", ControlCommands.Reload.class);
+        subcommands.put("top", TopCommand.class);
+        subcommands.put("socks-server", SocksServerCommand.class);
+        subcommands.put("demo", DemoCommand.class);
+        subcommands.put("demo-web", DemoCommand.Web.class);
+        subcommands.put("demo-fetch", DemoCommand.Fetch.class);
+        subcommands.put("import-redsocks", ImportRedsocksCommand.class);
+        subcommands.put("help", CommandLine.HelpCommand.class);
+        return subcommands;
+    }
 
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
@@ -42,13 +67,34 @@ public final class Main {
 
     /** Runs a command line and returns its exit code; for tests and {@link #main}. */
     public static int run(String... args) {
-        CommandLine commandLine = new CommandLine(new Main());
+        CommandLine commandLine = commandLineFor(args);
         commandLine.setExitCodeExceptionMapper(Main::exitCodeFor);
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
             cmd.getErr().println("chainsocks: " + messageOf(exception));
             return exitCodeFor(exception);
         });
         return commandLine.execute(args);
+    }
+
+    /** The root command with every subcommand: what help, completion and the manual pages describe. */
+    public static CommandLine commandLine() {
+        CommandLine root = new CommandLine(new Main());
+        SUBCOMMANDS.forEach(root::addSubcommand);
+        return root;
+    }
+
+    /**
+     * The root command with only the subcommand that {@code args[0]} names, which parses and runs that command line
+     * exactly as {@link #commandLine()} would; the whole tree for any other command line.
+     */
+    static CommandLine commandLineFor(String... args) {
+        Class<?> invoked = args.length == 0 || "help".equals(args[0]) ? null : SUBCOMMANDS.get(args[0]);
+        if (invoked == null) {
+            return commandLine();
+        }
+        CommandLine root = new CommandLine(new Main());
+        root.addSubcommand(args[0], invoked);
+        return root;
     }
 
     static int exitCodeFor(Throwable exception) {

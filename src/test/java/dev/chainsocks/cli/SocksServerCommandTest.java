@@ -21,7 +21,7 @@ import picocli.CommandLine;
 class SocksServerCommandTest {
 
     private static SocksServerConfig parse(String... args) throws IOException {
-        CommandLine.ParseResult result = new CommandLine(new Main()).parseArgs(args);
+        CommandLine.ParseResult result = Main.commandLine().parseArgs(args);
         SocksServerCommand command = (SocksServerCommand) result.subcommand().commandSpec().userObject();
         return command.config();
     }

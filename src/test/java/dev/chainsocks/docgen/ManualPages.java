@@ -48,7 +48,7 @@ public final class ManualPages {
         Path adoc = Files.createDirectories(out.resolve("adoc"));
         Path perCommand = Files.createDirectories(out.resolve("picocli"));
 
-        CommandLine commandLine = new CommandLine(new Main());
+        CommandLine commandLine = Main.commandLine();
         List<CommandSpec> commands = visibleCommands(commandLine.getCommandSpec());
         int status = ManPageGenerator.generateManPage(perCommand.toFile(), null, new boolean[0], true,
                 commands.toArray(new CommandSpec[0]));

@@ -27,7 +27,7 @@
 # Settings (environment): RUNS=5 (measurements per figure, medians quoted), STREAM_SECONDS=5 (per stream),
 # IDLE_CONNECTIONS=1000, CPS_COUNT=5000, CPS_CONCURRENCY=50, WARMUP_CONNECTIONS=8000 (short connections through each
 # redirector before measuring), JAR=target/chainsocks.jar, JAVA=java; for the relay section RELAY_STREAM_SECONDS=2,
-# RELAY_CPS_COUNT=2000, RELAY_WARMUP_CONNECTIONS=6000, SYSCALL_CONNECTIONS=1000 (connections counted under strace),
+# RELAY_CPS_COUNT=2000, RELAY_WARMUP_CONNECTIONS=30000, SYSCALL_CONNECTIONS=1000 (connections counted under strace),
 # SMALL_JVM_FLAGS (the small-footprint JVM variant, default below), RELAY_JVM_FLAGS (chainsocks' JVM flags in the
 # relay section; default: the systemd unit's), NO_DOC=1 to print results without
 # updating docs/benchmarks.md, KEEP_WORK=1 to keep the logs and configurations of the run, PROFILE_CONNECTIONS=N
@@ -59,7 +59,7 @@ CPS_CONCURRENCY="${CPS_CONCURRENCY:-50}"
 WARMUP_CONNECTIONS="${WARMUP_CONNECTIONS:-8000}"
 RELAY_STREAM_SECONDS="${RELAY_STREAM_SECONDS:-2}"
 RELAY_CPS_COUNT="${RELAY_CPS_COUNT:-2000}"
-RELAY_WARMUP_CONNECTIONS="${RELAY_WARMUP_CONNECTIONS:-6000}"
+RELAY_WARMUP_CONNECTIONS="${RELAY_WARMUP_CONNECTIONS:-30000}"
 SYSCALL_CONNECTIONS="${SYSCALL_CONNECTIONS:-1000}"
 PROFILE_CONNECTIONS="${PROFILE_CONNECTIONS:-0}"
 FOOTPRINT_STARTS="${FOOTPRINT_STARTS:-5}"

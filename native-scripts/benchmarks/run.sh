@@ -1053,6 +1053,10 @@ footprint_variant() { # variant "jvm flags"
     FOOT[$variant:fds_closed]=$(fd_count "$pid")
     sleep 5
     FOOT[$variant:rss_closed5]=$(rss_kib "$pid")
+    # chainsocks asks for full collections every 15 s once the connections have fallen to half their peak
+    # (HeapGiveBack), which the serial collector needs to shrink the old generation; 60 s is four of them.
+    sleep 55
+    FOOT[$variant:rss_closed60]=$(rss_kib "$pid")
     # The heap is given back only by a full collection; the native heap trim (if set) runs every 2 s.
     live_heap_kib "$pid" >/dev/null
     sleep 3
@@ -1091,6 +1095,8 @@ fp_rss_per() { fp_per "${FOOT[$1:fresh]}" "${FOOT[$1:rss5000]}" "${FOOT[$1:held5
 fp_rss_closed() { fp_mib "${FOOT[$1:rss_closed]}"; }
 fp_rss_closed5() { fp_mib "${FOOT[$1:rss_closed5]}"; }
 fp_rss_back() { fp_mib $((FOOT[$1:rss_closed5] - FOOT[$1:fresh])); }
+fp_rss_closed60() { fp_mib "${FOOT[$1:rss_closed60]}"; }
+fp_rss_back60() { fp_mib $((FOOT[$1:rss_closed60] - FOOT[$1:fresh])); }
 fp_rss_gc() { fp_mib "${FOOT[$1:rss_gc]}"; }
 fp_heap_fresh() { fp_mib "${FOOT[$1:heap0]}"; }
 fp_heap_per() { fp_per "${FOOT[$1:heap0]}" "${FOOT[$1:heap5000]}" "${FOOT[$1:held5000]}"; }
@@ -1159,6 +1165,8 @@ EOF
     fp_row "RSS once all have closed, MiB" fp_rss_closed
     fp_row "RSS 5 s later, MiB" fp_rss_closed5
     fp_row "RSS 5 s after closing minus fresh, MiB" fp_rss_back
+    fp_row "RSS 60 s after closing, MiB" fp_rss_closed60
+    fp_row "RSS 60 s after closing minus fresh, MiB" fp_rss_back60
     fp_row "RSS after a full collection then 3 s, MiB" fp_rss_gc
     fp_row "live heap fresh (after a full collection), MiB" fp_heap_fresh
     fp_row "live heap added per connection (5000), KiB" fp_heap_per

@@ -145,6 +145,8 @@ public final class ChainsocksService implements AutoCloseable {
     private void startTimers() {
         timers.scheduleWithFixedDelay(() -> notifier.status(statusLine()), STATUS_INTERVAL.toMillis(),
                 STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        HeapGiveBack.forThisJvm(redirector::activeSessions).ifPresent(check -> timers.scheduleWithFixedDelay(check,
+                HeapGiveBack.INTERVAL.toMillis(), HeapGiveBack.INTERVAL.toMillis(), TimeUnit.MILLISECONDS));
         notifier.watchdogInterval().ifPresent(interval -> {
             List<EventLoop> loops = new ArrayList<>(redirector.loops());
             loops.addAll(udp.loops());

@@ -1127,18 +1127,7 @@ section_footprint() {
         --max-connections $((FOOTPRINT_CEILING + 1000))
     local upstream=$SPAWNED
     wait_port "$WAN" 9100; wait_port "$WAN" 1080
-    cat >"$WORK/footprint.toml" <<EOF
-[service]
-control-socket = "$WORK/control-footprint.sock"
-
-[[listener]]
-listen = "0.0.0.0:12345"
-chains = ["wan"]
-policy = "strict"
-
-[chain.wan]
-hops = ["socks5://198.19.2.2:1080"]
-EOF
+    chainsocks_gateway_config "$WORK/footprint.toml" 12345 splice
     # The redirector runs under the descriptor limit of the target (the unit itself sets LimitNOFILE=65536).
     hard=$(ulimit -Hn)
     ulimit -n "$FOOTPRINT_NOFILE"

@@ -37,6 +37,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        LinuxSockets.bindInBackground(); // while the configuration is read
         ChainsocksConfig config = source.load();
         root.configureLogging(config.service().logLevel().name());
         config.warnings().forEach(warning -> Logger.warn("configuration: {}", warning));

@@ -43,6 +43,18 @@ public final class LinuxSockets {
         return INSTANCE;
     }
 
+    /**
+     * Starts binding libc on a thread of its own ({@code libc-binding}): in a fresh JVM, JNR generating its call
+     * stubs takes about a third of a second, which then overlaps with whatever the caller does next (reading the
+     * configuration). The first native call waits for the binding to finish; a binding that fails is kept as
+     * {@link #unavailableReason()} says, whichever thread met it.
+     */
+    public static void bindInBackground() {
+        Thread binding = new Thread(NativeAccess::available, "libc-binding");
+        binding.setDaemon(true);
+        binding.start();
+    }
+
     /** Whether the native calls can work here (Linux, libc bound through JNR). */
     public static boolean available() {
         return NativeAccess.available();

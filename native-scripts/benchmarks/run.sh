@@ -6,7 +6,7 @@
 #
 #   sudo native-scripts/benchmarks/run.sh [all|clients|stream|memory|gateway|relay|footprint|clean]
 #
-#   all      every section below (default), about 11 minutes
+#   all      every section below (default), about 22 minutes
 #   clients  which load client and source are fast enough not to be the bottleneck (direct loopback)
 #   stream   A: one SOCKS5 CONNECT stream: direct vs chainsocks socks-server vs danted, on loopback
 #   memory   B: RSS before/after 1000 idle SOCKS5 tunnels: chainsocks socks-server (two JVM settings) vs danted

@@ -16,7 +16,7 @@
 #            relay mode (splice, copy) vs redsocks vs routing only, interleaved; 1 and 8 streams down, 8 up;
 #            connections/s at 50 concurrent with p50/p99 time to first byte; CPU per GB and per 1000 connections
 #            of the redirector, the upstream Dante, all benchmark processes and the whole machine; system calls per
-#            redirected connection (strace -c -f). About 5 minutes with the defaults
+#            redirected connection (strace -c -f); a chart of the ratios to redsocks (gnuplot). About 5 minutes
 #   footprint E: chainsocks run in gw of the same topology, with the unit's JVM flags and with `java -jar`
 #            defaults: JVM start to READY=1 (FOOTPRINT_STARTS=5 starts), RSS fresh, with 1000 and 5000 idle
 #            redirected connections (each carried a byte both ways) and after they close, live heap and

@@ -2,9 +2,13 @@ package dev.chainsocks.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class HeapGiveBackTest {
@@ -93,5 +97,37 @@ class HeapGiveBackTest {
         assertThat(giveBack.check()).isFalse();
         open = 50; // ... that ends
         assertThat(giveBack.check()).isTrue();
+    }
+
+    @Test
+    void withTheUnitsCollectorTheOldGenerationShrinksBackOnceTheConnectionsClose() throws Exception {
+        String output = runChild("-XX:+UseSerialGC", "-Xms8m", "-Xmx72m", "-Xmn4m", "-XX:MinHeapFreeRatio=10",
+                "-XX:MaxHeapFreeRatio=30");
+        assertThat(output).as("the check exists with the serial collector").isNotEqualTo("absent");
+        String[] seen = output.split(" ");
+        long initial = Long.parseLong(seen[0]);
+        long grown = Long.parseLong(seen[1]);
+        long after = Long.parseLong(seen[2]);
+        int collections = Integer.parseInt(seen[3]);
+        assertThat(grown).as("16 MiB live grew the old generation").isGreaterThan(initial + HeapGiveBack.MIN_EXCESS);
+        assertThat(after).as("given back").isLessThan(initial + HeapGiveBack.MIN_EXCESS);
+        assertThat(collections).isBetween(1, HeapGiveBack.MAX_FRUITLESS + 2);
+    }
+
+    @Test
+    void withOtherCollectorsThereIsNoCheck() throws Exception {
+        assertThat(runChild("-XX:+UseG1GC")).isEqualTo("absent");
+    }
+
+    private static String runChild(String... jvmFlags) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(List.of(jvmFlags));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), HeapGiveBackChild.class.getName()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("child ended").isTrue();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(child.exitValue()).as(output).isZero();
+        return output;
     }
 }

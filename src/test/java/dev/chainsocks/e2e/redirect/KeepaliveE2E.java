@@ -82,12 +82,16 @@ class KeepaliveE2E {
         }
     }
 
-    /** The {@code ss -tno} line of gw's established socket matching {@code filter}, once it is there. */
+    /**
+     * The {@code ss -tno} line of gw's established socket matching {@code filter}, once it shows a keepalive timer
+     * (right after the handshake a socket may still wait for an ACK, and ss then shows the retransmission timer), or
+     * the last line seen after 10 s.
+     */
     private static String awaitSocket(GatewayTopology topology, String filter) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             String out = topology.gw().execScript("ss -tnoH state established '( " + filter + " )'").strip();
-            if (!out.isEmpty() || System.nanoTime() > deadline) {
+            if (TIMER.matcher(out).find() || System.nanoTime() > deadline) {
                 assertThat(out).as("ss for " + filter).isNotEmpty();
                 return out;
             }

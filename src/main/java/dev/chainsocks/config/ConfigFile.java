@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The TOML file as Jackson maps it, before validation: every key is a record component (kebab-case in the file),
- * so an unknown key fails the mapping; a missing key is null and gets its default in {@link ConfigValidator}.
- * Values that need parsing (durations, addresses, URIs, names) stay strings here.
+ * The TOML file as {@link RecordBinder} binds it, before validation: every key is a record component (kebab-case in
+ * the file), so an unknown key fails the binding; a missing key is null and gets its default in
+ * {@link ConfigValidator}. Values that need parsing (durations, addresses, URIs, names) stay strings here.
  */
 record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, Map<String, Chain> chain,
                   Metrics metrics, Firewall firewall, Relay relay, Dns dns) {
@@ -46,7 +46,7 @@ record ConfigFile(Service service, Timeouts timeouts, List<Listener> listener, M
     /** {@code [dns]}. */
     record Dns(List<String> listen, String fakeIpv4, String fakeIpv6, String ttl, Long maxEntries,
                List<String> proxy, List<String> direct,
-               @com.fasterxml.jackson.annotation.JsonProperty("default") String fallback, String upstream,
+               @RecordBinder.Key("default") String fallback, String upstream,
                String upstreamViaChain, String timeout) {
     }
 

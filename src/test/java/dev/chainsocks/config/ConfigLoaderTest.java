@@ -412,6 +412,55 @@ class ConfigLoaderTest {
         assertThat(errorOf("[metrics]\nallow-remote = \"yes\"\n"))
                 .isEqualTo(FILE + ":2: [metrics] allow-remote: expected true or false, found a string");
         assertThat(errorOf("service = 3\n")).isEqualTo(FILE + ":1: [service]: expected a table, found the integer 3");
+        assertThat(errorOf("[service]\nmark = 1.5\n"))
+                .isEqualTo(FILE + ":2: [service] mark: expected an integer, found the number 1.5");
+        assertThat(errorOf("[service]\nmark = true\n"))
+                .isEqualTo(FILE + ":2: [service] mark: expected an integer, found true");
+        assertThat(errorOf("[metrics]\nallow-remote = 1\n"))
+                .isEqualTo(FILE + ":2: [metrics] allow-remote: expected true or false, found the integer 1");
+        assertThat(errorOf("[relay]\nmode = false\n"))
+                .isEqualTo(FILE + ":2: [relay] mode: expected a string, found false");
+        // A TOML date reads as the string it was written as, which is no duration.
+        assertThat(errorOf("[service]\nshutdown-grace = 2026-12-02\nmark = 7\n"))
+                .startsWith(FILE + ":2: [service] shutdown-grace: invalid duration \"2026-12-02\"");
+    }
+
+    @Test
+    void anIntegerBeyondALongIsOutOfRangeOnItsLine() {
+        assertThat(errorOf("[service]\nlog-level = \"info\"\nmark = 99999999999999999999\n"))
+                .isEqualTo(FILE + ":3: [service] mark: the integer 99999999999999999999 is out of range");
+    }
+
+    @Test
+    void elementsOfArraysAndTablesAreCheckedWithTheirPlace() {
+        String toml = """
+                [[listener]]
+                listen = "127.0.0.1:12345"
+                chains = [
+                    "main",
+                    2,
+                ]
+                """ + CHAIN;
+        assertThat(errorOf(toml))
+                .isEqualTo(FILE + ":5: [[listener]] #1 chains[1]: expected a string, found the integer 2");
+        assertThat(errorOf("[chain]\nmain = \"socks5://198.18.1.2:1080\"\n"))
+                .isEqualTo(FILE + ":2: [chain.main]: expected a table, found a string");
+        assertThat(errorOf("listener = [\"127.0.0.1:1\"]\n"))
+                .isEqualTo(FILE + ":1: [[listener]] #1: expected a table, found a string");
+    }
+
+    @Test
+    void theFirstProblemInTheFileIsReported() {
+        assertThat(errorOf("[timeouts]\nidle = 5\n[service]\nlogg = \"x\"\n"))
+                .startsWith(FILE + ":2: [timeouts] idle: expected a string, found the integer 5");
+        assertThat(errorOf("[service]\nlogg = \"x\"\n[timeouts]\nidle = 5\n"))
+                .startsWith(FILE + ":2: [service]: unknown key \"logg\"");
+    }
+
+    @Test
+    void theDnsDefaultKeyBindsAlthoughItIsAJavaKeyword() {
+        assertThat(errorOf("[dns]\ndefault = 1\n"))
+                .isEqualTo(FILE + ":2: [dns] default: expected a string, found the integer 1");
     }
 
     @Test

@@ -68,7 +68,7 @@ fi
 
 example_config=$ROOT/systemd/chainsocks.toml
 for f in "$example_config" "$ROOT/systemd/firewall.env" "$ROOT/systemd/chainsocks.service" \
-    "$ROOT/systemd/chainsocks-firewall.service" "$ROOT/native-scripts/firewall"; do
+    "$ROOT/systemd/chainsocks-firewall.service" "$ROOT/native-scripts/firewall" "$ROOT/native-scripts/class-archive"; do
     [[ -f $f ]] || die "$f is missing from the source tree"
 done
 
@@ -80,6 +80,9 @@ bindir=$PREFIX/bin
 jvm_flags=$(sed -n 's|^ExecStart=/usr/bin/java \(.*\) -Djffi\.extract\.dir=[^ ]* -jar .*|\1|p' \
     "$ROOT/systemd/chainsocks.service")
 [[ -n $jvm_flags ]] || die "cannot read the JVM flags from ExecStart= in $ROOT/systemd/chainsocks.service"
+# The warm-up run that records the class-data archive takes the same flags, but not the archive it is recording.
+archive_flags=$(sed 's| -XX:SharedArchiveFile=[^ ]*||' <<<"$jvm_flags")
+[[ $archive_flags != "$jvm_flags" ]] || die "no -XX:SharedArchiveFile= in ExecStart= of $ROOT/systemd/chainsocks.service"
 
 # Paths inside the units and the firewall script are written for PREFIX=/usr.
 relocate() {
@@ -105,6 +108,8 @@ install -D -m 0644 "$jar" "$DESTDIR$libdir/chainsocks.jar"
 echo "installed $DESTDIR$libdir/chainsocks.jar"
 
 relocate "$ROOT/native-scripts/firewall" | install_text 0755 "$DESTDIR$libdir/firewall"
+relocate "$ROOT/native-scripts/class-archive" | sed "s|@JVM_FLAGS@|$archive_flags|" \
+    | install_text 0755 "$DESTDIR$libdir/class-archive"
 
 install_text 0755 "$DESTDIR$bindir/chainsocks" <<EOF
 #!/bin/sh
@@ -151,9 +156,12 @@ if [[ -z $DESTDIR ]]; then
         systemctl daemon-reload
         echo "ran systemctl daemon-reload"
     fi
+    # The archive is for this jar and this JVM; without it chainsocks works, only starts slower.
+    "$libdir/class-archive" || echo "$PROG: continuing without a class-data archive" >&2
 else
-    echo "DESTDIR is set: no user created and systemd not reloaded; the package must create system user" \
-        "$SERVICE_USER and give /etc/chainsocks/chainsocks.toml group $SERVICE_USER"
+    echo "DESTDIR is set: no user created, systemd not reloaded, no class-data archive recorded; the package must" \
+        "create system user $SERVICE_USER, give /etc/chainsocks/chainsocks.toml group $SERVICE_USER and run" \
+        "$libdir/class-archive"
 fi
 
 cat <<EOF

@@ -73,7 +73,12 @@ libdir=$PREFIX/lib/chainsocks
 remove "$DESTDIR$PREFIX/bin/chainsocks"
 remove "$DESTDIR$libdir/chainsocks.jar"
 remove "$DESTDIR$libdir/firewall"
+remove "$DESTDIR$libdir/class-archive"
 rmdir "$DESTDIR$libdir" 2>/dev/null || true
+# The class-data archive install.sh recorded (native-scripts/class-archive).
+remove "$DESTDIR/var/cache/chainsocks/chainsocks.jsa"
+remove "$DESTDIR/var/cache/chainsocks/.chainsocks.jsa.new"
+rmdir "$DESTDIR/var/cache/chainsocks" 2>/dev/null || true
 for unit in "${UNITS[@]}"; do
     remove "$DESTDIR$UNITDIR/$unit"
     # Enablement links left behind (systemctl disable was not run, or ran against another root).

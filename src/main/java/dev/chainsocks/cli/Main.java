@@ -39,6 +39,7 @@ public final class Main {
         subcommands.put("demo-web", DemoCommand.Web.class);
         subcommands.put("demo-fetch", DemoCommand.Fetch.class);
         subcommands.put("import-redsocks", ImportRedsocksCommand.class);
+        subcommands.put("warm-up", WarmUpCommand.class);
         subcommands.put("help", CommandLine.HelpCommand.class);
         return subcommands;
     }

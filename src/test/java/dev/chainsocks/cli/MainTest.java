@@ -20,7 +20,7 @@ class MainTest {
 
     private static final List<String> VISIBLE = List.of("run", "check", "rules", "status", "connections", "reload",
             "top", "socks-server", "demo", "import-redsocks", "help");
-    private static final List<String> HIDDEN = List.of("demo-web", "demo-fetch");
+    private static final List<String> HIDDEN = List.of("demo-web", "demo-fetch", "warm-up");
 
     static List<String> allSubcommands() {
         return Main.commandLine().getSubcommands().keySet().stream().toList();
@@ -41,7 +41,7 @@ class MainTest {
     void theWholeTreeHasEverySubcommandInHelpOrder() {
         Map<String, CommandLine> subcommands = Main.commandLine().getSubcommands();
         assertThat(subcommands.keySet()).containsExactly("run", "check", "rules", "status", "connections", "reload",
-                "top", "socks-server", "demo", "demo-web", "demo-fetch", "import-redsocks", "help");
+                "top", "socks-server", "demo", "demo-web", "demo-fetch", "import-redsocks", "warm-up", "help");
     }
 
     @Test
@@ -94,7 +94,7 @@ class MainTest {
                 List.of("top", "-v"), List.of("socks-server", "-v", "--listen", "127.0.0.1:1080"),
                 List.of("demo", "-v"), List.of("demo-web", "-v", "--listen", "127.0.0.1:8080"),
                 List.of("demo-fetch", "-v", "http://198.18.0.1/"), List.of("import-redsocks", "-v", "redsocks.conf"),
-                List.of("help", "run"));
+                List.of("warm-up", "-v"), List.of("help", "run"));
     }
 
     @Test

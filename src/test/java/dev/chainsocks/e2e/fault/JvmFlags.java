@@ -32,7 +32,10 @@ record JvmFlags(String name, List<String> options) {
         options = List.copyOf(options);
     }
 
-    /** The options between {@code /usr/bin/java} and {@code -jar} on the unit's ExecStart= line, without jffi's. */
+    /**
+     * The options between {@code /usr/bin/java} and {@code -jar} on the unit's ExecStart= line, without jffi's and
+     * without the installed class-data archive: that one belongs to the installed jar, not to the one under test.
+     */
     static JvmFlags shipped() {
         Path unit = repository().resolve(UNIT);
         List<String> lines;
@@ -50,7 +53,7 @@ record JvmFlags(String name, List<String> options) {
         }
         List<String> options = new ArrayList<>();
         for (String word : words.subList(1, jar)) {
-            if (!word.startsWith("-Djffi.extract.dir=")) {
+            if (!word.startsWith("-Djffi.extract.dir=") && !word.startsWith("-XX:SharedArchiveFile=")) {
                 options.add(word);
             }
         }

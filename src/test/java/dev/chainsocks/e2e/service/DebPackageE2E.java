@@ -105,11 +105,14 @@ class DebPackageE2E {
         assertThat(InstallScriptE2E.problemsAboutOurUnits(verifyOutput)).as(verifyOutput).isEmpty();
         assertThat(verify.exitCode()).as(verifyOutput).isZero();
 
+        classArchiveIsRecordedAndRecordedAgainWhenAJvmChanges();
         serviceStartsWithTheShippedConfiguration();
 
         apt("remove");
         assertThat(sandbox.script("stat -c '%n %a' " + CONFIG).strip()).as("remove keeps the configuration")
                 .isEqualTo(CONFIG + " 640");
+        assertThat(sandbox.run(Duration.ofSeconds(30), "test", "-e", "/var/cache/chainsocks").exitCode())
+                .as("remove takes the class-data archive").isNotZero();
         assertThat(sandbox.run(Duration.ofSeconds(30), "test", "-e", "/usr/bin/chainsocks").exitCode()).isNotZero();
         assertThat(sandbox.script("getent passwd chainsocks || true")).as("remove keeps the user").isNotBlank();
 
@@ -186,6 +189,12 @@ class DebPackageE2E {
 
                 List<Long> pids = netns.pids();
                 assertThat(pids).as("the JVM is the only process in the namespace").hasSize(1);
+                // Seen from here, outside the sandbox's mounts, the path may be shown relative to its /var.
+                assertThat(Files.readString(Path.of("/proc", pids.get(0).toString(), "maps")))
+                        .as("the service maps the class-data archive postinst recorded")
+                        .contains("/chainsocks/chainsocks.jsa");
+                assertThat(Files.readString(log)).as("no warning about the archive")
+                        .doesNotContain("shared archive").doesNotContain("[warning]");
                 Command.run(List.of("kill", "-TERM", Long.toString(pids.get(0))), Command.DEFAULT_TIMEOUT)
                         .requireSuccess();
                 systemd.awaitMessage(ready + 1, "STOPPING=1", START);
@@ -198,6 +207,22 @@ class DebPackageE2E {
         }
     }
 
+    /**
+     * postinst recorded the class-data archive the unit names; a JVM package touching /usr/lib/jvm fires the
+     * trigger, and postinst records it again.
+     */
+    private void classArchiveIsRecordedAndRecordedAgainWhenAJvmChanges() {
+        String archive = "/var/cache/chainsocks/chainsocks.jsa";
+        assertThat(sandbox.script("stat -c '%n %a %U:%G' " + archive).strip()).isEqualTo(archive + " 644 root:root");
+        assertThat(sandbox.script("cat /lib/systemd/system/chainsocks.service"))
+                .contains(" -XX:SharedArchiveFile=" + archive + " ");
+
+        sandbox.script("rm " + archive);
+        String triggered = sandbox.script("dpkg-trigger --no-await /usr/lib/jvm && dpkg --triggers-only --pending");
+        assertThat(triggered).contains("class-archive: recorded " + archive);
+        assertThat(sandbox.script("stat -c '%n %a' " + archive).strip()).isEqualTo(archive + " 644");
+    }
+
     /** An Exec*= line of the unit as a command, with %t (the runtime directory root) resolved. */
     private static List<String> execLine(String unit, String key, Path runtime) {
         String line = unit.lines().filter(l -> l.startsWith(key + "=")).findFirst()
@@ -207,7 +232,7 @@ class DebPackageE2E {
 
     private void assertInstalledFiles() {
         String modes = sandbox.script("stat -c '%n %a %U:%G' /usr/lib/chainsocks/chainsocks.jar /usr/bin/chainsocks"
-                + " /usr/lib/chainsocks/firewall /lib/systemd/system/chainsocks.service"
+                + " /usr/lib/chainsocks/firewall /usr/lib/chainsocks/class-archive /lib/systemd/system/chainsocks.service"
                 + " /lib/systemd/system/chainsocks-firewall.service " + CONFIG + " /etc/chainsocks/firewall.env"
                 + " /usr/share/man/man1/chainsocks.1.gz /usr/share/man/man5/chainsocks.toml.5.gz"
                 + " /usr/share/bash-completion/completions/chainsocks /usr/share/doc/chainsocks/copyright"
@@ -216,6 +241,7 @@ class DebPackageE2E {
                 "/usr/lib/chainsocks/chainsocks.jar 644 root:root",
                 "/usr/bin/chainsocks 755 root:root",
                 "/usr/lib/chainsocks/firewall 755 root:root",
+                "/usr/lib/chainsocks/class-archive 755 root:root",
                 "/lib/systemd/system/chainsocks.service 644 root:root",
                 "/lib/systemd/system/chainsocks-firewall.service 644 root:root",
                 CONFIG + " 640 root:chainsocks",

@@ -77,6 +77,16 @@ class InstallScriptE2E {
         assertFile("usr/lib/chainsocks/firewall", "rwxr-xr-x");
         assertThat(Files.mismatch(REPO.resolve("native-scripts/firewall"),
                 destdir.resolve("usr/lib/chainsocks/firewall"))).isEqualTo(-1L);
+        assertFile("usr/lib/chainsocks/class-archive", "rwxr-xr-x");
+        assertThat(unitJvmFlags).contains(" -XX:SharedArchiveFile=/var/cache/chainsocks/chainsocks.jsa ");
+        assertThat(Files.readString(destdir.resolve("usr/lib/chainsocks/class-archive")))
+                .as("the archive is recorded with the unit's flags, less the archive itself")
+                .contains("\nJVM_FLAGS=\"" + unitJvmFlags.replace(" -XX:SharedArchiveFile="
+                        + "/var/cache/chainsocks/chainsocks.jsa", "") + "\"\n")
+                .contains("\nJAR=/usr/lib/chainsocks/chainsocks.jar\n")
+                .contains("-jar \"$JAR\" warm-up");
+        assertThat(install.output()).as("a DESTDIR install records no archive")
+                .contains("no class-data archive recorded").doesNotContain("class-archive: recorded");
         for (String unit : OUR_UNITS) {
             assertFile("lib/systemd/system/" + unit, "rw-r--r--");
             assertThat(Files.mismatch(REPO.resolve("systemd/" + unit), destdir.resolve("lib/systemd/system/" + unit)))

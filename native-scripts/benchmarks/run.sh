@@ -6,7 +6,7 @@
 #
 #   sudo native-scripts/benchmarks/run.sh [all|clients|stream|memory|gateway|relay|footprint|clean]
 #
-#   all      every section below (default), about 22 minutes
+#   all      every section below (default), about 24 minutes
 #   clients  which load client and source are fast enough not to be the bottleneck (direct loopback)
 #   stream   A: one SOCKS5 CONNECT stream: direct vs chainsocks socks-server vs danted, on loopback
 #   memory   B: RSS before/after 1000 idle SOCKS5 tunnels: chainsocks socks-server (two JVM settings) vs danted
@@ -17,11 +17,11 @@
 #            connections/s at 50 concurrent with p50/p99 time to first byte; CPU per GB and per 1000 connections
 #            of the redirector, the upstream Dante, all benchmark processes and the whole machine; system calls per
 #            redirected connection (strace -c -f); a chart of the ratios to redsocks (gnuplot). About 5 minutes
-#   footprint E: chainsocks run in gw of the same topology, with the unit's JVM flags and with `java -jar`
-#            defaults: JVM start to READY=1 (FOOTPRINT_STARTS=5 starts), RSS fresh, with 1000 and 5000 idle
-#            redirected connections (each carried a byte both ways) and after they close, live heap and
-#            descriptors per connection, and FOOTPRINT_CEILING=9000 connections at once under ulimit -n
-#            FOOTPRINT_NOFILE=20000. Needs gcc, jcmd and jstat (the JDK). About 4 minutes
+#   footprint E: chainsocks run in gw of the same topology, with the unit's JVM flags (with and without the
+#            class-data archive) and with `java -jar` defaults: JVM start to READY=1 (FOOTPRINT_STARTS=5 starts),
+#            RSS fresh, with 1000 and 5000 idle redirected connections (each carried a byte both ways) and after
+#            they close, live heap and descriptors per connection, and FOOTPRINT_CEILING=9000 connections at once
+#            under ulimit -n FOOTPRINT_NOFILE=20000. Needs gcc, jcmd and jstat (the JDK). About 6 minutes
 #   clean    remove namespaces left by an interrupted run of this script (csb-*) after stopping their processes
 #
 # Settings (environment): RUNS=5 (measurements per figure, medians quoted), STREAM_SECONDS=5 (per stream),
@@ -66,12 +66,17 @@ FOOTPRINT_STARTS="${FOOTPRINT_STARTS:-5}"
 FOOTPRINT_CEILING="${FOOTPRINT_CEILING:-9000}"
 FOOTPRINT_NOFILE="${FOOTPRINT_NOFILE:-20000}"
 SMALL_JVM_FLAGS="${SMALL_JVM_FLAGS:--XX:+UseSerialGC -Xmx64m -Xmn4m -Xss256k -XX:TieredStopAtLevel=1}"
-# The relay section runs chainsocks as it is installed: with the JVM flags of the systemd unit's ExecStart= line,
-# which the /usr/bin/chainsocks launcher uses too (RELAY_JVM_FLAGS overrides them; "" means `java -jar` defaults).
-UNIT_JVM_FLAGS="$(sed -n 's|^ExecStart=/usr/bin/java \(.*\) -Djffi\.extract\.dir=[^ ]* -jar .*|\1|p' "$REPO/systemd/chainsocks.service")"
-RELAY_JVM_FLAGS="${RELAY_JVM_FLAGS-$UNIT_JVM_FLAGS}"
 
 WORK="$(mktemp -d /tmp/chainsocks-bench.XXXXXX)"
+# The relay section runs chainsocks as it is installed: with the JVM flags of the systemd unit's ExecStart= line,
+# which the /usr/bin/chainsocks launcher uses too (RELAY_JVM_FLAGS overrides them; "" means `java -jar` defaults).
+# The class-data archive they name is the installed jar's; this run records its own for $JAR (record_class_archive)
+# and names that one instead.
+ARCHIVE="$WORK/chainsocks.jsa"
+UNIT_JVM_FLAGS="$(sed -n 's|^ExecStart=/usr/bin/java \(.*\) -Djffi\.extract\.dir=[^ ]* -jar .*|\1|p' "$REPO/systemd/chainsocks.service" \
+    | sed "s|-XX:SharedArchiveFile=[^ ]*|-XX:SharedArchiveFile=$ARCHIVE|")"
+UNIT_JVM_FLAGS_NO_ARCHIVE="${UNIT_JVM_FLAGS/ -XX:SharedArchiveFile=$ARCHIVE/}"
+RELAY_JVM_FLAGS="${RELAY_JVM_FLAGS-$UNIT_JVM_FLAGS}"
 NAMESPACES=()
 SECTION_OUT=""
 
@@ -95,10 +100,21 @@ check_prerequisites() {
     [[ $(id -u) == 0 ]] || die "run as root (network namespaces, iptables)"
     require ip ss iptables "$PY" "$JAVA" danted redsocks
     [[ -f $JAR ]] || die "no $JAR: build it first with: mvn -B -q -o package -DskipTests"
+    [[ $UNIT_JVM_FLAGS != "$UNIT_JVM_FLAGS_NO_ARCHIVE" ]] || die "no -XX:SharedArchiveFile= in the unit's ExecStart="
+    record_class_archive
     local hard
     hard=$(ulimit -Hn)
     ((hard >= 4 * IDLE_CONNECTIONS + 1000)) || die "open file hard limit $hard is too low for $IDLE_CONNECTIONS connections"
     ulimit -n "$hard"
+}
+
+# Records the class-data archive of $JAR at $ARCHIVE with native-scripts/class-archive, the script the install
+# step runs, given this run's java, jar and archive paths and the unit's flags.
+record_class_archive() {
+    sed -e "s|^JAVA=.*|JAVA=$(command -v "$JAVA")|" -e "s|^JAR=.*|JAR=$JAR|" -e "s|^ARCHIVE=.*|ARCHIVE=$ARCHIVE|" \
+        -e "s|@JVM_FLAGS@|$UNIT_JVM_FLAGS_NO_ARCHIVE|" "$REPO/native-scripts/class-archive" >"$WORK/class-archive"
+    sh "$WORK/class-archive" >"$WORK/class-archive.log" 2>&1 \
+        || die "recording the class-data archive failed: $(cat "$WORK/class-archive.log")"
 }
 
 new_namespace() { # role; the name in $NS (not in a subshell: NAMESPACES must see it)
@@ -1110,7 +1126,7 @@ fp_ceiling() {
     echo "$verdict: ${FOOT[$1:ceiling]} held, ${FOOT[$1:ceiling_fds]} descriptors, RSS $(fp_mib "${FOOT[$1:ceiling_rss]}") MiB"
 }
 fp_row() { # label cell-function
-    out "| $1 | $($2 shipped) | $($2 bare) |"
+    out "| $1 | $($2 shipped) | $($2 no-archive) | $($2 bare) |"
 }
 
 section_footprint() {
@@ -1132,6 +1148,7 @@ section_footprint() {
     hard=$(ulimit -Hn)
     ulimit -n "$FOOTPRINT_NOFILE"
     footprint_variant shipped "$UNIT_JVM_FLAGS"
+    footprint_variant no-archive "$UNIT_JVM_FLAGS_NO_ARCHIVE"
     footprint_variant bare ""
     ulimit -n "$hard"
     stop_pid "$upstream"; stop_pid "$echo_server"
@@ -1141,10 +1158,12 @@ section_footprint() {
     out "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`native-scripts/benchmarks/run.sh footprint\`, $((SECONDS - started)) s;" \
         "$(nproc) cores, kernel $(uname -r), $("$JAVA" -version 2>&1 | head -1); load average at the start" \
         "(shared machine): $load_at_start. \`chainsocks run\` in gw with one listener and one SOCKS5 hop (chainsocks" \
-        "socks-server in wan), under \`ulimit -n $FOOTPRINT_NOFILE\`; the unit's flags: \`$UNIT_JVM_FLAGS\`."
+        "socks-server in wan), under \`ulimit -n $FOOTPRINT_NOFILE\`; the unit's flags: \`$UNIT_JVM_FLAGS_NO_ARCHIVE\`" \
+        "and \`-XX:SharedArchiveFile=\` naming the class-data archive that native-scripts/class-archive recorded for" \
+        "this jar (as the install step does)."
     out ""
-    out "| chainsocks run | \`java\` with the unit's flags | \`java -jar\` (defaults) |"
-    out "|---|---:|---:|"
+    out "| chainsocks run | \`java\` with the unit's flags | the same without the class-data archive | \`java -jar\` (defaults) |"
+    out "|---|---:|---:|---:|"
     fp_row "JVM start to READY=1, s, $FOOTPRINT_STARTS starts" fp_ready_runs
     fp_row "JVM start to READY=1, median s" fp_ready_median
     fp_row "RSS fresh (2 s after READY=1), MiB" fp_rss_fresh

@@ -1,5 +1,6 @@
 package dev.chainsocks.cli;
 
+import dev.chainsocks.linux.LinuxSockets;
 import dev.chainsocks.log.Logging;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -63,6 +64,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && "run".equals(args[0])) {
+            LinuxSockets.bindInBackground(); // JNR's stub generation overlaps with picocli and the configuration
+        }
         System.exit(run(args));
     }
 

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
 import dev.chainsocks.linux.NativeAccess.LibC;
 import jnr.ffi.byref.IntByReference;
 
@@ -26,6 +27,7 @@ import jnr.ffi.byref.IntByReference;
  */
 public final class LinuxSockets {
     private static final LinuxSockets INSTANCE = new LinuxSockets();
+    private static final AtomicBoolean BINDING_STARTED = new AtomicBoolean();
 
     private static final String ORIGINAL_DST_FEATURE =
             "SO_ORIGINAL_DST needs Linux netfilter (iptables/nftables REDIRECT) and libc";
@@ -47,9 +49,12 @@ public final class LinuxSockets {
      * Starts binding libc on a thread of its own ({@code libc-binding}): in a fresh JVM, JNR generating its call
      * stubs takes about a third of a second, which then overlaps with whatever the caller does next (reading the
      * configuration). The first native call waits for the binding to finish; a binding that fails is kept as
-     * {@link #unavailableReason()} says, whichever thread met it.
+     * {@link #unavailableReason()} says, whichever thread met it. Only the first call starts a thread.
      */
     public static void bindInBackground() {
+        if (!BINDING_STARTED.compareAndSet(false, true)) {
+            return;
+        }
         Thread binding = new Thread(NativeAccess::available, "libc-binding");
         binding.setDaemon(true);
         binding.start();

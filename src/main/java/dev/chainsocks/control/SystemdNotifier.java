@@ -1,16 +1,14 @@
 package dev.chainsocks.control;
 
 import dev.chainsocks.linux.MonotonicClock;
+import dev.chainsocks.linux.UnixDatagramSocket;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
-import jnr.unixsocket.UnixDatagramChannel;
-import jnr.unixsocket.UnixSocketAddress;
 import org.tinylog.Logger;
 
 /**
@@ -28,15 +26,13 @@ import org.tinylog.Logger;
  * }</pre>
  */
 public final class SystemdNotifier implements Closeable {
-    private final UnixSocketAddress target;
+    /** {@code $NOTIFY_SOCKET}: a path, or an abstract name written {@code @name}; null when disabled. */
     private final String socketName;
     private final Optional<Duration> watchdogInterval;
     private final LongSupplier monotonicMicros;
-    private UnixDatagramChannel channel;
+    private UnixDatagramSocket socket;
 
-    private SystemdNotifier(UnixSocketAddress target, String socketName, Optional<Duration> watchdogInterval,
-                            LongSupplier monotonicMicros) {
-        this.target = target;
+    private SystemdNotifier(String socketName, Optional<Duration> watchdogInterval, LongSupplier monotonicMicros) {
         this.socketName = socketName;
         this.watchdogInterval = watchdogInterval;
         this.monotonicMicros = monotonicMicros;
@@ -49,26 +45,20 @@ public final class SystemdNotifier implements Closeable {
 
     /** A notifier that sends nothing. */
     public static SystemdNotifier disabled() {
-        return new SystemdNotifier(null, null, Optional.empty(), () -> 0);
+        return new SystemdNotifier(null, Optional.empty(), () -> 0);
     }
 
     static SystemdNotifier fromEnvironment(Map<String, String> environment, long pid, LongSupplier monotonicMicros) {
         Optional<Duration> watchdog = watchdogInterval(environment, pid);
         String socket = environment.get("NOTIFY_SOCKET");
         if (socket == null || socket.isEmpty()) {
-            return new SystemdNotifier(null, null, watchdog, monotonicMicros);
+            return new SystemdNotifier(null, watchdog, monotonicMicros);
         }
-        UnixSocketAddress address;
-        if (socket.startsWith("/")) {
-            address = new UnixSocketAddress(socket);
-        } else if (socket.startsWith("@") && socket.length() > 1) {
-            // Linux abstract namespace: a leading NUL, and the address length covers exactly the name.
-            address = new UnixSocketAddress("\0" + socket.substring(1));
-        } else {
+        if (!socket.startsWith("/") && !(socket.startsWith("@") && socket.length() > 1)) {
             Logger.warn("NOTIFY_SOCKET={} is not a path or an @abstract name; systemd notifications are off", socket);
-            return new SystemdNotifier(null, null, watchdog, monotonicMicros);
+            return new SystemdNotifier(null, watchdog, monotonicMicros);
         }
-        return new SystemdNotifier(address, socket, watchdog, monotonicMicros);
+        return new SystemdNotifier(socket, watchdog, monotonicMicros);
     }
 
     /**
@@ -98,7 +88,7 @@ public final class SystemdNotifier implements Closeable {
 
     /** Whether notifications go anywhere. */
     public boolean enabled() {
-        return target != null;
+        return socketName != null;
     }
 
     /** How often to call {@link #watchdog()}: half the watchdog timeout, when systemd watches this process. */
@@ -146,15 +136,12 @@ public final class SystemdNotifier implements Closeable {
         if (!enabled()) {
             return;
         }
-        ByteBuffer datagram = ByteBuffer.wrap(state.getBytes(StandardCharsets.UTF_8));
+        byte[] datagram = state.getBytes(StandardCharsets.UTF_8);
         synchronized (this) {
-            if (channel == null) {
-                channel = UnixDatagramChannel.open();
+            if (socket == null) {
+                socket = UnixDatagramSocket.open();
             }
-            int sent = channel.send(datagram, target);
-            if (sent != datagram.limit()) {
-                throw new IOException("sent " + sent + " of " + datagram.limit() + " bytes");
-            }
+            socket.send(datagram, socketName);
         }
     }
 
@@ -175,9 +162,9 @@ public final class SystemdNotifier implements Closeable {
     /** Closes the socket, if one was opened. */
     @Override
     public synchronized void close() throws IOException {
-        if (channel != null) {
-            channel.close();
-            channel = null;
+        if (socket != null) {
+            socket.close();
+            socket = null;
         }
     }
 

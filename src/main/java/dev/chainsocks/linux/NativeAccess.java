@@ -29,11 +29,15 @@ final class NativeAccess {
      *
      * <p>The constants are the Linux values from {@code <netinet/in.h>}, {@code <linux/netfilter_ipv4.h>},
      * {@code <linux/netfilter_ipv6/ip6_tables.h>}, {@code <asm-generic/socket.h>}, {@code <sys/resource.h>},
-     * {@code <signal.h>}, {@code <fcntl.h>}, {@code <sys/socket.h>} and {@code <asm-generic/errno.h>}.
+     * {@code <signal.h>}, {@code <fcntl.h>}, {@code <sys/socket.h>}, {@code <sys/un.h>} and
+     * {@code <asm-generic/errno.h>}.
      */
     public interface LibC {
+        int AF_UNIX = 1;
         int AF_INET = 2;
         int AF_INET6 = 10;
+        int SOCK_DGRAM = 2;
+        int SOCK_CLOEXEC = 0x80000;
 
         int SOL_SOCKET = 1;
         int SOL_IP = 0;
@@ -114,6 +118,14 @@ final class NativeAccess {
 
         @SaveError
         @ssize_t long send(int fd, Pointer buffer, @size_t long len, int flags);
+
+        @SaveError
+        int socket(int domain, int type, int protocol);
+
+        /** {@code address} is a {@code struct sockaddr_un} ({@link UnixDatagramSocket}). */
+        @SaveError
+        @ssize_t long sendto(int fd, @In byte[] buffer, @size_t long len, int flags, @In byte[] address,
+                             int addressLength);
 
         /** {@code message} points at a {@code struct msghdr} ({@link Msghdr}) in native memory. */
         @SaveError

@@ -97,7 +97,7 @@ final class WarmUpCommand implements Callable<Integer> {
 
                 [chain.warm-up]
                 hops = ["socks5://127.0.0.1:1080"]
-                """.formatted(controlSocket, port);
+                """.formatted(controlSocket.toString().replace("\\", "\\\\").replace("\"", "\\\""), port);
     }
 
     private static int freeLoopbackPort() throws IOException {

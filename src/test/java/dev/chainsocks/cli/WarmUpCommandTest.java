@@ -37,6 +37,11 @@ class WarmUpCommandTest {
             assertThat(listener.lookup()).isEqualTo(LookupKind.NETFILTER);
         });
         assertThat(config.service().controlSocket()).isEqualTo(Optional.of(socket));
+
+        Path odd = directory.resolve("a \"quoted\" \\ name").resolve("control.sock");
+        assertThat(ConfigLoader.parse(WarmUpCommand.configuration(40123, odd), directory.resolve("warm-up.toml"))
+                .service().controlSocket()).as("a temporary directory with quotes and backslashes")
+                .isEqualTo(Optional.of(odd));
     }
 
     /**

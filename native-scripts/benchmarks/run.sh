@@ -1038,13 +1038,25 @@ wait_fds_down_to() { # pid count
 
 # Results: FOOT[variant:metric].
 declare -A FOOT=()
-footprint_variant() { # variant "jvm flags"
-    local variant=$1 flags=$2 i pid fresh_fds holders=()
+# JVM start to READY=1 of each variant, FOOTPRINT_STARTS times, interleaved: one start of each in turn, so that
+# whatever else the machine does at the time (the upstream JVM still compiling after its own start, other work)
+# falls on all of them alike.
+footprint_starts() { # variant=flags...
+    local i pair variant
     for i in $(seq "$FOOTPRINT_STARTS"); do
-        start_until_ready "$GW" "fp-$variant-start$i" "$flags" run --config "$WORK/footprint.toml"
-        FOOT[$variant:ready]+="$READY_SECONDS "
-        [[ $i == "$FOOTPRINT_STARTS" ]] || stop_pid "$SPAWNED"
+        for pair in "$@"; do
+            variant=${pair%%=*}
+            start_until_ready "$GW" "fp-$variant-start$i" "${pair#*=}" run --config "$WORK/footprint.toml"
+            FOOT[$variant:ready]+="$READY_SECONDS "
+            stop_pid "$SPAWNED"
+        done
     done
+}
+
+footprint_variant() { # variant "jvm flags"
+    local variant=$1 flags=$2 pid fresh_fds holders=()
+    start_until_ready "$GW" "fp-$variant" "$flags" run --config "$WORK/footprint.toml"
+    [[ $READY_SECONDS != fail ]] || die "$variant: no READY=1 within 60 s (log: $WORK/fp-$variant.log)"
     pid=$SPAWNED
     sleep 2
     FOOT[$variant:fresh]=$(rss_kib "$pid")
@@ -1147,6 +1159,7 @@ section_footprint() {
     # The redirector runs under the descriptor limit of the target (the unit itself sets LimitNOFILE=65536).
     hard=$(ulimit -Hn)
     ulimit -n "$FOOTPRINT_NOFILE"
+    footprint_starts "shipped=$UNIT_JVM_FLAGS" "no-archive=$UNIT_JVM_FLAGS_NO_ARCHIVE" "bare="
     footprint_variant shipped "$UNIT_JVM_FLAGS"
     footprint_variant no-archive "$UNIT_JVM_FLAGS_NO_ARCHIVE"
     footprint_variant bare ""
@@ -1164,7 +1177,7 @@ section_footprint() {
     out ""
     out "| chainsocks run | \`java\` with the unit's flags | the same without the class-data archive | \`java -jar\` (defaults) |"
     out "|---|---:|---:|---:|"
-    fp_row "JVM start to READY=1, s, $FOOTPRINT_STARTS starts" fp_ready_runs
+    fp_row "JVM start to READY=1, s, $FOOTPRINT_STARTS starts (interleaved)" fp_ready_runs
     fp_row "JVM start to READY=1, median s" fp_ready_median
     fp_row "RSS fresh (2 s after READY=1), MiB" fp_rss_fresh
     fp_row "RSS with 1000 idle redirected connections, MiB" fp_rss_1000

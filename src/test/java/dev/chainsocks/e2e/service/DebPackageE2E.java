@@ -221,6 +221,14 @@ class DebPackageE2E {
         String triggered = sandbox.script("dpkg-trigger --no-await /usr/lib/jvm && dpkg --triggers-only --pending");
         assertThat(triggered).contains("class-archive: recorded " + archive);
         assertThat(sandbox.script("stat -c '%n %a' " + archive).strip()).isEqualTo(archive + " 644");
+
+        // An upgrade (here the same version again) leaves the new jar's archive, recorded by postinst, in place of
+        // the old one (a marker file here). prerm's removal in between is not observable from outside dpkg.
+        sandbox.script("echo stale > " + archive);
+        apt("install", "--reinstall", "--no-install-recommends", deb.toString());
+        assertThat(Long.parseLong(sandbox.script("stat -c %s " + archive).strip()))
+                .as("a new archive of some MiB, not the 6 bytes of the old file").isGreaterThan(1 << 20);
+        assertThat(sandbox.script("stat -c '%n %a' " + archive).strip()).isEqualTo(archive + " 644");
     }
 
     /** An Exec*= line of the unit as a command, with %t (the runtime directory root) resolved. */

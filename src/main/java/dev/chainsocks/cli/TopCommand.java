@@ -4,6 +4,7 @@ import dev.chainsocks.cli.top.Frame;
 import dev.chainsocks.cli.top.FullScreen;
 import dev.chainsocks.cli.top.Line;
 import dev.chainsocks.cli.top.ReportSource;
+import dev.chainsocks.cli.top.RestoreOnShutdown;
 import dev.chainsocks.cli.top.Sampler;
 import dev.chainsocks.cli.top.SortColumn;
 import dev.chainsocks.cli.top.TopView;
@@ -102,7 +103,8 @@ final class TopCommand implements Callable<Integer> {
 
     private int fullScreen(ReportSource source) throws IOException {
         // dumb(true): without a terminal, JLine hands back a dumb one instead of failing; that is refused below.
-        try (Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build()) {
+        try (RestoreOnShutdown onShutdown = RestoreOnShutdown.register();
+                Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build()) {
             if (terminal.getType().startsWith(Terminal.TYPE_DUMB)) {
                 spec.commandLine().getErr().println("chainsocks: top needs a terminal (stdin and stdout on a tty "
                         + "with TERM set); use chainsocks top --once for a plain table");
@@ -115,7 +117,7 @@ final class TopCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("chainsocks: " + e.getMessage());
                 return Main.EXIT_FAILURE;
             }
-            new FullScreen(terminal, source, first, sort, interval).run();
+            new FullScreen(terminal, source, first, sort, interval).run(onShutdown);
             return Main.EXIT_OK;
         }
     }

@@ -49,28 +49,25 @@ public final class FullScreen {
     }
 
     /**
-     * Runs until {@code q}, Ctrl-C or the end of input. A SIGTERM or SIGHUP ends it too: a shutdown hook gives the
-     * terminal back (main screen, cursor, line mode and echo), since the JVM stops without running this method's
-     * own clean-up.
+     * Runs until {@code q}, Ctrl-C or the end of input. A SIGTERM or SIGHUP ends it too: {@code onShutdown} gives
+     * the terminal back (main screen, cursor, line mode and echo), since the JVM stops without running this
+     * method's own clean-up.
+     *
+     * @param onShutdown registered before the terminal was built (see {@link RestoreOnShutdown})
      */
-    public void run() throws IOException {
+    public void run(RestoreOnShutdown onShutdown) throws IOException {
         Attributes saved = terminal.enterRawMode();
         Terminal.SignalHandler previousInt = terminal.handle(Terminal.Signal.INT, signal -> quit.set(true));
         Terminal.SignalHandler previousWinch = terminal.handle(Terminal.Signal.WINCH, signal -> resized.set(true));
+        onShutdown.set(() -> restore(saved));
         terminal.puts(Capability.enter_ca_mode);
         terminal.puts(Capability.cursor_invisible);
         terminal.flush();
-        Thread hook = new Thread(() -> restore(saved), "top-terminal-restore");
-        Runtime.getRuntime().addShutdownHook(hook);
         try {
             loop();
         } finally {
             restore(saved);
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // The hook runs, or has run, and finds the terminal given back.
-            }
+            onShutdown.set(null);
             terminal.handle(Terminal.Signal.INT, previousInt);
             terminal.handle(Terminal.Signal.WINCH, previousWinch);
         }

@@ -68,7 +68,8 @@ fi
 
 example_config=$ROOT/systemd/chainsocks.toml
 for f in "$example_config" "$ROOT/systemd/firewall.env" "$ROOT/systemd/chainsocks.service" \
-    "$ROOT/systemd/chainsocks-firewall.service" "$ROOT/native-scripts/firewall" "$ROOT/native-scripts/class-archive"; do
+    "$ROOT/systemd/chainsocks-firewall.service" "$ROOT/native-scripts/firewall" \
+    "$ROOT/native-scripts/class-archive"; do
     [[ -f $f ]] || die "$f is missing from the source tree"
 done
 
@@ -82,7 +83,8 @@ jvm_flags=$(sed -n 's|^ExecStart=/usr/bin/java \(.*\) -Djffi\.extract\.dir=[^ ]*
 [[ -n $jvm_flags ]] || die "cannot read the JVM flags from ExecStart= in $ROOT/systemd/chainsocks.service"
 # The warm-up run that records the class-data archive takes the same flags, but not the archive it is recording.
 archive_flags=$(sed 's| -XX:SharedArchiveFile=[^ ]*||' <<<"$jvm_flags")
-[[ $archive_flags != "$jvm_flags" ]] || die "no -XX:SharedArchiveFile= in ExecStart= of $ROOT/systemd/chainsocks.service"
+[[ $archive_flags != "$jvm_flags" ]] \
+    || die "no -XX:SharedArchiveFile= in ExecStart= of $ROOT/systemd/chainsocks.service"
 
 # Paths inside the units and the firewall script are written for PREFIX=/usr.
 relocate() {

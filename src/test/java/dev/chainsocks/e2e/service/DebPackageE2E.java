@@ -240,7 +240,8 @@ class DebPackageE2E {
 
     private void assertInstalledFiles() {
         String modes = sandbox.script("stat -c '%n %a %U:%G' /usr/lib/chainsocks/chainsocks.jar /usr/bin/chainsocks"
-                + " /usr/lib/chainsocks/firewall /usr/lib/chainsocks/class-archive /lib/systemd/system/chainsocks.service"
+                + " /usr/lib/chainsocks/firewall /usr/lib/chainsocks/class-archive"
+                + " /lib/systemd/system/chainsocks.service"
                 + " /lib/systemd/system/chainsocks-firewall.service " + CONFIG + " /etc/chainsocks/firewall.env"
                 + " /usr/share/man/man1/chainsocks.1.gz /usr/share/man/man5/chainsocks.toml.5.gz"
                 + " /usr/share/bash-completion/completions/chainsocks /usr/share/doc/chainsocks/copyright"

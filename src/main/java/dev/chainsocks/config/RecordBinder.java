@@ -100,7 +100,7 @@ final class RecordBinder {
     }
 
     /** The file's key for a record component. */
-    static String keyOf(RecordComponent component) {
+    private static String keyOf(RecordComponent component) {
         Key key = component.getAnnotation(Key.class);
         if (key != null) {
             return key.value();

@@ -17,10 +17,12 @@ public final class UnixDatagramSocket implements Closeable {
     /** {@code offsetof(struct sockaddr_un, sun_path)}: the 16-bit family before it. */
     private static final int PATH_OFFSET = 2;
 
+    private final LibC libc;
     private final int fd;
     private boolean closed;
 
-    private UnixDatagramSocket(int fd) {
+    private UnixDatagramSocket(LibC libc, int fd) {
+        this.libc = libc;
         this.fd = fd;
     }
 
@@ -36,7 +38,7 @@ public final class UnixDatagramSocket implements Closeable {
         if (fd < 0) {
             throw NativeAccess.lastError("socket(AF_UNIX, SOCK_DGRAM)", null);
         }
-        return new UnixDatagramSocket(fd);
+        return new UnixDatagramSocket(libc, fd);
     }
 
     /**
@@ -52,7 +54,6 @@ public final class UnixDatagramSocket implements Closeable {
             throw new IOException("the socket is closed");
         }
         byte[] sockaddr = sockaddr(address);
-        LibC libc = NativeAccess.libc("unix datagram sockets need Linux");
         while (true) {
             long sent = libc.sendto(fd, datagram, datagram.length, LibC.MSG_NOSIGNAL, sockaddr, sockaddr.length);
             if (sent == datagram.length) {
@@ -100,7 +101,7 @@ public final class UnixDatagramSocket implements Closeable {
             return;
         }
         closed = true;
-        if (NativeAccess.libc("unix datagram sockets need Linux").close(fd) != 0) {
+        if (libc.close(fd) != 0) {
             throw NativeAccess.lastError("close", null);
         }
     }

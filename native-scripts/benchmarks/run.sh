@@ -21,7 +21,7 @@
 #            class-data archive) and with `java -jar` defaults: JVM start to READY=1 (FOOTPRINT_STARTS=5 starts),
 #            RSS fresh, with 1000 and 5000 idle redirected connections (each carried a byte both ways) and after
 #            they close, live heap and descriptors per connection, and FOOTPRINT_CEILING=9000 connections at once
-#            under ulimit -n FOOTPRINT_NOFILE=20000. Needs gcc, jcmd and jstat (the JDK). About 6 minutes
+#            under ulimit -n FOOTPRINT_NOFILE=20000. Needs gcc, jcmd and jstat (the JDK). About 5 minutes
 #   clean    remove namespaces left by an interrupted run of this script (csb-*) after stopping their processes
 #
 # Settings (environment): RUNS=5 (measurements per figure, medians quoted), STREAM_SECONDS=5 (per stream),
